@@ -1,0 +1,212 @@
+/**
+ * Receipts: the recipient's signed statement that it durably committed an
+ * envelope (DESIGN.md, "Receipt"). A compact JWS by the recipient's `sign` key
+ * over the RFC 8785 canonical JSON of
+ * `{envelopeId, envelopeDigest, from, to, receivedAt, log?}`.
+ *
+ * The sender keeps receipts as proof of delivery, so a receipt is checked like
+ * an envelope: the header is attacker-controlled, the signer certificate must
+ * chain to the recipient's pinned root, and the payload must name exactly the
+ * envelope the sender delivered (a receipt for another envelope, or for other
+ * bytes under the same id, proves nothing).
+ */
+import { CompactSign, compactVerify } from "jose";
+import { isAuthorityId } from "../../pki/authority.js";
+import { jwkThumbprint } from "../../pki/keys.js";
+import { GatewayError } from "../errors.js";
+import { isSigningAlgorithm, signingAlgorithmFor } from "./algorithms.js";
+import { canonicalBytes } from "./canonical-json.js";
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_ENVELOPE_LIMITS } from "./limits.js";
+import { isEnvelopeId, parseTimestamp } from "./routing-header.js";
+import type { EnvelopeSigner } from "./seal.js";
+import { decodeBase64url, decodeJsonObject, parseJsonObject, splitCompact } from "./serialization.js";
+import { verifySigner, type AuthorityTrust } from "./signer.js";
+import { RECEIPT_TYP, type SignerIdentity } from "./types.js";
+import { decodeX5c, encodeX5c } from "./x5c.js";
+
+/** Where the receipt's envelope sits in the receiver's audit log. */
+export interface ReceiptLogPosition {
+  /** `valise/<AUTHORITY-ID>`. */
+  readonly origin: string;
+  readonly index: number;
+  /** The receiver's signed checkpoint (C2SP signed note). */
+  readonly checkpoint: string;
+  /** RFC 9162 inclusion proof, standard base64 of each hash. */
+  readonly inclusionProof: readonly string[];
+}
+
+/** The signed content of a receipt. */
+export interface Receipt {
+  readonly envelopeId: string;
+  /** Lowercase hex SHA-256 of the outer JWS signing input. */
+  readonly envelopeDigest: string;
+  /** The envelope's sender. */
+  readonly from: string;
+  /** The envelope's recipient, which signs the receipt. */
+  readonly to: string;
+  /** RFC 3339 time the envelope was committed. */
+  readonly receivedAt: string;
+  readonly log?: ReceiptLogPosition;
+}
+
+/** What a receipt must name. */
+export interface ExpectedReceipt {
+  readonly envelopeId: string;
+  readonly envelopeDigest: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Options of {@link verifyReceipt}. */
+export interface VerifyReceiptOptions {
+  readonly expected: ExpectedReceipt;
+  /** Trust material of the receipt's signer (the envelope's recipient). */
+  readonly trustFor: (authority: string) => AuthorityTrust | undefined;
+  readonly now: Date;
+  /** How far in the future `receivedAt` may be (default 5 min). */
+  readonly clockSkewMs?: number;
+}
+
+/** A verified receipt and who signed it. */
+export interface VerifiedReceipt {
+  readonly receipt: Receipt;
+  readonly signer: SignerIdentity;
+}
+
+const RECEIPT_MEMBERS = new Set(["envelopeId", "envelopeDigest", "from", "to", "receivedAt", "log"]);
+const LOG_MEMBERS = new Set(["origin", "index", "checkpoint", "inclusionProof"]);
+const HEADER_MEMBERS = new Set(["alg", "kid", "x5c", "typ"]);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const HASH_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
+const HEADER_LIMITS = {
+  maxBytes: DEFAULT_ENVELOPE_LIMITS.maxHeaderBytes,
+  code: "RECEIPT_MALFORMED",
+  tooLargeCode: "RECEIPT_MALFORMED",
+} as const;
+const MAX_RECEIPT_BYTES = 256 * 1024;
+
+/**
+ * Sign a receipt with the recipient's `sign` key.
+ *
+ * @throws GatewayError `ENVELOPE_INVALID_ARGUMENT` when the receipt is malformed
+ *   or the signer's kid is not its key's thumbprint.
+ *
+ * @example
+ * const jws = await signReceipt({ envelopeId, envelopeDigest, from: "GB-UKCA",
+ *   to: "US-DOJ-OIA", receivedAt: now.toISOString(), log }, usSigner);
+ */
+export async function signReceipt(receipt: Receipt, signer: EnvelopeSigner): Promise<string> {
+  const checked = checkReceipt({ ...receipt } as Record<string, unknown>, "ENVELOPE_INVALID_ARGUMENT");
+  const alg = signingAlgorithmFor(signer.privateKey);
+  const kid = await jwkThumbprint(signer.privateKey);
+  if (signer.kid !== undefined && signer.kid !== kid) {
+    throw new GatewayError("ENVELOPE_INVALID_ARGUMENT", "The signer kid is not the JWK thumbprint of its key.");
+  }
+  return new CompactSign(canonicalBytes(checked))
+    .setProtectedHeader({ alg, kid, x5c: encodeX5c(signer.certificates), typ: RECEIPT_TYP })
+    .sign(signer.privateKey);
+}
+
+/**
+ * Verify a receipt: shape, that it names the expected envelope, then its
+ * signer (chained to the recipient's root, valid at `receivedAt`) and signature.
+ *
+ * @throws GatewayError `RECEIPT_MALFORMED`, `RECEIPT_MISMATCH`,
+ *   `RECEIPT_SIGNER_UNTRUSTED` (PKI code in `details.pkiCode` when a path
+ *   check failed), `RECEIPT_BAD_SIGNATURE`.
+ */
+export async function verifyReceipt(jws: unknown, options: VerifyReceiptOptions): Promise<VerifiedReceipt> {
+  if (typeof jws === "string" && jws.length > MAX_RECEIPT_BYTES) malformed("the receipt is too large");
+  const [protectedPart, payloadPart, signaturePart] = splitCompact(jws, 3, "receipt", "RECEIPT_MALFORMED") as [
+    string,
+    string,
+    string,
+  ];
+  const header = decodeJsonObject(protectedPart, "receipt header", HEADER_LIMITS);
+  for (const key of Object.keys(header)) if (!HEADER_MEMBERS.has(key)) malformed(`unexpected header member ${key.slice(0, 32)}`);
+  // Attacker-controlled alg: only the allow-list, never none or HS*.
+  if (!isSigningAlgorithm(header.alg)) malformed("the algorithm is not EdDSA, ES256 or ES384");
+  if (header.typ !== RECEIPT_TYP) malformed(`typ must be ${RECEIPT_TYP}`);
+  const x5c = decodeX5c(header.x5c, DEFAULT_ENVELOPE_LIMITS.maxCertificates, "RECEIPT_MALFORMED");
+  decodeBase64url(signaturePart, "receipt signature", "RECEIPT_MALFORMED");
+  const receipt = checkReceipt(
+    parseJsonObject(decodeBase64url(payloadPart, "receipt payload", "RECEIPT_MALFORMED"), "receipt payload", "RECEIPT_MALFORMED"),
+    "RECEIPT_MALFORMED",
+  );
+
+  const { expected } = options;
+  for (const field of ["envelopeId", "envelopeDigest", "from", "to"] as const) {
+    if (receipt[field] !== expected[field]) {
+      throw new GatewayError("RECEIPT_MISMATCH", `The receipt's ${field} is not the expected one.`, {
+        details: { field, expected: expected[field], actual: receipt[field] },
+      });
+    }
+  }
+  const receivedAt = parseTimestamp(receipt.receivedAt) as number;
+  if (receivedAt > options.now.getTime() + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS)) {
+    malformed("receivedAt is in the future");
+  }
+
+  const trust = options.trustFor(receipt.to);
+  if (trust === undefined) {
+    throw new GatewayError("RECEIPT_SIGNER_UNTRUSTED", `No trust material for ${receipt.to}.`, { details: { to: receipt.to } });
+  }
+  const signer = await verifySigner(x5c, header.kid, header.alg, {
+    authority: receipt.to,
+    trust,
+    at: new Date(receivedAt),
+    layer: "receipt",
+  });
+  try {
+    await compactVerify(jws as string, signer.publicKey, { algorithms: [header.alg] });
+  } catch (cause) {
+    throw new GatewayError("RECEIPT_BAD_SIGNATURE", "The receipt signature does not verify.", { cause });
+  }
+  return { receipt, signer: signer.identity };
+}
+
+function checkReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" | "ENVELOPE_INVALID_ARGUMENT"): Receipt {
+  const fail = (field: string, why: string): never => {
+    throw new GatewayError(code, `Receipt ${field}: ${why}.`, { details: { field } });
+  };
+  for (const key of Object.keys(value)) if (!RECEIPT_MEMBERS.has(key)) fail(key, "unknown member");
+  if (!isEnvelopeId(value.envelopeId)) fail("envelopeId", "malformed");
+  if (typeof value.envelopeDigest !== "string" || !SHA256_HEX.test(value.envelopeDigest)) fail("envelopeDigest", "not 64 hex digits");
+  if (!isAuthorityId(value.from)) fail("from", "not an authority id");
+  if (!isAuthorityId(value.to)) fail("to", "not an authority id");
+  if (parseTimestamp(value.receivedAt) === undefined) fail("receivedAt", "not an RFC 3339 date-time");
+  const receipt: Receipt = {
+    envelopeId: value.envelopeId as string,
+    envelopeDigest: value.envelopeDigest as string,
+    from: value.from as string,
+    to: value.to as string,
+    receivedAt: value.receivedAt as string,
+  };
+  if (value.log === undefined) return receipt;
+  const log = value.log;
+  if (typeof log !== "object" || log === null || Array.isArray(log)) return fail("log", "not an object");
+  const entry = log as Record<string, unknown>;
+  for (const key of Object.keys(entry)) if (!LOG_MEMBERS.has(key)) fail(`log.${key}`, "unknown member");
+  if (entry.origin !== `valise/${value.to as string}`) fail("log.origin", "not valise/<to>");
+  if (!Number.isSafeInteger(entry.index) || (entry.index as number) < 0) fail("log.index", "not a non-negative integer");
+  if (typeof entry.checkpoint !== "string" || entry.checkpoint.length === 0 || entry.checkpoint.length > 65536) {
+    fail("log.checkpoint", "not a signed note");
+  }
+  const proof = entry.inclusionProof;
+  if (!Array.isArray(proof) || proof.length > 64 || !proof.every((hash) => typeof hash === "string" && HASH_BASE64.test(hash))) {
+    fail("log.inclusionProof", "not a list of base64 SHA-256 hashes");
+  }
+  return {
+    ...receipt,
+    log: {
+      origin: entry.origin as string,
+      index: entry.index as number,
+      checkpoint: entry.checkpoint as string,
+      inclusionProof: [...(proof as string[])],
+    },
+  };
+}
+
+function malformed(why: string): never {
+  throw new GatewayError("RECEIPT_MALFORMED", `Malformed receipt: ${why}.`);
+}

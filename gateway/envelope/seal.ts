@@ -1,0 +1,170 @@
+/**
+ * Seal a business document into a Valise envelope: sign, encrypt, sign
+ * (DESIGN.md, "Envelope").
+ *
+ * 1. inner compact JWS over the RFC 8785 canonical JSON of the document, by the
+ *    sender's `sign` key;
+ * 2. compact JWE of that JWS to the recipient's `encrypt` key
+ *    (ECDH-ES+A256KW, A256GCM);
+ * 3. outer flattened JWS, by the sender's `sign` key, over the canonical JSON
+ *    routing header whose `payload` is the JWE.
+ *
+ * The inner signature survives decryption, so the recipient can keep and show
+ * a document signed by the sender; the outer one lets anyone route and log the
+ * envelope (and check who sent it) without the decryption key.
+ */
+import { createHash, randomUUID, type KeyObject } from "node:crypto";
+import { CompactEncrypt, CompactSign, FlattenedSign } from "jose";
+import { jwkThumbprint } from "../../pki/keys.js";
+import { GatewayError } from "../errors.js";
+import {
+  assertEncryptionKey,
+  CONTENT_ENCRYPTION_ALGORITHM,
+  KEY_MANAGEMENT_ALGORITHM,
+  signingAlgorithmFor,
+} from "./algorithms.js";
+import { canonicalBytes, canonicalize } from "./canonical-json.js";
+import { checkRoutingHeader } from "./routing-header.js";
+import { DOCUMENT_TYP, ENVELOPE_TYP, type FlattenedJws, type Priority, type RoutingHeader } from "./types.js";
+import { encodeX5c } from "./x5c.js";
+import type { CertificateInput } from "../../pki/certificate.js";
+
+/** The sender's signing material. */
+export interface EnvelopeSigner {
+  /** Private key of the sender's current `sign` certificate (Ed25519, P-256 or P-384). */
+  readonly privateKey: KeyObject;
+  /** The `sign` certificate first, then its chain towards the root (the root may be left out). */
+  readonly certificates: readonly CertificateInput[];
+  /** JWK thumbprint of the key; computed when absent, checked when given. */
+  readonly kid?: string;
+}
+
+/** The recipient's encryption key, from its current `encrypt` certificate. */
+export interface EnvelopeRecipient {
+  /** Public key of the recipient's `encrypt` certificate (X25519, P-256 or P-384). */
+  readonly publicKey: KeyObject;
+  /** JWK thumbprint of that key; computed when absent, checked when given. */
+  readonly kid?: string;
+}
+
+/** What to seal, and for whom. */
+export interface SealEnvelopeInput {
+  /** The business document (a plain JSON object). */
+  readonly document: Record<string, unknown>;
+  /** Its type, e.g. `mla-request`; becomes the routing `type` and the inner `cty`. */
+  readonly type: string;
+  readonly from: string;
+  readonly to: string;
+  readonly caseId: string;
+  readonly inReplyTo?: string;
+  readonly priority: Priority;
+  /** Envelope id; a fresh UUID when absent. A retry must pass the same id. */
+  readonly id?: string;
+  /** RFC 3339 time of sealing; now when absent. */
+  readonly createdAt?: string;
+  readonly signer: EnvelopeSigner;
+  readonly recipient: EnvelopeRecipient;
+}
+
+/** A sealed envelope. */
+export interface SealedEnvelope {
+  /** The wire object. */
+  readonly envelope: FlattenedJws;
+  readonly envelopeId: string;
+  /** Lowercase hex SHA-256 of `protected + "." + payload` of the outer JWS. */
+  readonly envelopeDigest: string;
+  /** UTF-8 canonical JSON of {@link envelope}: what is POSTed to the peer. */
+  readonly bytes: Uint8Array;
+  /** The routing header that the outer JWS signs. */
+  readonly header: RoutingHeader;
+}
+
+/**
+ * Sign, encrypt and sign `document` for `recipient` (DESIGN.md, "Envelope").
+ *
+ * @throws GatewayError `ENVELOPE_INVALID_ARGUMENT` on a malformed routing field,
+ *   an unsupported key, a `kid` that is not the key's thumbprint, or a missing
+ *   certificate; `CANONICAL_JSON_UNSUPPORTED` when the document is not JSON.
+ *
+ * @example
+ * const { envelope, envelopeDigest } = await sealEnvelope({
+ *   document, type: "mla-request", from: "GB-UKCA", to: "US-DOJ-OIA",
+ *   caseId: "GB-2025-0001", priority: "normal",
+ *   signer: { privateKey, certificates: [signCertPem, rootPem] },
+ *   recipient: { publicKey: peerEncryptKey },
+ * });
+ */
+export async function sealEnvelope(input: SealEnvelopeInput): Promise<SealedEnvelope> {
+  const id = input.id ?? randomUUID();
+  const createdAt = input.createdAt ?? new Date().toISOString();
+  const alg = signingAlgorithmFor(input.signer.privateKey);
+  assertEncryptionKey(input.recipient.publicKey);
+  const signKid = await checkedKid(input.signer.privateKey, input.signer.kid, "signer");
+  const encryptKid = await checkedKid(input.recipient.publicKey, input.recipient.kid, "recipient");
+  const x5c = encodeX5c(input.signer.certificates);
+  // Validate every routing field up front, with a placeholder payload, so a
+  // bad argument fails before any key is used.
+  checkRoutingHeader(
+    routingFields(input, id, createdAt, "") as unknown as Record<string, unknown>,
+    "ENVELOPE_INVALID_ARGUMENT",
+  );
+  if (typeof input.document !== "object" || input.document === null || Array.isArray(input.document)) {
+    throw new GatewayError("ENVELOPE_INVALID_ARGUMENT", "The document must be a JSON object.");
+  }
+
+  const inner = await new CompactSign(canonicalBytes(input.document))
+    .setProtectedHeader({ alg, kid: signKid, x5c, eid: id, typ: DOCUMENT_TYP, cty: input.type })
+    .sign(input.signer.privateKey);
+
+  const jwe = await new CompactEncrypt(new TextEncoder().encode(inner))
+    .setProtectedHeader({ alg: KEY_MANAGEMENT_ALGORITHM, enc: CONTENT_ENCRYPTION_ALGORITHM, kid: encryptKid, eid: id })
+    .encrypt(input.recipient.publicKey);
+
+  const header = routingFields(input, id, createdAt, jwe);
+  const outer = await new FlattenedSign(canonicalBytes(header))
+    .setProtectedHeader({ alg, kid: signKid, x5c, eid: id, typ: ENVELOPE_TYP })
+    .sign(input.signer.privateKey);
+  if (outer.protected === undefined) throw new GatewayError("INTERNAL", "jose returned no protected header.");
+  const envelope: FlattenedJws = { protected: outer.protected, payload: outer.payload, signature: outer.signature };
+
+  return {
+    envelope,
+    envelopeId: id,
+    envelopeDigest: envelopeDigestOf(envelope),
+    bytes: new TextEncoder().encode(canonicalize(envelope)),
+    header,
+  };
+}
+
+/**
+ * The envelope digest: lowercase hex SHA-256 of the ASCII outer signing input
+ * `protected + "." + payload`. What logs, receipts and custody reports name.
+ */
+export function envelopeDigestOf(envelope: Pick<FlattenedJws, "protected" | "payload">): string {
+  return createHash("sha256").update(`${envelope.protected}.${envelope.payload}`, "ascii").digest("hex");
+}
+
+function routingFields(input: SealEnvelopeInput, id: string, createdAt: string, payload: string): RoutingHeader {
+  return {
+    valise: 1,
+    id,
+    type: input.type,
+    from: input.from,
+    to: input.to,
+    caseId: input.caseId,
+    ...(input.inReplyTo === undefined ? {} : { inReplyTo: input.inReplyTo }),
+    priority: input.priority,
+    createdAt,
+    payload,
+  };
+}
+
+async function checkedKid(key: KeyObject, given: string | undefined, who: string): Promise<string> {
+  const kid = await jwkThumbprint(key);
+  if (given !== undefined && given !== kid) {
+    throw new GatewayError("ENVELOPE_INVALID_ARGUMENT", `The ${who} kid is not the JWK thumbprint of its key.`, {
+      details: { who },
+    });
+  }
+  return kid;
+}
