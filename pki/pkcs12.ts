@@ -56,10 +56,9 @@ const integer = (n: number): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type
 const der = (value: Asn1): Buffer => Buffer.from(asn1.toDer(value).getBytes(), "binary");
 const fromDer = (bytes: Uint8Array): Asn1 => asn1.fromDer(forge.util.createBuffer(Buffer.from(bytes).toString("binary")));
 
+/** forge encodes a BMPSTRING's JS string as UTF-16BE itself. */
 function bmpString(text: string): Asn1 {
-  const bytes = Buffer.alloc(text.length * 2);
-  for (let i = 0; i < text.length; i++) bytes.writeUInt16BE(text.charCodeAt(i), i * 2);
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, bytes.toString("binary"));
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, text);
 }
 
 function attributes(localKeyId: Buffer | undefined, friendlyName: string | undefined): Asn1[] {

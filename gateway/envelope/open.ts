@@ -15,6 +15,7 @@
  * same inputs give the same result (jose is async, hence the Promise).
  */
 import type { KeyObject } from "node:crypto";
+import type { ParsedCertificate } from "../../pki/certificate.js";
 import { compactDecrypt, compactVerify, flattenedVerify } from "jose";
 import { GatewayError } from "../errors.js";
 import { CONTENT_ENCRYPTION_ALGORITHM, isSigningAlgorithm, KEY_MANAGEMENT_ALGORITHM } from "./algorithms.js";
@@ -68,6 +69,12 @@ export interface OpenEnvelopeOptions {
    * `schemas/validate.ts`); its error propagates unchanged.
    */
   readonly validateDocument?: (type: string, document: Record<string, unknown>) => void;
+  /**
+   * Optional cache of validated signer certificates, owned by the caller (one
+   * per gateway), keyed by base64 DER: saves re-parsing the sender's
+   * certificate on every envelope. Path validation still runs every time.
+   */
+  readonly parsedCertificates?: Map<string, ParsedCertificate>;
 }
 
 /** An opened envelope. */
@@ -154,6 +161,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
     trust,
     at,
     layer: "outer",
+    parsedCertificates: options.parsedCertificates,
   });
   try {
     await flattenedVerify(jws, outerSigner.publicKey, { algorithms: [outerAlg] });
@@ -189,9 +197,17 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
     });
   }
   const innerX5c = decodeX5c(innerHeader.x5c, limits.maxCertificates, "ENVELOPE_MALFORMED");
-  const innerSigner = sameCertificate(innerX5c, outerX5c) && innerHeader.kid === outerHeader.kid
+  // The usual case, the same certificate signing both layers, is checked once.
+  const sameSigner = sameCertificate(innerX5c, outerX5c) && innerHeader.kid === outerHeader.kid && innerAlg === outerAlg;
+  const innerSigner = sameSigner
     ? outerSigner
-    : await verifySigner(innerX5c, innerHeader.kid, innerAlg, { authority: header.from, trust, at, layer: "inner" });
+    : await verifySigner(innerX5c, innerHeader.kid, innerAlg, {
+        authority: header.from,
+        trust,
+        at,
+        layer: "inner",
+        parsedCertificates: options.parsedCertificates,
+      });
   let documentBytes: Uint8Array;
   try {
     documentBytes = (await compactVerify(innerJws, innerSigner.publicKey, { algorithms: [innerAlg] })).payload;

@@ -10,7 +10,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { authorityOfCertificate } from "../../pki/authority.js";
-import { parseCertificateDer, type CertificateInput, type ParsedCertificate } from "../../pki/certificate.js";
+import { parseCertificate, parseCertificateDer, type CertificateInput, type ParsedCertificate } from "../../pki/certificate.js";
 import type { CrlInput } from "../../pki/crl.js";
 import { isValiseError } from "../../pki/errors.js";
 import { jwkThumbprint } from "../../pki/keys.js";
@@ -43,6 +43,13 @@ export interface SignerContext {
   /** Time at which the certificate must be valid (the envelope's createdAt). */
   readonly at: Date;
   readonly layer: SignerLayer;
+  /**
+   * Signer certificates already validated, by base64 DER, to skip re-parsing
+   * (parsing dominates the cost of opening). Only certificates that passed
+   * path validation are added, so a hostile peer cannot grow it; validation
+   * itself (chain, time, CRL) still runs every time.
+   */
+  readonly parsedCertificates?: Map<string, ParsedCertificate>;
 }
 
 const ENVELOPE_CODES: Readonly<Record<string, GatewayErrorCode>> = {
@@ -75,13 +82,17 @@ export async function verifySigner(
   alg: SigningAlgorithm,
   context: SignerContext,
 ): Promise<VerifiedSigner> {
-  const [leafDer, ...intermediateDer] = x5c;
+  const [leafDer, ...rest] = x5c;
   if (leafDer === undefined) throw fail(context, "MALFORMED", "x5c is empty.");
+  const cacheKey = Buffer.from(leafDer).toString("base64");
   let certificate: ParsedCertificate;
   let intermediates: ParsedCertificate[];
   try {
-    certificate = parseCertificateDer(leafDer);
-    intermediates = intermediateDer.map((der) => parseCertificateDer(der));
+    certificate = context.parsedCertificates?.get(cacheKey) ?? parseCertificateDer(leafDer);
+    // A copy of the pinned root adds nothing (and costs a parse); anything
+    // else is handed to path validation, which refuses intermediates.
+    const rootDer = parseCertificate(context.trust.root).der;
+    intermediates = rest.filter((der) => !rootDer.equals(der)).map((der) => parseCertificateDer(der));
   } catch (cause) {
     throw fail(context, "MALFORMED", "An x5c certificate does not parse.", cause);
   }
@@ -115,6 +126,7 @@ export async function verifySigner(
     if (!isValiseError(cause)) throw cause;
     throw mapPathError(context, cause.code, cause);
   }
+  context.parsedCertificates?.set(cacheKey, certificate);
 
   const thumbprint = await jwkThumbprint(certificate.publicKey);
   if (kid !== thumbprint) {

@@ -5,7 +5,7 @@
  * Run: `npx tsx scripts/bench/envelope.ts [--count N] [--concurrency N] [--profiles ed25519,p256]`
  */
 import { pathToFileURL } from "node:url";
-import { createRootCertificate, issueCertificate } from "../../pki/certificate.js";
+import { createRootCertificate, issueCertificate, type ParsedCertificate } from "../../pki/certificate.js";
 import { createCrl } from "../../pki/crl.js";
 import { generateKeyPair, jwkThumbprint } from "../../pki/keys.js";
 import type { Profile } from "../../pki/profiles.js";
@@ -26,7 +26,8 @@ export interface BenchEnvelopeOptions {
 /** One measured row. */
 export interface BenchEnvelopeResult {
   readonly profile: Profile;
-  readonly operation: "seal" | "open";
+  /** `open` reuses a certificate cache as a gateway does; `open-uncached` parses the signer certificate every time. */
+  readonly operation: "seal" | "open" | "open-uncached";
   readonly count: number;
   readonly concurrency: number;
   readonly seconds: number;
@@ -102,22 +103,34 @@ export async function benchEnvelopes(options: BenchEnvelopeOptions = {}): Promis
     results.push({ profile, operation: "seal", count, concurrency, seconds: sealSeconds, perSecond: count / sealSeconds });
 
     const trustFor = (id: string) => (id === gb.id ? gb.trust : undefined);
-    const open = (index: number) =>
-      openEnvelope((sealed[index] as SealedEnvelope).bytes, { self: us.id, decryptionKeys: us.decryptionKeys, trustFor, now });
-    const openSeconds = await timed(count, concurrency, open);
-    results.push({ profile, operation: "open", count, concurrency, seconds: openSeconds, perSecond: count / openSeconds });
+    const parsedCertificates = new Map<string, ParsedCertificate>();
+    for (const [operation, cache] of [
+      ["open", parsedCertificates],
+      ["open-uncached", undefined],
+    ] as const) {
+      const open = (index: number) =>
+        openEnvelope((sealed[index] as SealedEnvelope).bytes, {
+          self: us.id,
+          decryptionKeys: us.decryptionKeys,
+          trustFor,
+          now,
+          parsedCertificates: cache,
+        });
+      const seconds = await timed(count, concurrency, open);
+      results.push({ profile, operation, count, concurrency, seconds, perSecond: count / seconds });
+    }
   }
   return results;
 }
 
 /** The results as a small fixed-width table. */
 export function formatBenchTable(results: readonly BenchEnvelopeResult[]): string {
-  const lines = ["profile   operation  envelopes  in flight  seconds  envelopes/s"];
+  const lines = ["profile    operation      envelopes  in flight  seconds  envelopes/s"];
   for (const row of results) {
     lines.push(
       [
         row.profile.padEnd(9),
-        row.operation.padEnd(10),
+        row.operation.padEnd(13),
         String(row.count).padStart(9),
         String(row.concurrency).padStart(10),
         row.seconds.toFixed(2).padStart(8),

@@ -2,7 +2,7 @@
  * Throwaway authorities for PKI tests: a root, one leaf per use and a CRL,
  * built in memory at a fixed time.
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { expect } from "chai";
 import { createRootCertificate, issueCertificate } from "../../pki/certificate.js";
 import type { Issuer, ParsedCertificate } from "../../pki/certificate.js";
@@ -67,11 +67,6 @@ export async function expectCodeAsync(promise: Promise<unknown>, code: string): 
 
 /** Runs openssl; returns {status, output} (stdout+stderr) without throwing on a non-zero exit. */
 export function openssl(args: string[]): { status: number; output: string } {
-  try {
-    const stdout = execFileSync("openssl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return { status: 0, output: stdout };
-  } catch (error) {
-    const e = error as { status?: number; stdout?: string; stderr?: string };
-    return { status: e.status ?? 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` };
-  }
+  const result = spawnSync("openssl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return { status: result.status ?? 1, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
 }

@@ -31,7 +31,7 @@ describe("pki/pkcs12", () => {
       expect(keyPem).to.equal((a.leafKeys.tls.privateKey.export({ type: "pkcs8", format: "pem" }) as string).trim());
       const wrong = openssl(["pkcs12", "-in", file, "-passin", "pass:wrong", "-nodes", "-info"]);
       expect(wrong.status).to.not.equal(0);
-      expect(wrong.output).to.match(/mac verify failure/i);
+      expect(wrong.output).to.match(/mac verify (error|failure)/i);
     });
   }
 

@@ -3,6 +3,7 @@ import { openEnvelope, type OpenEnvelopeOptions } from "../../../gateway/envelop
 import { sealEnvelope, type SealEnvelopeInput } from "../../../gateway/envelope/seal.js";
 import type { FlattenedJws } from "../../../gateway/envelope/types.js";
 import { createRootCertificate, issueCertificate } from "../../../pki/certificate.js";
+import { createCrl } from "../../../pki/crl.js";
 import { generateKeyPair, jwkThumbprint } from "../../../pki/keys.js";
 import { craftEnvelope, editJsonPart, flipBase64url, replacePart, type CraftOptions } from "./craft.js";
 import { createPeerPair, type Leaf, type PeerPair } from "./fixtures.js";
@@ -459,6 +460,26 @@ for (const profile of ["ed25519", "p256"] as const) {
         };
         expect(await codeOpening(envelope, { validateDocument: refusing })).to.equal("SCHEMA_INVALID");
       });
+    });
+
+    it("reuses a certificate cache but still checks revocation every time", async () => {
+      const parsedCertificates = new Map();
+      const { envelope } = await seal();
+      await openEnvelope(envelope, usOptions({ parsedCertificates }));
+      expect(parsedCertificates.size).to.equal(1);
+      const crl = await createCrl({
+        issuer: { certificate: pair.gb.root, privateKey: pair.gb.rootKey },
+        crlNumber: 2,
+        entries: [{ serial: pair.gb.sign.certificate.serial, revokedAt: pair.now, reason: "keyCompromise" }],
+        now: new Date(pair.now.getTime() - 60 * MINUTE),
+      });
+      const trustFor = (authority: string) => (authority === "GB-UKCA" ? { root: pair.gb.root, crl } : undefined);
+      const failure = await failureOf(openEnvelope(envelope, usOptions({ parsedCertificates, trustFor })));
+      expect(failure.code).to.equal("ENVELOPE_SIGNER_REVOKED");
+      // Certificates that fail validation are never cached.
+      const revoked = await seal({ signer: pair.gb.signer(pair.gb.revokedSign) });
+      await failureOf(openEnvelope(revoked.envelope, usOptions({ parsedCertificates })));
+      expect(parsedCertificates.size).to.equal(1);
     });
 
     it("is deterministic: the same inputs give the same result", async () => {

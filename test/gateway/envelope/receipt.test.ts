@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { CompactSign, decodeProtectedHeader } from "jose";
 import { signReceipt, verifyReceipt, type Receipt, type VerifyReceiptOptions } from "../../../gateway/envelope/receipt.js";
+import { validateDocument } from "../../../schemas/validate.js";
 import { editJsonPart, flipBase64url, replacePart } from "./craft.js";
 import { createPeerPair, type PeerPair } from "./fixtures.js";
 
@@ -48,6 +49,7 @@ for (const profile of ["ed25519", "p256"] as const) {
       expect(decodeProtectedHeader(jws)).to.include({ typ: "valise-receipt+jws", kid: pair.us.sign.kid });
       const verified = await verifyReceipt(jws, options());
       expect(verified.receipt).to.deep.equal(receipt);
+      expect(validateDocument("receipt", verified.receipt)).to.deep.equal({ valid: true });
       expect(verified.signer).to.deep.equal({
         authority: "US-DOJ-OIA",
         kid: pair.us.sign.kid,
