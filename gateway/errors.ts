@@ -15,6 +15,9 @@ export const GATEWAY_ERRORS = {
   STORE_SCHEMA_TOO_NEW: "The gateway database was written by a newer Valise.",
   TOKEN_UNKNOWN: "No token with that id.",
   TOKEN_ALREADY_REVOKED: "The token was already revoked.",
+  PEER_UNKNOWN: "The authority is not a peer of this gateway.",
+  PEER_TLS_IDENTITY: "The peer's TLS certificate is not a valid tls certificate of a known peer.",
+  PEER_UNREACHABLE: "The peer gateway could not be reached or answered with an error.",
   INTERNAL: "An unexpected internal error.",
   // Envelope layer (gateway/envelope/).
   CANONICAL_JSON_UNSUPPORTED: "A value cannot be written as RFC 8785 canonical JSON (non-finite number, undefined, function, lone surrogate, non-plain object, cycle).",

@@ -13,7 +13,7 @@ import { PkiError } from "./errors.js";
 import { isIP } from "node:net";
 import { authorityOfCertificate, authorityUri, assertAuthorityId } from "./authority.js";
 import { keyAlgorithmOf } from "./keys.js";
-import { USAGE_POLICIES } from "./profiles.js";
+import { isLeafUse, USAGE_POLICIES } from "./profiles.js";
 import type { CertificateUse, KeyAlgorithm, KeyUsageName, LeafUse } from "./profiles.js";
 import { signingAlgorithmOf, toSigningCryptoKey, webCrypto, x509 } from "./x509-provider.js";
 
@@ -371,6 +371,7 @@ function keyUsageFlags(use: CertificateUse): number {
  * the root's authority (plus DNS/IP names for `tls`), SKI/AKI; 1 year by default.
  */
 export async function issueCertificate(options: LeafCertificateOptions): Promise<ParsedCertificate> {
+  if (!isLeafUse(options.use)) throw new PkiError("PKI_INVALID_ARGUMENT", `Not a leaf use: ${JSON.stringify(options.use)}.`);
   const root = options.issuer.certificate;
   const authority = authorityOfCertificate(root);
   const { algorithm } = signingAlgorithmOfKey(options.issuer.privateKey);

@@ -37,7 +37,7 @@ export const PKI_ERRORS = {
   PKI_ALREADY_REVOKED: "That certificate is already revoked.",
   PKI_ROOT_NOT_REVOCABLE: "The root certificate cannot be revoked through its own CRL; create a new PKI instead.",
   PKI_NO_CURRENT_CERTIFICATE: "There is no current (unrevoked) certificate for that use; rotate to issue one.",
-  PKI_BUNDLE_SCHEMA: "The trust bundle file or its payload does not match schemas/trust-bundle.schema.json.",
+  PKI_BUNDLE_SCHEMA: "The trust bundle file, header or payload does not match schemas/trust-bundle.schema.json, or its contents are inconsistent.",
   PKI_BUNDLE_ALGORITHM: "The trust bundle's JWS algorithm is not one of EdDSA, ES256, ES384.",
   PKI_BUNDLE_SIGNATURE: "The trust bundle's JWS does not verify, or its signer is not a valid sign certificate of the bundle's root.",
   PKI_FINGERPRINT_MISMATCH: "The bundle's root does not match the SHA-256 fingerprint (or pinned root) given out of band.",

@@ -46,6 +46,12 @@ export interface PathValidationInput {
   at: Date;
   /** When given, the leaf and root must belong to this authority id. */
   expectedAuthority?: string;
+  /**
+   * When the CRL must be current (default `at`). Pass the verification time
+   * when `at` is a past signing time (e.g. an auditor re-checking an old
+   * envelope against today's CRL, whose thisUpdate is later than `at`).
+   */
+  crlAt?: Date;
 }
 
 /** A validated path. */
@@ -200,7 +206,9 @@ export function validateCertificatePath(input: PathValidationInput): ValidatedPa
   // Revocation: a forged or stale CRL could hide a revoked (compromised) key.
   // Any listing counts, whatever its date: a compromised key may have signed
   // with a back-dated time.
-  const verifiedCrl = verifyCrl(crl, root, at);
+  const crlAt = input.crlAt ?? at;
+  if (!(crlAt instanceof Date) || Number.isNaN(crlAt.getTime())) throw new PkiError("PKI_INVALID_ARGUMENT", "`crlAt` must be a valid Date.");
+  const verifiedCrl = verifyCrl(crl, root, crlAt);
   const entry = isRevoked(verifiedCrl, leaf.serial);
   if (entry !== undefined) {
     throw new PkiError("PKI_CERT_REVOKED", "The certificate has been revoked.", {

@@ -160,6 +160,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
     authority: header.from,
     trust,
     at,
+    crlAt: options.now,
     layer: "outer",
     parsedCertificates: options.parsedCertificates,
   });
@@ -205,6 +206,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
         authority: header.from,
         trust,
         at,
+        crlAt: options.now,
         layer: "inner",
         parsedCertificates: options.parsedCertificates,
       });

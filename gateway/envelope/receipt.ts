@@ -155,6 +155,7 @@ export async function verifyReceipt(jws: unknown, options: VerifyReceiptOptions)
     authority: receipt.to,
     trust,
     at: new Date(receivedAt),
+    crlAt: options.now,
     layer: "receipt",
   });
   try {

@@ -42,6 +42,11 @@ export interface SignerContext {
   readonly trust: AuthorityTrust;
   /** Time at which the certificate must be valid (the envelope's createdAt). */
   readonly at: Date;
+  /**
+   * Time at which the CRL must be current: the time of checking. A CRL issued
+   * after `at` still says whether the certificate is revoked now.
+   */
+  readonly crlAt: Date;
   readonly layer: SignerLayer;
   /**
    * Signer certificates already validated, by base64 DER, to skip re-parsing
@@ -120,6 +125,7 @@ export async function verifySigner(
       crl: context.trust.crl,
       use: "sign",
       at: context.at,
+      crlAt: context.crlAt,
       expectedAuthority: context.authority,
     });
   } catch (cause) {

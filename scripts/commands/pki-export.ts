@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { Argument, type Command } from "commander";
 import { createTrustBundle } from "../../pki/bundle.js";
-const exportPkcs12 = (..._a: unknown[]): Uint8Array => { throw new Error("todo"); };
+import { exportPkcs12 } from "../../pki/pkcs12.js";
 import { readPassphrase } from "../cli/passphrase.js";
 import { type CliContext, type CommonOptions, passphrase, withCommonOptions } from "../cli/context.js";
 import { groupFingerprint } from "./init.js";
@@ -51,8 +51,7 @@ export function registerPkiExports(pki: Command, context: CliContext): void {
         : await readPassphrase({ passphraseFile: options.p12PassphraseFile, env: {}, interactive: false });
     const certificate = store.currentCertificate(use);
     const der = exportPkcs12({
-      certificate,
-      chain: [store.rootCertificate()],
+      chain: [certificate, store.rootCertificate()],
       privateKey: store.loadPrivateKey(use, keyPassphrase, certificate.serial),
       passphrase: p12Passphrase,
       friendlyName: `${store.authority} ${use}`,

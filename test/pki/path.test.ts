@@ -108,6 +108,8 @@ for (const profile of ["ed25519", "p256", "p384"] as const) {
       expectCode(() => validateCertificatePath(input({ at: new Date(NOW.getTime() + 8 * DAY) })), "PKI_CRL_EXPIRED");
       const future = await createCrl({ issuer: a.issuer, crlNumber: 3, entries: [], now: new Date(NOW.getTime() + DAY) });
       expectCode(() => validateCertificatePath(input({ crl: future })), "PKI_CRL_NOT_YET_VALID");
+      // A signature made at NOW, checked a day later against the then-current CRL:
+      expect(validateCertificatePath(input({ crl: future, crlAt: new Date(NOW.getTime() + DAY) })).authority).to.equal("GB-UKCA");
       expectCode(() => validateCertificatePath(input({ crl: other.crl })), "PKI_CRL_BAD_SIGNATURE");
       const impostor = await makeAuthority(profile); // same DN, other key: a forged CRL that hides a revocation
       expectCode(() => validateCertificatePath(input({ crl: impostor.crl })), "PKI_CRL_BAD_SIGNATURE");
