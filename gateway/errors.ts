@@ -18,6 +18,13 @@ export const GATEWAY_ERRORS = {
   PEER_UNKNOWN: "The authority is not a peer of this gateway.",
   PEER_TLS_IDENTITY: "The peer's TLS certificate is not a valid tls certificate of a known peer.",
   PEER_UNREACHABLE: "The peer gateway could not be reached or answered with an error.",
+  CASE_CONFLICT: "A case with this id already exists.",
+  CASE_UNKNOWN: "No such case (or not one shared with the caller).",
+  REQUEST_MALFORMED: "The HTTP request body is not valid JSON or was cut short.",
+  REQUEST_TOO_LARGE: "The HTTP request body exceeds the size limit.",
+  UNAUTHENTICATED: "No valid bearer token was presented.",
+  FORBIDDEN: "The token's role does not allow this operation.",
+  NOT_FOUND: "No such resource.",
   INTERNAL: "An unexpected internal error.",
   // Envelope layer (gateway/envelope/).
   CANONICAL_JSON_UNSUPPORTED: "A value cannot be written as RFC 8785 canonical JSON (non-finite number, undefined, function, lone surrogate, non-plain object, cycle).",
@@ -48,6 +55,16 @@ export const GATEWAY_ERRORS = {
   // Document schemas (schemas/validate.ts).
   DOCUMENT_INVALID: "A document does not match its schema; details.errors lists every failing field with a hint.",
   UNKNOWN_SCHEMA: "No document schema of that name is loaded.",
+  // Audit log verification core (gateway/audit/: merkle, note, checkpoint, cosignature, witness request).
+  AUDIT_INVALID_ARGUMENT: "An argument to a Merkle tree or proof operation is out of range (index or size beyond the tree, unaligned subtree, hash not 32 bytes).",
+  AUDIT_PROOF_INVALID: "A Merkle inclusion proof is malformed or does not lead to the expected root.",
+  AUDIT_CONSISTENCY_FAILED: "A Merkle consistency proof is malformed or does not prove that the new tree extends the old one.",
+  AUDIT_NOTE_MALFORMED: "A signed note is not well formed (UTF-8, control characters, blank line, signature lines, too many signatures or bytes).",
+  AUDIT_KEY_INVALID: "A note signer or verifier key (vkey) is malformed, of the wrong type, or configured twice.",
+  AUDIT_SIGNATURE_INVALID: "A signed note has no valid signature from a trusted key, or a trusted key's signature (or cosignature) fails.",
+  AUDIT_CHECKPOINT_MALFORMED: "The note text is not a well-formed tlog checkpoint (origin, decimal size without leading zeros, base64 32-byte root hash).",
+  AUDIT_ORIGIN_MISMATCH: "The checkpoint's origin line differs from the expected log origin.",
+  AUDIT_WITNESS_REQUEST_MALFORMED: "A tlog-witness add-checkpoint request body is malformed (old size line, proof lines, blank line, checkpoint).",
 } as const;
 
 /** One of the gateway's stable error codes. */
@@ -95,6 +112,8 @@ const RULES: ReadonlyArray<readonly [RegExp, ErrorDisposition]> = [
   [/(NOT_FOUND|UNKNOWN)/, NOT_FOUND],
   [/(EXISTS|CONFLICT|ALREADY|STALE|REPLAY)/, CONFLICT],
   [/^(PKI_|ENVELOPE_|RECEIPT_)/, REFUSED],
+  [/^AUDIT_(INVALID_ARGUMENT|WITNESS_REQUEST_MALFORMED)$/, USAGE],
+  [/^AUDIT_/, REFUSED],
 ];
 
 /** The HTTP status and exit code of `code` (INTERNAL's for unknown codes). */

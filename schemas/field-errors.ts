@@ -23,7 +23,9 @@ export type FieldErrorCode =
   | "date-range-too-long"
   | "date-range-reversed"
   | "no-match"
-  | "invalid";
+  | "invalid"
+  /** Set by the gateway, not the schema: the addressee is not a peer of this gateway. */
+  | "unknown-peer";
 
 /** One failing field of a document. */
 export interface FieldError {

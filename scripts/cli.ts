@@ -10,6 +10,8 @@ import type { CliContext } from "./cli/context.js";
 import { registerInit } from "./commands/init.js";
 import { registerPki } from "./commands/pki.js";
 import { registerPeers } from "./commands/peers.js";
+import { registerStart } from "./commands/start.js";
+import { registerToken } from "./commands/token.js";
 
 /** Builds the command tree; actions run against `context`. */
 export function buildProgram(context: CliContext): Command {
@@ -24,6 +26,8 @@ export function buildProgram(context: CliContext): Command {
   registerInit(program, context);
   registerPki(program, context);
   registerPeers(program, context);
+  registerToken(program, context);
+  registerStart(program, context);
   return program;
 }
 

@@ -1,0 +1,146 @@
+/**
+ * Reading cases: lists (emergency first), one case with its envelope
+ * timeline, and a document of a case — a read that is itself audited.
+ */
+import type { Db } from "../store/database.js";
+import type { GatewayContext } from "../context.js";
+import type { Principal } from "../auth/tokens.js";
+import { appendEntry, entriesOfCase, type AuditEntry } from "../audit/append.js";
+import { GatewayError } from "../errors.js";
+
+/** A case as listed. */
+export interface CaseSummary {
+  readonly caseId: string;
+  readonly direction: "outbound" | "inbound";
+  readonly kind: string;
+  readonly peer: string;
+  readonly status: string;
+  readonly priority: "normal" | "urgent" | "emergency";
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** One envelope in a case's timeline. */
+export interface TimelineEnvelope {
+  readonly envelopeId: string;
+  readonly direction: "outbound" | "inbound";
+  readonly type: string;
+  readonly from: string;
+  readonly to: string;
+  readonly inReplyTo: string | null;
+  readonly createdAt: string;
+  readonly storedAt: string;
+  readonly envelopeDigest: string;
+  /** The signed receipt: the peer's (outbound) or ours (inbound). */
+  readonly receipt: string | null;
+  /** Outbound only: where delivery stands. */
+  readonly delivery?: { state: "pending" | "delivered" | "failed"; attempts: number; lastError: string | null; nextAttemptAt: string | null };
+}
+
+/** A case with its timeline. */
+export interface CaseDetail extends CaseSummary {
+  readonly envelopes: readonly TimelineEnvelope[];
+  readonly events: readonly AuditEntry[];
+}
+
+const PRIORITY_ORDER = "CASE priority WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END";
+
+interface CaseRow {
+  case_id: string;
+  direction: "outbound" | "inbound";
+  kind: string;
+  peer: string;
+  status: string;
+  priority: "normal" | "urgent" | "emergency";
+  created_at: string;
+  updated_at: string;
+}
+
+function summary(row: CaseRow): CaseSummary {
+  return {
+    caseId: row.case_id,
+    direction: row.direction,
+    kind: row.kind,
+    peer: row.peer,
+    status: row.status,
+    priority: row.priority,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Cases filtered by direction and status, emergency first, then newest first. */
+export function listCases(db: Db, filter: { direction?: string; status?: string; limit?: number } = {}): CaseSummary[] {
+  if (filter.direction !== undefined && filter.direction !== "outbound" && filter.direction !== "inbound") {
+    throw new GatewayError("USAGE", "direction must be outbound or inbound");
+  }
+  const rows = db
+    .prepare(
+      `SELECT * FROM cases WHERE (@direction IS NULL OR direction = @direction) AND (@status IS NULL OR status = @status)
+        ORDER BY ${PRIORITY_ORDER}, created_at DESC LIMIT @limit`,
+    )
+    .all({ direction: filter.direction ?? null, status: filter.status ?? null, limit: Math.min(filter.limit ?? 500, 5000) }) as CaseRow[];
+  return rows.map(summary);
+}
+
+/** One case with its envelopes and audit events; `CASE_UNKNOWN` if none. */
+export function getCase(db: Db, caseId: string): CaseDetail {
+  const row = db.prepare("SELECT * FROM cases WHERE case_id = ?").get(caseId) as CaseRow | undefined;
+  if (row === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
+  const envelopes = (
+    db
+      .prepare(
+        `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at
+           FROM envelopes e LEFT JOIN outbox o USING (envelope_id)
+          WHERE e.case_id = ? ORDER BY e.stored_at, e.envelope_id`,
+      )
+      .all(caseId) as Array<Record<string, string | number | null>>
+  ).map(
+    (e): TimelineEnvelope => ({
+      envelopeId: e["envelope_id"] as string,
+      direction: e["direction"] as "outbound" | "inbound",
+      type: e["type"] as string,
+      from: e["from_authority"] as string,
+      to: e["to_authority"] as string,
+      inReplyTo: e["in_reply_to"] as string | null,
+      createdAt: e["created_at"] as string,
+      storedAt: e["stored_at"] as string,
+      envelopeDigest: e["digest"] as string,
+      receipt: e["receipt"] as string | null,
+      ...(e["state"] === null || e["state"] === undefined
+        ? {}
+        : {
+            delivery: {
+              state: e["state"] as "pending" | "delivered" | "failed",
+              attempts: e["attempts"] as number,
+              lastError: e["last_error"] as string | null,
+              nextAttemptAt: e["state"] === "pending" ? new Date(e["next_attempt_at"] as number).toISOString() : null,
+            },
+          }),
+    }),
+  );
+  return { ...summary(row), envelopes, events: entriesOfCase(db, caseId) };
+}
+
+/**
+ * The business document of an envelope of a case. The read is written to
+ * the audit log (who, what, when) and committed before the content leaves.
+ */
+export async function readDocument(ctx: GatewayContext, caseId: string, envelopeId: string, principal: Principal): Promise<unknown> {
+  const row = ctx.db.prepare("SELECT document, digest FROM envelopes WHERE envelope_id = ? AND case_id = ?").get(envelopeId, caseId) as
+    | { document: string; digest: string }
+    | undefined;
+  if (row === undefined) throw new GatewayError("NOT_FOUND", `no document ${envelopeId} in case ${caseId}`);
+  await ctx.commits.run(() =>
+    appendEntry(ctx.db, {
+      kind: "access.read",
+      actor: `token:${principal.name}`,
+      time: ctx.now(),
+      caseId,
+      envelopeId,
+      envelopeDigest: row.digest,
+      details: { what: "document", role: principal.role, tokenId: principal.tokenId },
+    }),
+  );
+  return JSON.parse(row.document) as unknown;
+}

@@ -1,0 +1,38 @@
+/**
+ * Everything a running gateway's domain functions share. Built once by
+ * `createGateway`; no process-wide state, so several gateways can run in one
+ * process (tests do).
+ */
+import type { GatewayConfig } from "./config/config.js";
+import type { HomePaths } from "./home.js";
+import type { Db } from "./store/database.js";
+import type { GroupCommit } from "./store/group-commit.js";
+import type { GatewayIdentity } from "./identity.js";
+import type { PeerDirectory } from "./peers/directory.js";
+import type { DocumentValidator } from "../schemas/validate.js";
+import type { Logger } from "./log.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { ParsedCertificate } from "../pki/certificate.js";
+import type { AuthorityPki } from "../pki/store.js";
+
+/** The shared state of one running gateway. */
+export interface GatewayContext {
+  readonly config: GatewayConfig;
+  readonly paths: HomePaths;
+  readonly authority: string;
+  readonly pki: AuthorityPki;
+  readonly db: Db;
+  /** Durable, batched writes: await before acknowledging anything. */
+  readonly commits: GroupCommit;
+  readonly identity: GatewayIdentity;
+  readonly peers: PeerDirectory;
+  readonly validator: DocumentValidator;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  /** Signer certificates that passed path validation, by base64 DER (see openEnvelope). */
+  readonly certificateCache: Map<string, ParsedCertificate>;
+  /** The clock (injectable for tests). */
+  readonly now: () => Date;
+  /** Tells the delivery worker there is new work. */
+  wakeDelivery(): void;
+}

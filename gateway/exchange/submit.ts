@@ -1,0 +1,110 @@
+/**
+ * A caseworker's system submits a request: validated against the shared
+ * schema (every failing field with a hint), sealed to the requested
+ * authority, and — in one transaction — a new case, the envelope, its outbox
+ * row and the audit entry. The 201 goes out only after that commit.
+ */
+import { randomUUID } from "node:crypto";
+import { sealEnvelope } from "../envelope/seal.js";
+import { canonicalize } from "../envelope/canonical-json.js";
+import type { Priority } from "../envelope/types.js";
+import { appendEntry } from "../audit/append.js";
+import { GatewayError } from "../errors.js";
+import type { GatewayContext } from "../context.js";
+import type { Principal } from "../auth/tokens.js";
+import type { FieldError } from "../../schemas/validate.js";
+import { storeOutboundEnvelope } from "./store.js";
+
+/** Document kinds that open a case. */
+export const REQUEST_KINDS = ["mla-request", "preservation-request"] as const;
+/** A document kind that opens a case. */
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/** The answer to a submission. */
+export interface Submission {
+  readonly caseId: string;
+  readonly envelopeId: string;
+  readonly envelopeDigest: string;
+  readonly status: "submitted";
+}
+
+function invalid(errors: FieldError[]): GatewayError {
+  return new GatewayError("DOCUMENT_INVALID", `the request has ${errors.length} problem(s); see details.errors`, { details: { errors } });
+}
+
+/**
+ * Submits an MLA or preservation request on behalf of `principal`.
+ * Throws `DOCUMENT_INVALID` (422) listing every failing field.
+ */
+export async function submitRequest(ctx: GatewayContext, document: unknown, principal: Principal): Promise<Submission> {
+  const kind = (document as { kind?: unknown } | null)?.kind;
+  if (typeof document !== "object" || document === null || Array.isArray(document) || !(REQUEST_KINDS as readonly unknown[]).includes(kind)) {
+    throw invalid([
+      {
+        path: "/kind",
+        code: "enum",
+        message: `kind must be one of ${REQUEST_KINDS.join(", ")}`,
+        hint: "Say what you are sending: \"mla-request\" for a request for mutual legal assistance, \"preservation-request\" for an expedited preservation (quick freeze).",
+      },
+    ]);
+  }
+  const request = ctx.validator.assertDocument<{
+    kind: RequestKind;
+    requestingAuthority: string;
+    requestedAuthority: string;
+    urgency: { level: Priority };
+  }>(kind as RequestKind, document);
+  const problems: FieldError[] = [];
+  if (request.requestingAuthority !== ctx.authority) {
+    problems.push({
+      path: "/requestingAuthority",
+      code: "not-allowed",
+      message: `requestingAuthority must be this gateway's authority, ${ctx.authority}`,
+      hint: `This gateway sends on behalf of ${ctx.authority} only; put ${ctx.authority} as the requesting authority.`,
+    });
+  }
+  const peer = ctx.peers.find(request.requestedAuthority);
+  if (peer === undefined) {
+    problems.push({
+      path: "/requestedAuthority",
+      code: "unknown-peer",
+      message: `${request.requestedAuthority} is not a peer of this gateway`,
+      hint: `Address the request to a central authority this gateway exchanges with: ${ctx.peers.all().map((p) => p.authority).join(", ") || "none yet (an operator adds peers with valise peers add)"}.`,
+    });
+  }
+  if (problems.length > 0 || peer === undefined) throw invalid(problems);
+
+  const caseId = randomUUID();
+  const now = ctx.now();
+  const sealed = await sealEnvelope({
+    document: request as unknown as Record<string, unknown>,
+    type: request.kind,
+    from: ctx.authority,
+    to: peer.authority,
+    caseId,
+    priority: request.urgency.level,
+    createdAt: now.toISOString(),
+    signer: ctx.identity.signer,
+    recipient: { publicKey: peer.encryptionKey },
+  });
+  await ctx.commits.run(() => {
+    ctx.db
+      .prepare(
+        "INSERT INTO cases (case_id, direction, kind, peer, status, priority, created_at, updated_at) VALUES (?, 'outbound', ?, ?, 'submitted', ?, ?, ?)",
+      )
+      .run(caseId, request.kind, peer.authority, request.urgency.level, now.toISOString(), now.toISOString());
+    storeOutboundEnvelope(ctx, sealed, canonicalize(request), now);
+    appendEntry(ctx.db, {
+      kind: "envelope.sent",
+      actor: `token:${principal.name}`,
+      time: now,
+      caseId,
+      envelopeId: sealed.envelopeId,
+      envelopeDigest: sealed.envelopeDigest,
+      details: { type: request.kind, to: peer.authority, priority: request.urgency.level },
+    });
+  });
+  ctx.wakeDelivery();
+  ctx.logger.info("request submitted", { caseId, envelopeId: sealed.envelopeId, to: peer.authority, kind: request.kind });
+  return { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, status: "submitted" };
+}

@@ -1,0 +1,203 @@
+/**
+ * `createGateway`: one Valise gateway — the peer API (mutual TLS 1.3), the
+ * local API (loopback HTTP), the delivery worker — over one home. No process
+ * state: tests run several gateways in one process.
+ *
+ * @example
+ * const gateway = createGateway({ home: "/srv/valise", passphrase });
+ * const { peerUrl, localUrl } = await gateway.start();
+ * // …
+ * await gateway.stop();
+ */
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { openHome } from "./home.js";
+import { openAuthorityPki } from "../pki/store.js";
+import { loadIdentity } from "./identity.js";
+import { openDatabase } from "./store/database.js";
+import { GroupCommit } from "./store/group-commit.js";
+import { PeerDirectory } from "./peers/directory.js";
+import { peerServerTlsOptions } from "./peers/tls.js";
+import { documentValidator } from "../schemas/validate.js";
+import { createLogger, type Logger } from "./log.js";
+import { createMetrics } from "./metrics.js";
+import { PeerClient } from "./delivery/peer-client.js";
+import { DeliveryWorker, type DeliveryOptions } from "./delivery/worker.js";
+import { appendEntry } from "./audit/append.js";
+import { localApi } from "./http/local-api.js";
+import { peerApi } from "./http/peer-api.js";
+import type { GatewayContext } from "./context.js";
+import type { ListenAddress } from "./config/config.js";
+
+/** How to run a gateway. */
+export interface GatewayOptions {
+  /** The gateway home (valise.json, pki/, peers/, valise.db). */
+  readonly home: string;
+  /** Passphrase of the private keys. */
+  readonly passphrase: string;
+  /** The clock (tests inject one). */
+  readonly now?: () => Date;
+  /** A logger; by default JSON lines on stdout at `logLevel`. */
+  readonly logger?: Logger;
+  readonly logLevel?: string;
+  /** Delivery tuning; by default from the configuration's `delivery`. */
+  readonly delivery?: Partial<DeliveryOptions>;
+  /** Override the configured listen addresses (e.g. port 0 for the local API in tests). */
+  readonly listen?: { readonly peer?: ListenAddress; readonly local?: ListenAddress };
+  /** Export process metrics (once per process). */
+  readonly processMetrics?: boolean;
+}
+
+/** Where a started gateway listens. */
+export interface GatewayAddresses {
+  readonly peerPort: number;
+  readonly localPort: number;
+  readonly peerUrl: string;
+  readonly localUrl: string;
+}
+
+/** A gateway that can be started and stopped. */
+export interface Gateway {
+  /** Loads keys, opens the store, listens. Rejects with a coded error on a broken home. */
+  start(): Promise<GatewayAddresses>;
+  /** Stops accepting, finishes in-flight work, closes the database. */
+  stop(): Promise<void>;
+  /** The running gateway's shared state (after start). */
+  readonly context: GatewayContext;
+}
+
+/** Creates a gateway over `options.home`; nothing happens until `start`. */
+export function createGateway(options: GatewayOptions): Gateway {
+  let context: GatewayContext | undefined;
+  let stopper: (() => Promise<void>) | undefined;
+
+  return {
+    get context(): GatewayContext {
+      if (context === undefined) throw new Error("the gateway is not started");
+      return context;
+    },
+
+    async start(): Promise<GatewayAddresses> {
+      const now = options.now ?? (() => new Date());
+      const home = openHome(options.home);
+      const { config, paths } = home;
+      const logger = options.logger ?? createLogger({ authority: config.authority, ...(options.logLevel === undefined ? {} : { level: options.logLevel }) });
+      const pki = openAuthorityPki(paths.pki);
+      const identity = await loadIdentity(pki, options.passphrase, now());
+      const db = openDatabase(paths.database);
+      try {
+        const peers = new PeerDirectory(paths.peers);
+        const commits = new GroupCommit(db);
+        const outboxDepth = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'");
+        const metrics = createMetrics(() => (outboxDepth.get() as { n: number }).n, options.processMetrics === true);
+        let worker: DeliveryWorker | undefined;
+        const ctx: GatewayContext = {
+          config,
+          paths,
+          authority: config.authority,
+          pki,
+          db,
+          commits,
+          identity,
+          peers,
+          validator: documentValidator(),
+          logger,
+          metrics,
+          certificateCache: new Map(),
+          now,
+          wakeDelivery: () => worker?.wake(),
+        };
+        const client = new PeerClient(identity, peers, now);
+        worker = new DeliveryWorker(ctx, client, {
+          ...(config.delivery?.initialBackoffMs === undefined ? {} : { initialBackoffMs: config.delivery.initialBackoffMs }),
+          ...(config.delivery?.maxBackoffMs === undefined ? {} : { maxBackoffMs: config.delivery.maxBackoffMs }),
+          ...(config.delivery?.giveUpAfterSeconds === undefined ? {} : { giveUpAfterMs: config.delivery.giveUpAfterSeconds * 1000 }),
+          ...options.delivery,
+        });
+
+        const peerServer = https.createServer(peerServerTlsOptions(identity, peers), peerApi(ctx));
+        peerServer.headersTimeout = 10_000;
+        peerServer.requestTimeout = 30_000; // a slow body gets a 408, not a held socket
+        peerServer.keepAliveTimeout = 60_000;
+        peerServer.on("tlsClientError", () => metrics.tlsHandshakeRefusals.inc({ reason: "handshake" }));
+        peers.onChange(() => {
+          peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
+          logger.info("peer trust reloaded", { peers: peers.all().map((p) => p.authority) });
+        });
+        const localServer = http.createServer(localApi(ctx, client));
+        localServer.headersTimeout = 10_000;
+        localServer.requestTimeout = 30_000;
+
+        const peerListen = options.listen?.peer ?? config.peerApi;
+        const localListen = options.listen?.local ?? config.localApi;
+        await listen(peerServer, peerListen);
+        try {
+          await listen(localServer, localListen);
+        } catch (error) {
+          await close(peerServer);
+          throw error;
+        }
+        await commits.run(() => appendEntry(db, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority) } }));
+        worker.start();
+        context = ctx;
+
+        stopper = async () => {
+          const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
+          await worker?.stop();
+          await stopping;
+          await commits.run(() => appendEntry(db, { kind: "gateway.stopped", actor: "operator", time: now(), details: {} }));
+          await commits.drained();
+          client.close();
+          db.close();
+          logger.info("gateway stopped");
+        };
+        const addresses = {
+          peerPort: (peerServer.address() as AddressInfo).port,
+          localPort: (localServer.address() as AddressInfo).port,
+          peerUrl: `https://${peerListen.host}:${(peerServer.address() as AddressInfo).port}`,
+          localUrl: `http://${localListen.host}:${(localServer.address() as AddressInfo).port}`,
+        };
+        logger.info("gateway started", { ...addresses, endpoint: config.endpoint, peers: peers.all().map((p) => p.authority) });
+        return addresses;
+      } catch (error) {
+        if (db.open) db.close();
+        throw error;
+      }
+    },
+
+    async stop(): Promise<void> {
+      const stop = stopper;
+      stopper = undefined;
+      if (stop !== undefined) await stop();
+    },
+  };
+}
+
+function listen(server: http.Server, address: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(address.port, address.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Stops accepting and resolves when every connection has ended: idle
+ * keep-alive connections are closed as soon as their request is answered,
+ * and anything still open after 10 s is cut.
+ */
+function close(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * The operator's health view: each peer reachable or not, the outbox, and
+ * certificates (ours and peers') that expire within 30 days.
+ */
+import type { GatewayContext } from "./context.js";
+import type { PeerClient } from "./delivery/peer-client.js";
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** The health report. */
+export interface HealthReport {
+  readonly authority: string;
+  readonly status: "ok" | "degraded";
+  readonly peers: ReadonlyArray<{ authority: string; endpoint: string; reachable: boolean; latencyMs?: number; error?: string; crlNextUpdate: string | null }>;
+  readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null };
+  readonly certificatesExpiringSoon: ReadonlyArray<{ owner: string; use: string; serial: string; notAfter: string }>;
+}
+
+/** Probes every peer (GET /peer/v1/hello, short timeout) and reads the store. */
+export async function healthReport(ctx: GatewayContext, client: PeerClient): Promise<HealthReport> {
+  const now = ctx.now();
+  const soon = now.getTime() + 30 * DAY_MS;
+  const peers = await Promise.all(
+    ctx.peers.all().map(async (peer) => {
+      const started = performance.now();
+      const crlNextUpdate = peer.crl.nextUpdate?.toISOString() ?? null;
+      try {
+        const response = await client.request(peer, "GET", "/peer/v1/hello");
+        if (response.status !== 200) throw new Error(`answered ${response.status}`);
+        return { authority: peer.authority, endpoint: peer.endpoint, reachable: true, latencyMs: Math.round(performance.now() - started), crlNextUpdate };
+      } catch (error) {
+        return { authority: peer.authority, endpoint: peer.endpoint, reachable: false, error: error instanceof Error ? error.message : String(error), crlNextUpdate };
+      }
+    }),
+  );
+  const outbox = ctx.db
+    .prepare(
+      `SELECT SUM(state = 'pending') AS pending, SUM(state = 'failed') AS failed,
+              MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest FROM outbox`,
+    )
+    .get() as { pending: number | null; failed: number | null; oldest: string | null };
+  const certificatesExpiringSoon = [
+    ...ctx.pki
+      .list(now)
+      .filter((row) => (row.status === "current" || row.status === "previous") && Date.parse(row.notAfter) < soon)
+      .map((row) => ({ owner: ctx.authority, use: row.use, serial: row.serial, notAfter: row.notAfter })),
+    ...ctx.peers.all().flatMap((peer) =>
+      [{ use: "root", certificate: peer.root }, ...peer.certificates]
+        .filter((c) => c.certificate.notAfter.getTime() < soon)
+        .map((c) => ({ owner: peer.authority, use: c.use, serial: c.certificate.serial, notAfter: c.certificate.notAfter.toISOString() })),
+    ),
+  ];
+  const degraded = peers.some((p) => !p.reachable) || (outbox.failed ?? 0) > 0 || certificatesExpiringSoon.length > 0;
+  return {
+    authority: ctx.authority,
+    status: degraded ? "degraded" : "ok",
+    peers,
+    outbox: { pending: outbox.pending ?? 0, failed: outbox.failed ?? 0, oldestPendingSince: outbox.oldest },
+    certificatesExpiringSoon,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * One way to answer an error on both APIs: `{error: {code, message,
+ * details?}}` with the status of the code (gateway/errors.ts).
+ */
+import type { ErrorRequestHandler, Response } from "express";
+import { isValiseError } from "../../pki/errors.js";
+import { GatewayError, httpStatusFor } from "../errors.js";
+import type { Logger } from "../log.js";
+
+/** Translates body-parser's errors (malformed JSON, too large, aborted) into coded errors. */
+export function asValiseError(error: unknown): unknown {
+  const type = (error as { type?: unknown }).type;
+  if (type === "entity.parse.failed") return new GatewayError("REQUEST_MALFORMED", "the request body is not valid JSON");
+  if (type === "entity.too.large") return new GatewayError("REQUEST_TOO_LARGE", "the request body is too large");
+  if (type === "request.aborted" || type === "request.size.invalid") return new GatewayError("REQUEST_MALFORMED", "the request body was cut short");
+  if (type === "encoding.unsupported" || type === "charset.unsupported") return new GatewayError("REQUEST_MALFORMED", "unsupported body encoding");
+  return error;
+}
+
+/** Sends `error` as a coded JSON error; returns its code. */
+export function sendError(res: Response, error: unknown, logger: Logger): string {
+  const mapped = asValiseError(error);
+  if (isValiseError(mapped)) {
+    const status = httpStatusFor(mapped.code);
+    if (status >= 500) logger.error("request failed", { code: mapped.code, reason: mapped.message });
+    if (!res.headersSent) {
+      res.status(status).json({ error: { code: mapped.code, message: mapped.message, ...(mapped.details === undefined ? {} : { details: mapped.details }) } });
+    }
+    return mapped.code;
+  }
+  logger.error("unexpected error", { reason: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+  if (!res.headersSent) res.status(500).json({ error: { code: "INTERNAL", message: "internal error" } });
+  return "INTERNAL";
+}
+
+/** An express error handler using {@link sendError}; `onCode` sees each code (metrics). */
+export function errorHandler(logger: Logger, onCode: (code: string) => void = () => {}): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    onCode(sendError(res, error, logger));
+  };
+}

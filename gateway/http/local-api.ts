@@ -1,0 +1,114 @@
+/**
+ * The local API: JSON over HTTP on a loopback or internal address, for the
+ * authority's own systems. Bearer tokens with roles; handlers parse, call a
+ * domain function, and map errors.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { authenticateToken, type Principal, type Role } from "../auth/tokens.js";
+import { GatewayError } from "../errors.js";
+import type { GatewayContext } from "../context.js";
+import { submitRequest } from "../exchange/submit.js";
+import { getCase, listCases, readDocument } from "../cases/query.js";
+import { readEntries } from "../audit/append.js";
+import { healthReport } from "../health.js";
+import type { PeerClient } from "../delivery/peer-client.js";
+import { errorHandler } from "./errors.js";
+
+type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+/** The principal of an authenticated request. */
+function principalOf(res: Response): Principal {
+  return res.locals["principal"] as Principal;
+}
+
+/** Builds the express app of the local API. */
+export function localApi(ctx: GatewayContext, client: PeerClient): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok", authority: ctx.authority });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  const api = express.Router();
+  api.use((req, res, next) => {
+    const header = req.get("authorization") ?? "";
+    const match = /^Bearer (\S+)$/i.exec(header);
+    const principal = match === null ? undefined : authenticateToken(ctx.db, match[1]!);
+    if (principal === undefined) {
+      next(new GatewayError("UNAUTHENTICATED", "present a valid bearer token: Authorization: Bearer <token> (valise token create)"));
+      return;
+    }
+    res.locals["principal"] = principal;
+    next();
+  });
+  api.use(express.json({ limit: "2mb" }));
+
+  const allow =
+    (roles: readonly Role[], handler: Handler) =>
+    async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      if (!roles.includes(principalOf(res).role)) {
+        next(new GatewayError("FORBIDDEN", `this operation needs the role ${roles.join(" or ")}`));
+        return;
+      }
+      try {
+        await handler(req, res);
+      } catch (error) {
+        next(error);
+      }
+    };
+
+  api.post(
+    "/requests",
+    allow(["caseworker"], async (req, res) => {
+      res.status(201).json(await submitRequest(ctx, req.body, principalOf(res)));
+    }),
+  );
+  api.get(
+    "/cases",
+    allow(["caseworker"], (req, res) => {
+      const query = req.query as Record<string, string | undefined>;
+      res.json({ cases: listCases(ctx.db, { ...(query["direction"] === undefined ? {} : { direction: query["direction"] }), ...(query["status"] === undefined ? {} : { status: query["status"] }) }) });
+    }),
+  );
+  api.get(
+    "/cases/:caseId",
+    allow(["caseworker"], (req, res) => {
+      res.json(getCase(ctx.db, String(req.params["caseId"])));
+    }),
+  );
+  api.get(
+    "/cases/:caseId/documents/:envelopeId",
+    allow(["caseworker"], async (req, res) => {
+      res.json(await readDocument(ctx, String(req.params["caseId"]), String(req.params["envelopeId"]), principalOf(res)));
+    }),
+  );
+  api.get(
+    "/audit/entries",
+    allow(["auditor"], (req, res) => {
+      const query = req.query as Record<string, string | undefined>;
+      const from = Number(query["from"] ?? 0);
+      const count = Math.min(Number(query["count"] ?? 1000), 10_000);
+      if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(count) || count < 1) {
+        throw new GatewayError("USAGE", "from and count must be non-negative integers");
+      }
+      res.json({ entries: readEntries(ctx.db, from, from + count) });
+    }),
+  );
+  api.get(
+    "/health",
+    allow(["operator"], async (_req, res) => {
+      res.json(await healthReport(ctx, client));
+    }),
+  );
+  api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
+
+  app.use("/api/v1", api);
+  app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
+  app.use(errorHandler(ctx.logger));
+  return app;
+}
