@@ -3,7 +3,7 @@
  * Valise error code (gateway or PKI) is mapped to an HTTP status and a CLI
  * exit code.
  */
-import { ValiseError, type ValiseErrorOptions } from "../pki/errors.js";
+import { ValiseError, type PkiErrorCode, type ValiseErrorOptions } from "../pki/errors.js";
 
 /** Gateway error codes with a one-line description each. */
 export const GATEWAY_ERRORS = {
@@ -82,9 +82,9 @@ export class GatewayError extends ValiseError {
 
 /**
  * How an error code surfaces: HTTP status on the APIs, exit status in the
- * CLI. Exit statuses (documented in README.md):
+ * CLI. Exit statuses (documented in README.md, checked by a test):
  * 1 internal, 2 usage or invalid input, 3 passphrase, 4 not found,
- * 5 already exists or conflicts, 6 verification or trust refused.
+ * 5 already exists or conflicts, 6 verification, trust or access refused.
  */
 export interface ErrorDisposition {
   readonly http: number;
@@ -92,33 +92,131 @@ export interface ErrorDisposition {
 }
 
 const USAGE: ErrorDisposition = { http: 400, exit: 2 };
+const TOO_LARGE: ErrorDisposition = { http: 413, exit: 2 };
 const INVALID: ErrorDisposition = { http: 422, exit: 2 };
 const PASSPHRASE: ErrorDisposition = { http: 500, exit: 3 };
 const NOT_FOUND: ErrorDisposition = { http: 404, exit: 4 };
 const CONFLICT: ErrorDisposition = { http: 409, exit: 5 };
+const UNAUTHENTICATED: ErrorDisposition = { http: 401, exit: 6 };
 const REFUSED: ErrorDisposition = { http: 403, exit: 6 };
+const BAD_PROOF: ErrorDisposition = { http: 422, exit: 6 };
+const UPSTREAM: ErrorDisposition = { http: 502, exit: 1 };
 const INTERNAL: ErrorDisposition = { http: 500, exit: 1 };
 
-/**
- * The disposition of each code, by pattern over the code's name; the first
- * matching rule wins. `test/gateway/errors.test.ts` checks that every code of
- * both registries is matched by a rule other than the INTERNAL fallback,
- * unless the code is INTERNAL itself.
- */
-const RULES: ReadonlyArray<readonly [RegExp, ErrorDisposition]> = [
-  [/^(USAGE|PKI_INVALID_ARGUMENT|PKI_INVALID_AUTHORITY_ID)$/, USAGE],
-  [/^(CONFIG_INVALID|DOCUMENT_INVALID)$/, INVALID],
-  [/PASSPHRASE/, PASSPHRASE],
-  [/(NOT_FOUND|UNKNOWN)/, NOT_FOUND],
-  [/(EXISTS|CONFLICT|ALREADY|STALE|REPLAY)/, CONFLICT],
-  [/^(PKI_|ENVELOPE_|RECEIPT_)/, REFUSED],
-  [/^AUDIT_(INVALID_ARGUMENT|WITNESS_REQUEST_MALFORMED)$/, USAGE],
-  [/^AUDIT_/, REFUSED],
-];
+/** Every code of both registries. */
+export type ErrorCode = GatewayErrorCode | PkiErrorCode;
 
-/** The HTTP status and exit code of `code` (INTERNAL's for unknown codes). */
+/**
+ * The one table from error code to HTTP status and exit code. Typed over
+ * both registries, so a new code does not compile until it is placed here.
+ */
+export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> = {
+  // Usage and malformed input.
+  USAGE,
+  PKI_INVALID_AUTHORITY_ID: USAGE,
+  PKI_INVALID_ARGUMENT: USAGE,
+  PKI_ROOT_NOT_REVOCABLE: USAGE,
+  REQUEST_MALFORMED: USAGE,
+  ENVELOPE_MALFORMED: USAGE,
+  CANONICAL_JSON_UNSUPPORTED: USAGE,
+  AUDIT_INVALID_ARGUMENT: USAGE,
+  AUDIT_NOTE_MALFORMED: USAGE,
+  AUDIT_CHECKPOINT_MALFORMED: USAGE,
+  AUDIT_WITNESS_REQUEST_MALFORMED: USAGE,
+  REQUEST_TOO_LARGE: TOO_LARGE,
+  ENVELOPE_TOO_LARGE: TOO_LARGE,
+  CONFIG_INVALID: INVALID,
+  DOCUMENT_INVALID: INVALID,
+  // Passphrase.
+  PKI_PASSPHRASE_MISSING: PASSPHRASE,
+  PKI_BAD_PASSPHRASE: PASSPHRASE,
+  // Not found.
+  NOT_FOUND,
+  HOME_NOT_FOUND: NOT_FOUND,
+  PKI_NOT_FOUND: NOT_FOUND,
+  PKI_UNKNOWN_SERIAL: NOT_FOUND,
+  PKI_PEER_UNKNOWN: NOT_FOUND,
+  TOKEN_UNKNOWN: NOT_FOUND,
+  PEER_UNKNOWN: NOT_FOUND,
+  CASE_UNKNOWN: NOT_FOUND,
+  // Exists or conflicts with the current state.
+  HOME_EXISTS: CONFLICT,
+  PKI_EXISTS: CONFLICT,
+  PKI_KEY_EXISTS: CONFLICT,
+  PKI_ALREADY_REVOKED: CONFLICT,
+  PKI_NO_CURRENT_CERTIFICATE: CONFLICT,
+  PKI_BUNDLE_STALE: CONFLICT,
+  PKI_PEER_EXISTS: CONFLICT,
+  PKI_PEER_ROOT_CONFLICT: CONFLICT,
+  TOKEN_ALREADY_REVOKED: CONFLICT,
+  CASE_CONFLICT: CONFLICT,
+  ENVELOPE_REPLAY: CONFLICT,
+  // Access.
+  UNAUTHENTICATED,
+  FORBIDDEN: REFUSED,
+  PEER_TLS_IDENTITY: REFUSED,
+  // Verification and trust refused.
+  PKI_AUTHORITY_URI: REFUSED,
+  PKI_CERT_PARSE: REFUSED,
+  PKI_CRL_PARSE: REFUSED,
+  PKI_CRL_BAD_SIGNATURE: REFUSED,
+  PKI_CRL_NOT_YET_VALID: REFUSED,
+  PKI_CRL_EXPIRED: REFUSED,
+  PKI_ROOT_INVALID: REFUSED,
+  PKI_CHAIN_UNTRUSTED: REFUSED,
+  PKI_PATH_LENGTH: REFUSED,
+  PKI_LEAF_IS_CA: REFUSED,
+  PKI_CRITICAL_EXTENSION: REFUSED,
+  PKI_CERT_NOT_YET_VALID: REFUSED,
+  PKI_CERT_EXPIRED: REFUSED,
+  PKI_KEY_USAGE: REFUSED,
+  PKI_KEY_ALGORITHM: REFUSED,
+  PKI_AUTHORITY_MISMATCH: REFUSED,
+  PKI_CERT_REVOKED: REFUSED,
+  PKI_BUNDLE_SCHEMA: REFUSED,
+  PKI_BUNDLE_ALGORITHM: REFUSED,
+  PKI_BUNDLE_SIGNATURE: REFUSED,
+  PKI_FINGERPRINT_MISMATCH: REFUSED,
+  ENVELOPE_ALG_NOT_ALLOWED: REFUSED,
+  ENVELOPE_UNKNOWN_SENDER: REFUSED,
+  ENVELOPE_SIGNER_UNTRUSTED: REFUSED,
+  ENVELOPE_SIGNER_REVOKED: REFUSED,
+  ENVELOPE_SIGNER_EXPIRED: REFUSED,
+  ENVELOPE_SIGNER_KEY_USAGE: REFUSED,
+  ENVELOPE_SIGNER_AUTHORITY: REFUSED,
+  ENVELOPE_BAD_SIGNATURE: REFUSED,
+  ENVELOPE_WRONG_RECIPIENT: REFUSED,
+  ENVELOPE_TLS_IDENTITY: REFUSED,
+  ENVELOPE_EID_MISMATCH: REFUSED,
+  ENVELOPE_CLOCK_SKEW: REFUSED,
+  ENVELOPE_DECRYPT_FAILED: REFUSED,
+  ENVELOPE_KID_MISMATCH: REFUSED,
+  ENVELOPE_INNER_SIGNER_MISMATCH: REFUSED,
+  ENVELOPE_TYPE_MISMATCH: REFUSED,
+  RECEIPT_MALFORMED: REFUSED,
+  RECEIPT_BAD_SIGNATURE: REFUSED,
+  RECEIPT_SIGNER_UNTRUSTED: REFUSED,
+  RECEIPT_MISMATCH: REFUSED,
+  AUDIT_KEY_INVALID: REFUSED,
+  AUDIT_SIGNATURE_INVALID: REFUSED,
+  AUDIT_ORIGIN_MISMATCH: REFUSED,
+  AUDIT_PROOF_INVALID: BAD_PROOF,
+  AUDIT_CONSISTENCY_FAILED: BAD_PROOF,
+  // Upstream and internal.
+  PEER_UNREACHABLE: UPSTREAM,
+  INTERNAL,
+  STORE_CORRUPT: INTERNAL,
+  STORE_SCHEMA_TOO_NEW: INTERNAL,
+  PKI_STORE_CORRUPT: INTERNAL,
+  PKI_KEY_INVALID: INTERNAL,
+  PKI_PKCS12: INTERNAL,
+  ENVELOPE_INVALID_ARGUMENT: INTERNAL,
+  UNKNOWN_SCHEMA: INTERNAL,
+};
+
+/** The HTTP status and exit code of `code` (INTERNAL's for a code of no registry). */
 export function dispositionOf(code: string): ErrorDisposition {
-  return RULES.find(([pattern]) => pattern.test(code))?.[1] ?? INTERNAL;
+  return Object.hasOwn(ERROR_DISPOSITIONS, code) ? ERROR_DISPOSITIONS[code as ErrorCode] : INTERNAL;
 }
 
 /** The CLI exit status of `code`. */
