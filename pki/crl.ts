@@ -7,6 +7,7 @@ import { PkiError } from "./errors.js";
 import { normalizeSerial, pemBlocks, parseCertificate } from "./certificate.js";
 import type { CertificateInput, Issuer, ParsedCertificate } from "./certificate.js";
 import { rawSubjectOfCertificate, splitSignedStructure } from "./der-structure.js";
+import { rememberedSignatureCheck } from "./signature-memo.js";
 import { keyAlgorithmOf } from "./keys.js";
 import { signingAlgorithmOf, toSigningCryptoKey, webCrypto, x509 } from "./x509-provider.js";
 import { AsnConvert } from "@peculiar/asn1-schema";
@@ -223,12 +224,12 @@ export function verifyCrl(crlInput: CrlInput, rootInput: CertificateInput, now: 
   if (root.keyUsage === undefined || !root.keyUsage.includes("cRLSign")) {
     throw new PkiError("PKI_CRL_BAD_SIGNATURE", "The root may not sign CRLs (no cRLSign key usage).");
   }
-  if (!crl.issuerDer.equals(rawSubjectOfCertificate(root.der))) {
+  if (!rememberedSignatureCheck(crl, root, () => crl.issuerDer.equals(rawSubjectOfCertificate(root.der)))) {
     throw new PkiError("PKI_CRL_BAD_SIGNATURE", "The CRL's issuer is not the trusted root.", {
       details: { crlIssuer: crl.issuer, root: root.subject },
     });
   }
-  if (!verifyCrlSignature(crl, root)) {
+  if (!rememberedSignatureCheck(crl.signature, root, () => verifyCrlSignature(crl, root))) {
     throw new PkiError("PKI_CRL_BAD_SIGNATURE", "The CRL's signature does not verify with the trusted root's key.");
   }
   if (crl.thisUpdate.getTime() > now.getTime()) {

@@ -125,5 +125,13 @@ export function publicJwk(key: KeyObject): JWK {
  * naming which key signed or must decrypt.
  */
 export async function jwkThumbprint(key: KeyObject): Promise<string> {
-  return calculateJwkThumbprint(publicJwk(key), "sha256");
+  const known = thumbprints.get(key);
+  if (known !== undefined) return known;
+  const thumbprint = await calculateJwkThumbprint(publicJwk(key), "sha256");
+  thumbprints.set(key, thumbprint);
+  return thumbprint;
 }
+
+// KeyObjects are immutable: a key's thumbprint is computed once (every seal
+// and open asks for it).
+const thumbprints = new WeakMap<KeyObject, string>();

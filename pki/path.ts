@@ -8,6 +8,7 @@
  * certificates, bundles), so each check below guards a named threat.
  */
 import { PkiError } from "./errors.js";
+import { rememberedSignatureCheck } from "./signature-memo.js";
 import { authorityOfCertificate } from "./authority.js";
 import { matchesUse, parseCertificate } from "./certificate.js";
 import type { CertificateInput, ParsedCertificate } from "./certificate.js";
@@ -65,12 +66,14 @@ export interface ValidatedPath {
 }
 
 function issuedAndSignedBy(subject: ParsedCertificate, issuer: ParsedCertificate): boolean {
-  try {
-    // checkIssued: issuer name, AKI/SKI and issuer key usage; verify: the signature itself.
-    return subject.x509.checkIssued(issuer.x509) && subject.x509.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
+  return rememberedSignatureCheck(subject, issuer, () => {
+    try {
+      // checkIssued: issuer name, AKI/SKI and issuer key usage; verify: the signature itself.
+      return subject.x509.checkIssued(issuer.x509) && subject.x509.verify(issuer.publicKey);
+    } catch {
+      return false;
+    }
+  });
 }
 
 function assertProcessedExtensions(cert: ParsedCertificate, role: "root" | "leaf"): void {

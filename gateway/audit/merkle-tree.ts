@@ -51,7 +51,7 @@ export class InMemoryTree implements HashReader {
       throw new GatewayError("AUDIT_INVALID_ARGUMENT", "A leaf hash must be 32 bytes.", { details: { length: hash.length } });
     }
     const completed: TreeNode[] = [];
-    let node = Buffer.from(hash);
+    let node: Buffer = Buffer.from(hash);
     for (let level = 0; ; level++) {
       let row = this.#levels[level];
       if (row === undefined) {

@@ -29,7 +29,7 @@ export function rootFromInclusionProof(leafHash: Uint8Array, index: number, size
   if (leafHash.length !== HASH_SIZE) throw fail("leaf hash not 32 bytes");
   let fn = index;
   let sn = size - 1;
-  let r = Buffer.from(leafHash);
+  let r: Buffer = Buffer.from(leafHash);
   for (const p of proof) {
     // A proof longer than the path from leaf to root: stop before hashing more of it.
     if (sn === 0) throw fail("proof too long");
@@ -115,8 +115,8 @@ export function verifyConsistency(
     sn = half(sn);
   }
   // Step 4.
-  let fr = Buffer.from(path[0] as Uint8Array);
-  let sr = fr;
+  let fr: Buffer = Buffer.from(path[0] as Uint8Array);
+  let sr: Buffer = fr;
   // Step 5.
   for (let i = 1; i < path.length; i++) {
     const c = path[i] as Uint8Array;
