@@ -26,6 +26,7 @@ import { PeerClient } from "./delivery/peer-client.js";
 import { DeliveryWorker, type DeliveryOptions } from "./delivery/worker.js";
 import { appendEntry } from "./audit/append.js";
 import { localApi } from "./http/local-api.js";
+import { refreshTrust } from "./peers/refresh.js";
 import { peerApi } from "./http/peer-api.js";
 import type { GatewayContext } from "./context.js";
 import type { ListenAddress } from "./config/config.js";
@@ -45,6 +46,8 @@ export interface GatewayOptions {
   readonly delivery?: Partial<DeliveryOptions>;
   /** Override the configured listen addresses (e.g. port 0 for the local API in tests). */
   readonly listen?: { readonly peer?: ListenAddress; readonly local?: ListenAddress };
+  /** How often to refresh trust material (own CRL, peers' bundles), at start and then; default hourly, 0 never. */
+  readonly trustRefreshMs?: number;
   /** Export process metrics (once per process). */
   readonly processMetrics?: boolean;
 }
@@ -141,8 +144,15 @@ export function createGateway(options: GatewayOptions): Gateway {
         await commits.run(() => appendEntry(db, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority) } }));
         worker.start();
         context = ctx;
+        // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
+        const refreshEvery = options.trustRefreshMs ?? 3600_000;
+        const refresh = (): void => void refreshTrust(ctx, client);
+        if (refreshEvery > 0) refresh();
+        const refreshTimer = refreshEvery > 0 ? setInterval(refresh, refreshEvery) : undefined;
+        refreshTimer?.unref();
 
         stopper = async () => {
+          clearInterval(refreshTimer);
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await worker?.stop();
           await stopping;

@@ -12,6 +12,7 @@ import { DEFAULT_ENVELOPE_LIMITS } from "../envelope/limits.js";
 import { peerOfSocket } from "../peers/tls.js";
 import type { Peer } from "../peers/directory.js";
 import { errorHandler } from "./errors.js";
+import { currentTrustBundle } from "../peers/refresh.js";
 
 /** Builds the express app of the peer API. */
 export function peerApi(ctx: GatewayContext): express.Express {
@@ -31,6 +32,14 @@ export function peerApi(ctx: GatewayContext): express.Express {
 
   app.get("/peer/v1/hello", (_req, res) => {
     res.json({ authority: ctx.authority, time: ctx.now().toISOString() });
+  });
+
+  app.get("/peer/v1/trust-bundle", async (_req, res, next) => {
+    try {
+      res.json(await currentTrustBundle(ctx));
+    } catch (error) {
+      next(error);
+    }
   });
 
   app.post(
