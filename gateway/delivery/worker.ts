@@ -150,6 +150,7 @@ export class DeliveryWorker {
         expected: { envelopeId: row.envelope_id, envelopeDigest: row.digest, from: ctx.authority, to: peer.authority },
         trustFor: (authority) => ctx.peers.trustFor(authority),
         now: ctx.now(),
+        parsedCertificates: ctx.certificateCache,
       });
       await ctx.commits.run(() => {
         const now = ctx.now();

@@ -23,6 +23,7 @@ import { decodeBase64url, decodeJsonObject, parseJsonObject, splitCompact } from
 import { verifySigner, type AuthorityTrust } from "./signer.js";
 import { RECEIPT_TYP, type SignerIdentity } from "./types.js";
 import { decodeX5c, encodeX5c } from "./x5c.js";
+import type { ParsedCertificate } from "../../pki/certificate.js";
 
 /** Where the receipt's envelope sits in the receiver's audit log. */
 export interface ReceiptLogPosition {
@@ -65,6 +66,8 @@ export interface VerifyReceiptOptions {
   readonly now: Date;
   /** How far in the future `receivedAt` may be (default 5 min). */
   readonly clockSkewMs?: number;
+  /** Signer certificates already validated, by base64 DER (see `openEnvelope`). */
+  readonly parsedCertificates?: Map<string, ParsedCertificate>;
 }
 
 /** A verified receipt and who signed it. */
@@ -157,6 +160,7 @@ export async function verifyReceipt(jws: unknown, options: VerifyReceiptOptions)
     at: new Date(receivedAt),
     crlAt: options.now,
     layer: "receipt",
+    parsedCertificates: options.parsedCertificates,
   });
   try {
     await compactVerify(jws as string, signer.publicKey, { algorithms: [header.alg] });
