@@ -8,6 +8,21 @@
  */
 import type { Db } from "../store/database.js";
 import { canonicalize, type JsonValue } from "../envelope/canonical-json.js";
+import { leafHash } from "./merkle.js";
+import { StoredTree } from "./stored-tree.js";
+
+// One StoredTree (prepared statements) per open database.
+const trees = new WeakMap<Db, StoredTree>();
+
+/** The Merkle tree of `db`'s audit log. */
+export function auditTree(db: Db): StoredTree {
+  let tree = trees.get(db);
+  if (tree === undefined) {
+    tree = new StoredTree(db);
+    trees.set(db, tree);
+  }
+  return tree;
+}
 
 /** An event to record. */
 export interface AuditEvent {
@@ -47,9 +62,11 @@ export function appendEntry(db: Db, event: AuditEvent): AuditEntry {
     ...(event.envelopeDigest === undefined ? {} : { envelopeDigest: event.envelopeDigest }),
     details: event.details ?? {},
   };
+  const canonical = canonicalize(entry);
   db.prepare(
     "INSERT INTO audit_entries (idx, time, kind, actor, case_id, envelope_id, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  ).run(entry.index, entry.time, entry.kind, entry.actor, entry.caseId ?? null, entry.envelopeId ?? null, canonicalize(entry));
+  ).run(entry.index, entry.time, entry.kind, entry.actor, entry.caseId ?? null, entry.envelopeId ?? null, canonical);
+  auditTree(db).appendLeaf(entry.index, leafHash(Buffer.from(canonical, "utf8")));
   return entry;
 }
 

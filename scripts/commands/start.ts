@@ -21,19 +21,20 @@ export function registerStart(program: Command, context: CliContext): void {
       logLevel: options.logLevel ?? context.env["VALISE_LOG_LEVEL"] ?? "info",
       processMetrics: true,
     });
-    await gateway.start();
-    await new Promise<void>((resolve) => {
-      const shutdown = (): void => {
-        process.off("SIGTERM", shutdown);
-        process.off("SIGINT", shutdown);
-        gateway.context.logger.info("shutting down");
-        gateway.stop().then(resolve, (error: unknown) => {
-          gateway.context.logger.error("shutdown failed", { reason: String(error) });
-          resolve();
-        });
-      };
-      process.on("SIGTERM", shutdown);
-      process.on("SIGINT", shutdown);
-    });
+    // Signals are handled from before the first log line: a SIGTERM that
+    // arrives while starting stops the gateway as soon as it is up.
+    let signalled!: () => void;
+    const stopRequested = new Promise<void>((resolve) => (signalled = resolve));
+    process.once("SIGTERM", signalled);
+    process.once("SIGINT", signalled);
+    try {
+      await gateway.start();
+      await stopRequested;
+      gateway.context.logger.info("shutting down");
+      await gateway.stop();
+    } finally {
+      process.off("SIGTERM", signalled);
+      process.off("SIGINT", signalled);
+    }
   });
 }
