@@ -14,6 +14,7 @@ import type { Logger } from "./log.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ParsedCertificate } from "../pki/certificate.js";
 import type { AuthorityPki } from "../pki/store.js";
+import type { Checkpointer } from "./audit/checkpoints.js";
 
 /** The shared state of one running gateway. */
 export interface GatewayContext {
@@ -26,6 +27,8 @@ export interface GatewayContext {
   readonly commits: GroupCommit;
   readonly identity: GatewayIdentity;
   readonly peers: PeerDirectory;
+  /** Signs this gateway's audit checkpoints and places entries in them. */
+  readonly checkpoints: Checkpointer;
   readonly validator: DocumentValidator;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;

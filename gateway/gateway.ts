@@ -25,9 +25,11 @@ import { createMetrics } from "./metrics.js";
 import { PeerClient } from "./delivery/peer-client.js";
 import { DeliveryWorker, type DeliveryOptions } from "./delivery/worker.js";
 import { appendEntry } from "./audit/append.js";
+import { Checkpointer } from "./audit/checkpoints.js";
 import { localApi } from "./http/local-api.js";
 import { refreshTrust } from "./peers/refresh.js";
 import { peerApi } from "./http/peer-api.js";
+import { clientErrorHandler } from "./http/errors.js";
 import type { GatewayContext } from "./context.js";
 import type { ListenAddress } from "./config/config.js";
 
@@ -104,6 +106,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           commits,
           identity,
           peers,
+          checkpoints: new Checkpointer(db, config.authority, identity.logKey, now),
           validator: documentValidator(),
           logger,
           metrics,
@@ -124,6 +127,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         peerServer.requestTimeout = 30_000; // a slow body gets a 408, not a held socket
         peerServer.keepAliveTimeout = 60_000;
         peerServer.on("tlsClientError", () => metrics.tlsHandshakeRefusals.inc({ reason: "handshake" }));
+        peerServer.on("clientError", clientErrorHandler((code) => metrics.envelopesRejected.inc({ code })));
         peers.onChange(() => {
           peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
           logger.info("peer trust reloaded", { peers: peers.all().map((p) => p.authority) });
@@ -131,6 +135,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         const localServer = http.createServer(localApi(ctx, client));
         localServer.headersTimeout = 10_000;
         localServer.requestTimeout = 30_000;
+        localServer.on("clientError", clientErrorHandler());
 
         const peerListen = options.listen?.peer ?? config.peerApi;
         const localListen = options.listen?.local ?? config.localApi;
@@ -150,9 +155,21 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (refreshEvery > 0) refresh();
         const refreshTimer = refreshEvery > 0 ? setInterval(refresh, refreshEvery) : undefined;
         refreshTimer?.unref();
+        // The handshake's CA list and CRLs follow the peer directory, which re-reads
+        // peers/ only when asked: ask every second, so that an operator's `valise peers
+        // update` (a revoked certificate) reaches the TLS layer even with no traffic.
+        const peerWatch = setInterval(() => {
+          try {
+            peers.refresh();
+          } catch (error) {
+            logger.error("reading the peers folder failed", { reason: error instanceof Error ? error.message : String(error) });
+          }
+        }, 1000);
+        peerWatch.unref();
 
         stopper = async () => {
           clearInterval(refreshTimer);
+          clearInterval(peerWatch);
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await worker?.stop();
           await stopping;

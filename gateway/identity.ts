@@ -5,6 +5,7 @@
  * and the `tls` key and certificate.
  */
 import { readFileSync } from "node:fs";
+import type { KeyObject } from "node:crypto";
 import type { AuthorityPki } from "../pki/store.js";
 import { jwkThumbprint } from "../pki/keys.js";
 import type { EnvelopeSigner } from "./envelope/seal.js";
@@ -15,6 +16,8 @@ export interface GatewayIdentity {
   readonly authority: string;
   readonly signer: Required<EnvelopeSigner>;
   readonly decryptionKeys: readonly DecryptionKey[];
+  /** The current `log` key: signs audit checkpoints and cosignatures. */
+  readonly logKey: KeyObject;
   /** For node:tls: encrypted key PEM + passphrase, certificate chain PEM, own root PEM. */
   readonly tls: { readonly key: string; readonly passphrase: string; readonly cert: string; readonly rootPem: string };
 }
@@ -40,6 +43,7 @@ export async function loadIdentity(pki: AuthorityPki, passphrase: string, now: D
     authority: pki.authority,
     signer: { privateKey: signKey, certificates: [sign, root], kid: await jwkThumbprint(signKey) },
     decryptionKeys,
+    logKey: pki.loadPrivateKey("log", passphrase),
     tls: { key: readFileSync(tlsListing.keyPath, "utf8"), passphrase, cert: tlsCert.pem, rootPem: root.pem },
   };
 }

@@ -7,6 +7,7 @@
  */
 import { verifyReceipt } from "../envelope/receipt.js";
 import { appendEntry } from "../audit/append.js";
+import { verifyLogPosition } from "../audit/checkpoints.js";
 import { isValiseError } from "../../pki/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { PeerClient } from "./peer-client.js";
@@ -152,8 +153,19 @@ export class DeliveryWorker {
         now: ctx.now(),
         parsedCertificates: ctx.certificateCache,
       });
+      // The receiver's signed word that the envelope is in its log.
+      if (verified.receipt.log === undefined) throw new DeliveryFailure("RECEIPT_MALFORMED", `${peer.authority}'s receipt has no log position`, false);
+      const logged = verifyLogPosition(verified.receipt.log, {
+        receiver: peer.authority,
+        envelopeId: row.envelope_id,
+        envelopeDigest: row.digest,
+        logKeys: peer.certificates.filter((c) => c.use === "log").map((c) => c.certificate.publicKey),
+      });
       await ctx.commits.run(() => {
         const now = ctx.now();
+        ctx.db
+          .prepare("INSERT OR IGNORE INTO peer_checkpoints (origin, size, root, note, received_at) VALUES (?, ?, ?, ?, ?)")
+          .run(verified.receipt.log!.origin, logged.size, logged.root, logged.note, now.toISOString());
         ctx.db.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL WHERE envelope_id = ?").run(now.toISOString(), row.envelope_id);
         ctx.db.prepare("UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt as string, row.envelope_id);
         ctx.db.prepare("UPDATE cases SET status = 'received', updated_at = ? WHERE case_id = ? AND status = 'submitted'").run(now.toISOString(), row.case_id);
@@ -164,7 +176,12 @@ export class DeliveryWorker {
           caseId: row.case_id,
           envelopeId: row.envelope_id,
           envelopeDigest: row.digest,
-          details: { receivedAt: verified.receipt.receivedAt, signerKid: verified.signer.kid, attempts: row.attempts + 1 },
+          details: {
+            receivedAt: verified.receipt.receivedAt,
+            signerKid: verified.signer.kid,
+            attempts: row.attempts + 1,
+            peerLog: { origin: verified.receipt.log!.origin, index: verified.receipt.log!.index, checkpointSize: logged.size },
+          },
         });
       });
       ctx.metrics.deliveryAttempts.inc({ outcome: "delivered" });

@@ -34,6 +34,11 @@ export interface ReceiptLogPosition {
   readonly checkpoint: string;
   /** RFC 9162 inclusion proof, standard base64 of each hash. */
   readonly inclusionProof: readonly string[];
+  /**
+   * The audit entry itself (digests and metadata, no content), so the sender
+   * can recompute the leaf hash and check that it records this envelope.
+   */
+  readonly entry?: Record<string, unknown>;
 }
 
 /** The signed content of a receipt. */
@@ -77,7 +82,7 @@ export interface VerifiedReceipt {
 }
 
 const RECEIPT_MEMBERS = new Set(["envelopeId", "envelopeDigest", "from", "to", "receivedAt", "log"]);
-const LOG_MEMBERS = new Set(["origin", "index", "checkpoint", "inclusionProof"]);
+const LOG_MEMBERS = new Set(["origin", "index", "checkpoint", "inclusionProof", "entry"]);
 const HEADER_MEMBERS = new Set(["alg", "kid", "x5c", "typ"]);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const HASH_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
@@ -201,6 +206,9 @@ function checkReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" 
   if (!Array.isArray(proof) || proof.length > 64 || !proof.every((hash) => typeof hash === "string" && HASH_BASE64.test(hash))) {
     fail("log.inclusionProof", "not a list of base64 SHA-256 hashes");
   }
+  if (entry.entry !== undefined && (typeof entry.entry !== "object" || entry.entry === null || Array.isArray(entry.entry))) {
+    fail("log.entry", "not an object");
+  }
   return {
     ...receipt,
     log: {
@@ -208,6 +216,7 @@ function checkReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" 
       index: entry.index as number,
       checkpoint: entry.checkpoint as string,
       inclusionProof: [...(proof as string[])],
+      ...(entry.entry === undefined ? {} : { entry: entry.entry as Record<string, unknown> }),
     },
   };
 }

@@ -9,7 +9,7 @@ import { openEnvelope, type OpenedEnvelope } from "../envelope/open.js";
 import { signReceipt } from "../envelope/receipt.js";
 import { canonicalize } from "../envelope/canonical-json.js";
 import { DEFAULT_CLOCK_SKEW_MS } from "../envelope/limits.js";
-import { appendEntry } from "../audit/append.js";
+import { appendEntry, type AuditEntry } from "../audit/append.js";
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import type { Peer } from "../peers/directory.js";
@@ -59,8 +59,9 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
   if (opened.duplicate) return { status: 200, receipt: await storedReceipt(ctx, opened.envelopeId), envelopeId: opened.envelopeId };
 
   const storedAt = now.toISOString();
+  let entry: AuditEntry;
   try {
-    await ctx.commits.run(() => recordInbound(ctx, opened, body, storedAt));
+    entry = await ctx.commits.run(() => recordInbound(ctx, opened, body, storedAt));
   } catch (error) {
     // Two deliveries of one id raced past `seen`: the first one won.
     if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
@@ -75,7 +76,14 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
     throw error;
   }
   const receipt = await signReceipt(
-    { envelopeId: opened.envelopeId, envelopeDigest: opened.envelopeDigest, from: opened.header.from, to: ctx.authority, receivedAt: storedAt },
+    {
+      envelopeId: opened.envelopeId,
+      envelopeDigest: opened.envelopeDigest,
+      from: opened.header.from,
+      to: ctx.authority,
+      receivedAt: storedAt,
+      log: ctx.checkpoints.positionOf(entry),
+    },
     ctx.identity.signer,
   );
   // Kept so a redelivery gets the same bytes; not needed for durability (the
@@ -94,7 +102,7 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
   return { status: 201, receipt, envelopeId: opened.envelopeId };
 }
 
-function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string): void {
+function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string): AuditEntry {
   const { header } = opened;
   const existing = ctx.db.prepare("SELECT direction, peer FROM cases WHERE case_id = ?").get(header.caseId) as
     | { direction: string; peer: string }
@@ -113,7 +121,7 @@ function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer
     throw new GatewayError("CASE_UNKNOWN", "no case with this id is shared with the sender", { details: { caseId: header.caseId } });
   }
   storeInboundEnvelope(ctx, opened, body.toString("utf8"), canonicalize(opened.document), storedAt);
-  appendEntry(ctx.db, {
+  return appendEntry(ctx.db, {
     kind: "envelope.received",
     actor: `peer:${header.from}`,
     time: new Date(storedAt),
@@ -131,8 +139,19 @@ async function storedReceipt(ctx: GatewayContext, envelopeId: string): Promise<s
     .get(envelopeId) as StoredInbound | undefined;
   if (row === undefined) throw new GatewayError("INTERNAL", "a duplicate envelope is not in the store");
   if (row.receipt !== null) return row.receipt;
+  const entry = ctx.db.prepare("SELECT entry FROM audit_entries WHERE envelope_id = ? AND kind = 'envelope.received' ORDER BY idx LIMIT 1").get(envelopeId) as
+    | { entry: string }
+    | undefined;
+  if (entry === undefined) throw new GatewayError("INTERNAL", "a stored envelope has no audit entry");
   return signReceipt(
-    { envelopeId, envelopeDigest: row.digest, from: row.from_authority, to: ctx.authority, receivedAt: row.stored_at },
+    {
+      envelopeId,
+      envelopeDigest: row.digest,
+      from: row.from_authority,
+      to: ctx.authority,
+      receivedAt: row.stored_at,
+      log: ctx.checkpoints.positionOf(JSON.parse(entry.entry) as AuditEntry),
+    },
     ctx.identity.signer,
   );
 }

@@ -2,6 +2,8 @@
  * One way to answer an error on both APIs: `{error: {code, message,
  * details?}}` with the status of the code (gateway/errors.ts).
  */
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { ErrorRequestHandler, Response } from "express";
 import { isValiseError } from "../../pki/errors.js";
 import { GatewayError, httpStatusFor } from "../errors.js";
@@ -37,5 +39,32 @@ export function sendError(res: Response, error: unknown, logger: Logger): string
 export function errorHandler(logger: Logger, onCode: (code: string) => void = () => {}): ErrorRequestHandler {
   return (error, _req, res, _next) => {
     onCode(sendError(res, error, logger));
+  };
+}
+
+/**
+ * A server's `clientError` listener: what Node's HTTP parser refuses before
+ * any route runs — a body cut short, malformed framing, headers too large, a
+ * request not received in time — is answered with a coded JSON error rather
+ * than Node's bare status line, when nothing of a response was sent yet.
+ * `onCode` sees the code when no route saw the request (a route's own error
+ * handler counts the ones it saw).
+ */
+export function clientErrorHandler(onCode: (code: string) => void = () => {}): (error: NodeJS.ErrnoException, socket: Duplex) => void {
+  return (error, socket) => {
+    // Node's own property: the response in progress on this connection, if a route got the request.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage ?? undefined;
+    if (error.code !== "ECONNRESET" && socket.writable && inFlight?.headersSent !== true) {
+      const code = error.code === "HPE_HEADER_OVERFLOW" ? "REQUEST_TOO_LARGE" : "REQUEST_MALFORMED";
+      const message =
+        error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "the request was not received in time" : code === "REQUEST_TOO_LARGE" ? "the request headers are too large" : "the request is malformed or was cut short";
+      const status = httpStatusFor(code);
+      const body = JSON.stringify({ error: { code, message } });
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      if (inFlight === undefined) onCode(code);
+    }
+    socket.destroy(error);
   };
 }

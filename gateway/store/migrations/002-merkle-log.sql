@@ -25,3 +25,14 @@ CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
 CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+
+-- Checkpoints of peers' logs that this gateway verified (from receipts and
+-- witnessing): its evidence of what each peer's log held, and when.
+CREATE TABLE peer_checkpoints (
+  origin      TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  root        BLOB NOT NULL CHECK (length(root) = 32),
+  note        TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (origin, size)
+);

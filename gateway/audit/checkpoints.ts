@@ -1,0 +1,127 @@
+/**
+ * Signed checkpoints of this gateway's audit log, and the log position a
+ * receipt carries: the entry, a checkpoint that covers it and the inclusion
+ * proof — so the sender holds the receiver's signed word that the envelope
+ * is in its log, and the receiver cannot later drop it unnoticed.
+ */
+import type { KeyObject } from "node:crypto";
+import type { Db } from "../store/database.js";
+import { GatewayError } from "../errors.js";
+import { canonicalize } from "../envelope/canonical-json.js";
+import type { ReceiptLogPosition } from "../envelope/receipt.js";
+import { auditTree, type AuditEntry } from "./append.js";
+import { checkpointOrigin, formatCheckpoint, signCheckpoint, verifyCheckpoint } from "./checkpoint.js";
+import { inclusionProof, leafHash, treeRoot } from "./merkle.js";
+import { verifyInclusion } from "./merkle-verify.js";
+
+/** A stored checkpoint. */
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly root: Buffer;
+  /** The signed note (C2SP tlog-checkpoint). */
+  readonly note: string;
+}
+
+/** Signs and stores checkpoints of one gateway's log. */
+export class Checkpointer {
+  readonly #db: Db;
+  readonly #origin: string;
+  readonly #logKey: KeyObject;
+  readonly #now: () => Date;
+  #latest: StoredCheckpoint | undefined;
+
+  constructor(db: Db, authority: string, logKey: KeyObject, now: () => Date) {
+    this.#db = db;
+    this.#origin = checkpointOrigin(authority);
+    this.#logKey = logKey;
+    this.#now = now;
+    this.#latest = latestCheckpoint(db);
+  }
+
+  /** `valise/<AUTHORITY>`. */
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /** The newest checkpoint, if any. */
+  latest(): StoredCheckpoint | undefined {
+    return this.#latest;
+  }
+
+  /**
+   * A checkpoint of at least `minSize` entries: the latest if it is big
+   * enough, else a new one over every committed entry. Call only after the
+   * entries are committed.
+   */
+  covering(minSize: number): StoredCheckpoint {
+    if (this.#latest !== undefined && this.#latest.size >= minSize) return this.#latest;
+    return this.sign();
+  }
+
+  /** Signs and stores a checkpoint of the whole committed log (no-op when nothing was added). */
+  sign(): StoredCheckpoint {
+    const tree = auditTree(this.#db);
+    const size = tree.leafCount;
+    if (this.#latest !== undefined && this.#latest.size === size) return this.#latest;
+    const root = treeRoot(tree, size);
+    const note = signCheckpoint(formatCheckpoint({ origin: this.#origin, size, rootHash: root, extensions: [] }), {
+      name: this.#origin,
+      privateKey: this.#logKey,
+    });
+    this.#db.prepare("INSERT OR IGNORE INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, root, note, this.#now().toISOString());
+    this.#latest = { size, root, note };
+    return this.#latest;
+  }
+
+  /** The receipt log position of `entry`. */
+  positionOf(entry: AuditEntry): ReceiptLogPosition {
+    const checkpoint = this.covering(entry.index + 1);
+    return {
+      origin: this.#origin,
+      index: entry.index,
+      checkpoint: checkpoint.note,
+      inclusionProof: inclusionProof(auditTree(this.#db), entry.index, checkpoint.size).map((hash) => hash.toString("base64")),
+      entry: entry as unknown as Record<string, unknown>,
+    };
+  }
+}
+
+/** The newest stored checkpoint of `db`, if any. */
+export function latestCheckpoint(db: Db): StoredCheckpoint | undefined {
+  return db.prepare("SELECT size, root, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").get() as StoredCheckpoint | undefined;
+}
+
+/**
+ * Verifies a receipt's log position against the receiver's log key: the
+ * checkpoint is signed by that log, it covers the entry, the inclusion proof
+ * leads from the entry to the checkpoint's root, and the entry records the
+ * reception of this envelope. Returns the verified checkpoint.
+ * Throws AUDIT_* codes (signature, origin, proof) or RECEIPT_MISMATCH.
+ */
+export function verifyLogPosition(
+  position: ReceiptLogPosition,
+  expected: { receiver: string; envelopeId: string; envelopeDigest: string; logKeys: readonly KeyObject[] },
+): { size: number; root: Buffer; note: string } {
+  const origin = checkpointOrigin(expected.receiver);
+  if (position.origin !== origin) {
+    throw new GatewayError("AUDIT_ORIGIN_MISMATCH", "the receipt names another log", { details: { origin: position.origin, expected: origin } });
+  }
+  let lastError: unknown;
+  for (const publicKey of expected.logKeys) {
+    try {
+      const { checkpoint } = verifyCheckpoint(position.checkpoint, { origin, publicKey });
+      const entry = position.entry as Partial<AuditEntry> | undefined;
+      if (entry === undefined || entry.index !== position.index || entry.kind !== "envelope.received" || entry.envelopeId !== expected.envelopeId || entry.envelopeDigest !== expected.envelopeDigest) {
+        throw new GatewayError("RECEIPT_MISMATCH", "the receipt's log entry does not record the reception of this envelope", { details: { index: position.index } });
+      }
+      const proof = position.inclusionProof.map((hash) => Buffer.from(hash, "base64"));
+      verifyInclusion(leafHash(Buffer.from(canonicalize(entry), "utf8")), position.index, checkpoint.size, proof, checkpoint.rootHash);
+      return { size: checkpoint.size, root: checkpoint.rootHash, note: position.checkpoint };
+    } catch (error) {
+      if ((error as { code?: string }).code !== "AUDIT_SIGNATURE_INVALID") throw error;
+      lastError = error; // signed by another (rotated) log key: try the next one
+    }
+  }
+  throw lastError ?? new GatewayError("AUDIT_SIGNATURE_INVALID", "no log key of the receiver is known");
+}
+
