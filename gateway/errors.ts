@@ -25,6 +25,7 @@ export const GATEWAY_ERRORS = {
   UNAUTHENTICATED: "No valid bearer token was presented.",
   FORBIDDEN: "The token's role does not allow this operation.",
   NOT_FOUND: "No such resource.",
+  AUDIT_LOG_TAMPERED: "The stored audit log does not match its last signed checkpoint.",
   INTERNAL: "An unexpected internal error.",
   // Envelope layer (gateway/envelope/).
   CANONICAL_JSON_UNSUPPORTED: "A value cannot be written as RFC 8785 canonical JSON (non-finite number, undefined, function, lone surrogate, non-plain object, cycle).",
@@ -201,6 +202,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   AUDIT_SIGNATURE_INVALID: REFUSED,
   AUDIT_ORIGIN_MISMATCH: REFUSED,
   AUDIT_PROOF_INVALID: BAD_PROOF,
+  AUDIT_LOG_TAMPERED: REFUSED,
   AUDIT_CONSISTENCY_FAILED: BAD_PROOF,
   // Upstream and internal.
   PEER_UNREACHABLE: UPSTREAM,

@@ -26,6 +26,7 @@ import { PeerClient } from "./delivery/peer-client.js";
 import { DeliveryWorker, type DeliveryOptions } from "./delivery/worker.js";
 import { appendEntry } from "./audit/append.js";
 import { Checkpointer } from "./audit/checkpoints.js";
+import { checkLogIntegrity } from "./audit/integrity.js";
 import { localApi } from "./http/local-api.js";
 import { refreshTrust } from "./peers/refresh.js";
 import { peerApi } from "./http/peer-api.js";
@@ -92,6 +93,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const identity = await loadIdentity(pki, options.passphrase, now());
       const db = openDatabase(paths.database);
       try {
+        const integrity = checkLogIntegrity(db, config.authority, pki.certificates("log").map((c) => c.certificate.publicKey));
         const peers = new PeerDirectory(paths.peers);
         const commits = new GroupCommit(db);
         const outboxDepth = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'");
@@ -185,7 +187,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           peerUrl: `https://${peerListen.host}:${(peerServer.address() as AddressInfo).port}`,
           localUrl: `http://${localListen.host}:${(localServer.address() as AddressInfo).port}`,
         };
-        logger.info("gateway started", { ...addresses, endpoint: config.endpoint, peers: peers.all().map((p) => p.authority) });
+        logger.info("gateway started", { ...addresses, endpoint: config.endpoint, peers: peers.all().map((p) => p.authority), auditEntries: integrity.entries });
         return addresses;
       } catch (error) {
         if (db.open) db.close();
