@@ -10,6 +10,7 @@ import type { Db } from "../store/database.js";
 import { canonicalize, type JsonValue } from "../envelope/canonical-json.js";
 import { leafHash } from "./merkle.js";
 import { StoredTree } from "./stored-tree.js";
+import { statement } from "../store/statements.js";
 
 // One StoredTree (prepared statements) per open database.
 const trees = new WeakMap<Db, StoredTree>();
@@ -51,7 +52,7 @@ export interface AuditEntry {
 
 /** Appends `event`; returns the entry with its index. */
 export function appendEntry(db: Db, event: AuditEvent): AuditEntry {
-  const next = (db.prepare("SELECT COALESCE(MAX(idx) + 1, 0) AS next FROM audit_entries").get() as { next: number }).next;
+  const next = (statement(db, "SELECT COALESCE(MAX(idx) + 1, 0) AS next FROM audit_entries").get() as { next: number }).next;
   const entry: AuditEntry = {
     index: next,
     time: event.time.toISOString(),
@@ -63,7 +64,7 @@ export function appendEntry(db: Db, event: AuditEvent): AuditEntry {
     details: event.details ?? {},
   };
   const canonical = canonicalize(entry);
-  db.prepare(
+  statement(db, 
     "INSERT INTO audit_entries (idx, time, kind, actor, case_id, envelope_id, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
   ).run(entry.index, entry.time, entry.kind, entry.actor, entry.caseId ?? null, entry.envelopeId ?? null, canonical);
   auditTree(db).appendLeaf(entry.index, leafHash(Buffer.from(canonical, "utf8")));
@@ -72,14 +73,14 @@ export function appendEntry(db: Db, event: AuditEvent): AuditEntry {
 
 /** Entries `[from, to)` in index order. */
 export function readEntries(db: Db, from = 0, to = Number.MAX_SAFE_INTEGER): AuditEntry[] {
-  return (db.prepare("SELECT entry FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx").all(from, to) as { entry: string }[]).map(
+  return (statement(db, "SELECT entry FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx").all(from, to) as { entry: string }[]).map(
     (row) => JSON.parse(row.entry) as AuditEntry,
   );
 }
 
 /** Entries about one case, in index order. */
 export function entriesOfCase(db: Db, caseId: string): AuditEntry[] {
-  return (db.prepare("SELECT entry FROM audit_entries WHERE case_id = ? ORDER BY idx").all(caseId) as { entry: string }[]).map(
+  return (statement(db, "SELECT entry FROM audit_entries WHERE case_id = ? ORDER BY idx").all(caseId) as { entry: string }[]).map(
     (row) => JSON.parse(row.entry) as AuditEntry,
   );
 }

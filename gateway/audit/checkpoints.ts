@@ -13,6 +13,7 @@ import { auditTree, type AuditEntry } from "./append.js";
 import { checkpointOrigin, formatCheckpoint, signCheckpoint, verifyCheckpoint } from "./checkpoint.js";
 import { inclusionProof, leafHash, treeRoot } from "./merkle.js";
 import { verifyInclusion } from "./merkle-verify.js";
+import { statement } from "../store/statements.js";
 
 /** A stored checkpoint. */
 export interface StoredCheckpoint {
@@ -68,7 +69,7 @@ export class Checkpointer {
       name: this.#origin,
       privateKey: this.#logKey,
     });
-    this.#db.prepare("INSERT OR IGNORE INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, root, note, this.#now().toISOString());
+    statement(this.#db, "INSERT OR IGNORE INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, root, note, this.#now().toISOString());
     this.#latest = { size, root, note };
     return this.#latest;
   }
@@ -88,7 +89,7 @@ export class Checkpointer {
 
 /** The newest stored checkpoint of `db`, if any. */
 export function latestCheckpoint(db: Db): StoredCheckpoint | undefined {
-  return db.prepare("SELECT size, root, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").get() as StoredCheckpoint | undefined;
+  return statement(db, "SELECT size, root, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").get() as StoredCheckpoint | undefined;
 }
 
 /**

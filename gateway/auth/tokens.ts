@@ -5,6 +5,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Db } from "../store/database.js";
 import { GatewayError } from "../errors.js";
+import { statement } from "../store/statements.js";
 
 /** Roles of the local API. */
 export const ROLES = ["caseworker", "auditor", "operator"] as const;
@@ -46,7 +47,7 @@ export function createToken(db: Db, role: Role, name: string, now: Date): { reco
   if (!isRole(role)) throw new GatewayError("USAGE", `unknown role ${String(role)}: use ${ROLES.join(", ")}`);
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   const record: TokenRecord = { tokenId: randomUUID(), name, role, createdAt: now.toISOString(), revokedAt: null };
-  db.prepare("INSERT INTO tokens (token_id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)").run(
+  statement(db, "INSERT INTO tokens (token_id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)").run(
     record.tokenId,
     name,
     role,
@@ -58,20 +59,19 @@ export function createToken(db: Db, role: Role, name: string, now: Date): { reco
 
 /** Every token, newest first. */
 export function listTokens(db: Db): TokenRecord[] {
-  return db
-    .prepare("SELECT token_id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at DESC, token_id")
+  return statement(db, "SELECT token_id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at DESC, token_id")
     .all()
     .map((row) => toRecord(row as TokenRow));
 }
 
 /** Revokes a token by id; `TOKEN_UNKNOWN` if none, `TOKEN_ALREADY_REVOKED` if revoked. */
 export function revokeToken(db: Db, tokenId: string, now: Date): TokenRecord {
-  const row = db.prepare("SELECT token_id, name, role, created_at, revoked_at FROM tokens WHERE token_id = ?").get(tokenId) as
+  const row = statement(db, "SELECT token_id, name, role, created_at, revoked_at FROM tokens WHERE token_id = ?").get(tokenId) as
     | TokenRow
     | undefined;
   if (row === undefined) throw new GatewayError("TOKEN_UNKNOWN", `no token with id ${tokenId}`);
   if (row.revoked_at !== null) throw new GatewayError("TOKEN_ALREADY_REVOKED", `token ${tokenId} was revoked at ${row.revoked_at}`);
-  db.prepare("UPDATE tokens SET revoked_at = ? WHERE token_id = ?").run(now.toISOString(), tokenId);
+  statement(db, "UPDATE tokens SET revoked_at = ? WHERE token_id = ?").run(now.toISOString(), tokenId);
   return { ...toRecord(row), revokedAt: now.toISOString() };
 }
 
@@ -82,7 +82,7 @@ export function revokeToken(db: Db, tokenId: string, now: Date): TokenRecord {
  */
 export function authenticateToken(db: Db, presented: string): Principal | undefined {
   if (!presented.startsWith(TOKEN_PREFIX) || presented.length > 256) return undefined;
-  const row = db.prepare("SELECT token_id, name, role, revoked_at FROM tokens WHERE hash = ?").get(hashToken(presented)) as
+  const row = statement(db, "SELECT token_id, name, role, revoked_at FROM tokens WHERE hash = ?").get(hashToken(presented)) as
     | Pick<TokenRow, "token_id" | "name" | "role" | "revoked_at">
     | undefined;
   if (row === undefined || row.revoked_at !== null) return undefined;

@@ -7,6 +7,7 @@ import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
 import { appendEntry, entriesOfCase, type AuditEntry } from "../audit/append.js";
 import { GatewayError } from "../errors.js";
+import { statement } from "../store/statements.js";
 
 /** A case as listed. */
 export interface CaseSummary {
@@ -74,8 +75,7 @@ export function listCases(db: Db, filter: { direction?: string; status?: string;
   if (filter.direction !== undefined && filter.direction !== "outbound" && filter.direction !== "inbound") {
     throw new GatewayError("USAGE", "direction must be outbound or inbound");
   }
-  const rows = db
-    .prepare(
+  const rows = statement(db, 
       `SELECT * FROM cases WHERE (@direction IS NULL OR direction = @direction) AND (@status IS NULL OR status = @status)
         ORDER BY ${PRIORITY_ORDER}, created_at DESC LIMIT @limit`,
     )
@@ -85,11 +85,10 @@ export function listCases(db: Db, filter: { direction?: string; status?: string;
 
 /** One case with its envelopes and audit events; `CASE_UNKNOWN` if none. */
 export function getCase(db: Db, caseId: string): CaseDetail {
-  const row = db.prepare("SELECT * FROM cases WHERE case_id = ?").get(caseId) as CaseRow | undefined;
+  const row = statement(db, "SELECT * FROM cases WHERE case_id = ?").get(caseId) as CaseRow | undefined;
   if (row === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
   const envelopes = (
-    db
-      .prepare(
+    statement(db, 
         `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at
            FROM envelopes e LEFT JOIN outbox o USING (envelope_id)
           WHERE e.case_id = ? ORDER BY e.stored_at, e.envelope_id`,
@@ -127,7 +126,7 @@ export function getCase(db: Db, caseId: string): CaseDetail {
  * the audit log (who, what, when) and committed before the content leaves.
  */
 export async function readDocument(ctx: GatewayContext, caseId: string, envelopeId: string, principal: Principal): Promise<unknown> {
-  const row = ctx.db.prepare("SELECT document, digest FROM envelopes WHERE envelope_id = ? AND case_id = ?").get(envelopeId, caseId) as
+  const row = statement(ctx.db, "SELECT b.document, e.digest FROM envelopes e JOIN envelope_bodies b USING (envelope_id) WHERE e.envelope_id = ? AND e.case_id = ?").get(envelopeId, caseId) as
     | { document: string; digest: string }
     | undefined;
   if (row === undefined) throw new GatewayError("NOT_FOUND", `no document ${envelopeId} in case ${caseId}`);

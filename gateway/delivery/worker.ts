@@ -11,6 +11,7 @@ import { verifyLogPosition } from "../audit/checkpoints.js";
 import { isValiseError } from "../../pki/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { PeerClient } from "./peer-client.js";
+import { statement } from "../store/statements.js";
 
 /** Tuning of the worker. */
 export interface DeliveryOptions {
@@ -107,12 +108,11 @@ export class DeliveryWorker {
     if (!this.#running) return;
     const free = this.#options.concurrency - this.#inFlight.size;
     if (free <= 0) return; // a settling delivery wakes us
-    const rows = this.#ctx.db
-      .prepare(
-        `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.wire, e.digest, e.case_id, e.type
-           FROM outbox o JOIN envelopes e USING (envelope_id) JOIN cases c ON c.case_id = e.case_id
+    const rows = statement(this.#ctx.db, 
+        `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, b.wire, e.digest, e.case_id, e.type
+           FROM outbox o JOIN envelopes e USING (envelope_id) JOIN envelope_bodies b USING (envelope_id)
           WHERE o.state = 'pending' AND o.next_attempt_at <= ?
-          ORDER BY CASE c.priority WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, o.next_attempt_at
+          ORDER BY o.rank, o.next_attempt_at
           LIMIT ?`,
       )
       .all(this.#ctx.now().getTime(), free + this.#inFlight.size) as DueRow[];
@@ -131,7 +131,7 @@ export class DeliveryWorker {
 
   #sleepUntilDue(): void {
     clearTimeout(this.#timer);
-    const next = this.#ctx.db.prepare("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE state = 'pending'").get() as { next: number | null };
+    const next = statement(this.#ctx.db, "SELECT MIN(next_attempt_at) AS next FROM outbox WHERE state = 'pending'").get() as { next: number | null };
     const wait = next.next === null ? this.#options.idlePollMs : Math.max(0, Math.min(this.#options.idlePollMs, next.next - this.#ctx.now().getTime()));
     this.#timer = setTimeout(() => this.wake(), wait);
     this.#timer.unref();
@@ -163,12 +163,11 @@ export class DeliveryWorker {
       });
       await ctx.commits.run(() => {
         const now = ctx.now();
-        ctx.db
-          .prepare("INSERT OR IGNORE INTO peer_checkpoints (origin, size, root, note, received_at) VALUES (?, ?, ?, ?, ?)")
+        statement(ctx.db, "INSERT OR IGNORE INTO peer_checkpoints (origin, size, root, note, received_at) VALUES (?, ?, ?, ?, ?)")
           .run(verified.receipt.log!.origin, logged.size, logged.root, logged.note, now.toISOString());
-        ctx.db.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL WHERE envelope_id = ?").run(now.toISOString(), row.envelope_id);
-        ctx.db.prepare("UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt as string, row.envelope_id);
-        ctx.db.prepare("UPDATE cases SET status = 'received', updated_at = ? WHERE case_id = ? AND status = 'submitted'").run(now.toISOString(), row.case_id);
+        statement(ctx.db, "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL WHERE envelope_id = ?").run(now.toISOString(), row.envelope_id);
+        statement(ctx.db, "UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt as string, row.envelope_id);
+        statement(ctx.db, "UPDATE cases SET status = 'received', updated_at = ? WHERE case_id = ? AND status = 'submitted'").run(now.toISOString(), row.case_id);
         appendEntry(ctx.db, {
           kind: "receipt.received",
           actor: `peer:${peer.authority}`,
@@ -204,8 +203,7 @@ export class DeliveryWorker {
     ctx.metrics.deliveryAttempts.inc({ outcome: giveUp ? "failed" : "retry" });
     if (giveUp) {
       await ctx.commits.run(() => {
-        ctx.db
-          .prepare("UPDATE outbox SET state = 'failed', attempts = ?, last_error = ?, finished_at = ? WHERE envelope_id = ?")
+        statement(ctx.db, "UPDATE outbox SET state = 'failed', attempts = ?, last_error = ?, finished_at = ? WHERE envelope_id = ?")
           .run(attempts, `${code}: ${message}`, now.toISOString(), row.envelope_id);
         appendEntry(ctx.db, {
           kind: "delivery.failed",
@@ -223,8 +221,7 @@ export class DeliveryWorker {
     const ceiling = Math.min(this.#options.maxBackoffMs, this.#options.initialBackoffMs * 2 ** Math.min(attempts - 1, 30));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // "equal jitter": spread retries of many envelopes
     await ctx.commits.run(() =>
-      ctx.db
-        .prepare("UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE envelope_id = ?")
+      statement(ctx.db, "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE envelope_id = ?")
         .run(attempts, now.getTime() + Math.round(delay), `${code}: ${message}`, row.envelope_id),
     );
     ctx.logger.warn("delivery failed, will retry", { envelopeId: row.envelope_id, to: row.peer, code, attempts, retryInMs: Math.round(delay) });

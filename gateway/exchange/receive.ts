@@ -15,6 +15,7 @@ import type { GatewayContext } from "../context.js";
 import type { Peer } from "../peers/directory.js";
 import { REQUEST_KINDS } from "./submit.js";
 import { storeInboundEnvelope } from "./store.js";
+import { statement } from "../store/statements.js";
 
 /** How long a sender may keep retrying by default: envelopes this old are still accepted. */
 export const DEFAULT_GIVE_UP_SECONDS = 7 * 24 * 3600;
@@ -40,7 +41,7 @@ interface StoredInbound {
  */
 export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: Peer): Promise<Delivery> {
   const now = ctx.now();
-  const findStored = ctx.db.prepare("SELECT digest, stored_at, receipt, from_authority FROM envelopes WHERE envelope_id = ? AND direction = 'inbound'");
+  const findStored = statement(ctx.db, "SELECT digest, stored_at, receipt, from_authority FROM envelopes WHERE envelope_id = ? AND direction = 'inbound'");
   const opened = await openEnvelope(body, {
     self: ctx.authority,
     decryptionKeys: ctx.identity.decryptionKeys,
@@ -89,7 +90,7 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
   // Kept so a redelivery gets the same bytes; not needed for durability (the
   // receipt can be re-signed from the stored row), so it is not awaited.
   ctx.commits
-    .run(() => ctx.db.prepare("UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt, opened.envelopeId))
+    .run(() => statement(ctx.db, "UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt, opened.envelopeId))
     .catch((error: unknown) => ctx.logger.error("storing an issued receipt failed", { envelopeId: opened.envelopeId, error: String(error) }));
   ctx.metrics.envelopesReceived.inc({ type: opened.header.type });
   ctx.logger.info("envelope received", {
@@ -104,15 +105,14 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
 
 function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string): AuditEntry {
   const { header } = opened;
-  const existing = ctx.db.prepare("SELECT direction, peer FROM cases WHERE case_id = ?").get(header.caseId) as
+  const existing = statement(ctx.db, "SELECT direction, peer FROM cases WHERE case_id = ?").get(header.caseId) as
     | { direction: string; peer: string }
     | undefined;
   if ((REQUEST_KINDS as readonly string[]).includes(header.type)) {
     if (existing !== undefined) {
       throw new GatewayError("CASE_CONFLICT", "a case with this id already exists", { details: { caseId: header.caseId } });
     }
-    ctx.db
-      .prepare(
+    statement(ctx.db, 
         "INSERT INTO cases (case_id, direction, kind, peer, status, priority, created_at, updated_at) VALUES (?, 'inbound', ?, ?, 'received', ?, ?, ?)",
       )
       .run(header.caseId, header.type, header.from, header.priority, storedAt, storedAt);
@@ -134,12 +134,11 @@ function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer
 
 /** The receipt issued for a stored envelope (re-signed if it was not kept). */
 async function storedReceipt(ctx: GatewayContext, envelopeId: string): Promise<string> {
-  const row = ctx.db
-    .prepare("SELECT digest, stored_at, receipt, from_authority FROM envelopes WHERE envelope_id = ? AND direction = 'inbound'")
+  const row = statement(ctx.db, "SELECT digest, stored_at, receipt, from_authority FROM envelopes WHERE envelope_id = ? AND direction = 'inbound'")
     .get(envelopeId) as StoredInbound | undefined;
   if (row === undefined) throw new GatewayError("INTERNAL", "a duplicate envelope is not in the store");
   if (row.receipt !== null) return row.receipt;
-  const entry = ctx.db.prepare("SELECT entry FROM audit_entries WHERE envelope_id = ? AND kind = 'envelope.received' ORDER BY idx LIMIT 1").get(envelopeId) as
+  const entry = statement(ctx.db, "SELECT entry FROM audit_entries WHERE envelope_id = ? AND kind = 'envelope.received' ORDER BY idx LIMIT 1").get(envelopeId) as
     | { entry: string }
     | undefined;
   if (entry === undefined) throw new GatewayError("INTERNAL", "a stored envelope has no audit entry");

@@ -5,14 +5,15 @@
 import type { SealedEnvelope } from "../envelope/seal.js";
 import type { OpenedEnvelope } from "../envelope/open.js";
 import type { GatewayContext } from "../context.js";
+import type { Priority } from "../envelope/types.js";
+import { statement } from "../store/statements.js";
 
 /** Stores an envelope we sealed and queues it for delivery. */
 export function storeOutboundEnvelope(ctx: GatewayContext, sealed: SealedEnvelope, document: string, now: Date): void {
   const { header } = sealed;
-  ctx.db
-    .prepare(
-      `INSERT INTO envelopes (envelope_id, case_id, direction, type, from_authority, to_authority, in_reply_to, created_at, stored_at, digest, wire, document, signer_kid)
-       VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  statement(ctx.db, 
+      `INSERT INTO envelopes (envelope_id, case_id, direction, type, from_authority, to_authority, in_reply_to, created_at, stored_at, digest, signer_kid)
+       VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       sealed.envelopeId,
@@ -24,22 +25,19 @@ export function storeOutboundEnvelope(ctx: GatewayContext, sealed: SealedEnvelop
       header.createdAt,
       now.toISOString(),
       sealed.envelopeDigest,
-      JSON.stringify(sealed.envelope),
-      document,
       ctx.identity.signer.kid,
     );
-  ctx.db
-    .prepare("INSERT INTO outbox (envelope_id, peer, state, attempts, next_attempt_at, created_at) VALUES (?, ?, 'pending', 0, ?, ?)")
-    .run(sealed.envelopeId, header.to, now.getTime(), now.toISOString());
+  storeBody(ctx, sealed.envelopeId, JSON.stringify(sealed.envelope), document);
+  statement(ctx.db, "INSERT INTO outbox (envelope_id, peer, state, attempts, next_attempt_at, created_at, rank) VALUES (?, ?, 'pending', 0, ?, ?, ?)")
+    .run(sealed.envelopeId, header.to, now.getTime(), now.toISOString(), DELIVERY_RANK[header.priority]);
 }
 
 /** Stores an envelope we received and opened. */
 export function storeInboundEnvelope(ctx: GatewayContext, opened: OpenedEnvelope, wire: string, document: string, storedAt: string): void {
   const { header } = opened;
-  ctx.db
-    .prepare(
-      `INSERT INTO envelopes (envelope_id, case_id, direction, type, from_authority, to_authority, in_reply_to, created_at, stored_at, digest, wire, document, signer_kid)
-       VALUES (?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  statement(ctx.db, 
+      `INSERT INTO envelopes (envelope_id, case_id, direction, type, from_authority, to_authority, in_reply_to, created_at, stored_at, digest, signer_kid)
+       VALUES (?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       opened.envelopeId,
@@ -51,8 +49,14 @@ export function storeInboundEnvelope(ctx: GatewayContext, opened: OpenedEnvelope
       header.createdAt,
       storedAt,
       opened.envelopeDigest,
-      wire,
-      document,
       opened.signer.kid,
     );
+  storeBody(ctx, opened.envelopeId, wire, document);
+}
+
+/** Delivery order of the outbox: emergency first. */
+const DELIVERY_RANK: Readonly<Record<Priority, number>> = { emergency: 0, urgent: 1, normal: 2 };
+
+function storeBody(ctx: GatewayContext, envelopeId: string, wire: string, document: string): void {
+  statement(ctx.db, "INSERT INTO envelope_bodies (envelope_id, wire, document) VALUES (?, ?, ?)").run(envelopeId, wire, document);
 }

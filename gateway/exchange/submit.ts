@@ -14,6 +14,7 @@ import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
 import type { FieldError } from "../../schemas/validate.js";
 import { storeOutboundEnvelope } from "./store.js";
+import { statement } from "../store/statements.js";
 
 /** Document kinds that open a case. */
 export const REQUEST_KINDS = ["mla-request", "preservation-request"] as const;
@@ -88,8 +89,7 @@ export async function submitRequest(ctx: GatewayContext, document: unknown, prin
     recipient: { publicKey: peer.encryptionKey },
   });
   await ctx.commits.run(() => {
-    ctx.db
-      .prepare(
+    statement(ctx.db, 
         "INSERT INTO cases (case_id, direction, kind, peer, status, priority, created_at, updated_at) VALUES (?, 'outbound', ?, ?, 'submitted', ?, ?, ?)",
       )
       .run(caseId, request.kind, peer.authority, request.urgency.level, now.toISOString(), now.toISOString());
