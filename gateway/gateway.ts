@@ -108,7 +108,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           commits,
           identity,
           peers,
-          checkpoints: new Checkpointer(db, config.authority, identity.logKey, now),
+          checkpoints: new Checkpointer(db, commits, config.authority, identity.logKey, now),
           validator: documentValidator(),
           logger,
           metrics,

@@ -6,6 +6,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { Db } from "../store/database.js";
+import type { GroupCommit } from "../store/group-commit.js";
 import { GatewayError } from "../errors.js";
 import { canonicalize } from "../envelope/canonical-json.js";
 import type { ReceiptLogPosition } from "../envelope/receipt.js";
@@ -26,13 +27,15 @@ export interface StoredCheckpoint {
 /** Signs and stores checkpoints of one gateway's log. */
 export class Checkpointer {
   readonly #db: Db;
+  readonly #commits: GroupCommit;
   readonly #origin: string;
   readonly #logKey: KeyObject;
   readonly #now: () => Date;
   #latest: StoredCheckpoint | undefined;
 
-  constructor(db: Db, authority: string, logKey: KeyObject, now: () => Date) {
+  constructor(db: Db, commits: GroupCommit, authority: string, logKey: KeyObject, now: () => Date) {
     this.#db = db;
+    this.#commits = commits;
     this.#origin = checkpointOrigin(authority);
     this.#logKey = logKey;
     this.#now = now;
@@ -69,7 +72,12 @@ export class Checkpointer {
       name: this.#origin,
       privateKey: this.#logKey,
     });
-    statement(this.#db, "INSERT OR IGNORE INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, root, note, this.#now().toISOString());
+    // Stored with the next group commit: a receipt does not wait for it (the
+    // entries it covers are already durable, and the peer keeps the note).
+    const createdAt = this.#now().toISOString();
+    void this.#commits
+      .run(() => statement(this.#db, "INSERT OR IGNORE INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, root, note, createdAt))
+      .catch(() => undefined); // a failing commit is reported by the writes it carries
     this.#latest = { size, root, note };
     return this.#latest;
   }

@@ -41,7 +41,6 @@ interface DueRow {
   peer: string;
   attempts: number;
   created_at: string;
-  wire: string;
   digest: string;
   case_id: string;
   type: string;
@@ -109,8 +108,8 @@ export class DeliveryWorker {
     const free = this.#options.concurrency - this.#inFlight.size;
     if (free <= 0) return; // a settling delivery wakes us
     const rows = statement(this.#ctx.db, 
-        `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, b.wire, e.digest, e.case_id, e.type
-           FROM outbox o JOIN envelopes e USING (envelope_id) JOIN envelope_bodies b USING (envelope_id)
+        `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.digest, e.case_id, e.type
+           FROM outbox o JOIN envelopes e USING (envelope_id)
           WHERE o.state = 'pending' AND o.next_attempt_at <= ?
           ORDER BY o.rank, o.next_attempt_at
           LIMIT ?`,
@@ -141,7 +140,9 @@ export class DeliveryWorker {
     const ctx = this.#ctx;
     try {
       const peer = ctx.peers.get(row.peer);
-      const response = await this.#client.request(peer, "POST", "/peer/v1/envelopes", Buffer.from(row.wire, "utf8"));
+      // The body is read only now: due rows are listed often, bodies are large.
+      const { wire } = statement(ctx.db, "SELECT wire FROM envelope_bodies WHERE envelope_id = ?").get(row.envelope_id) as { wire: string };
+      const response = await this.#client.request(peer, "POST", "/peer/v1/envelopes", Buffer.from(wire, "utf8"));
       if (response.status !== 200 && response.status !== 201) {
         const { code, message } = errorOf(response.body);
         throw new DeliveryFailure(code, `${peer.authority} answered ${response.status} ${code}: ${message}`, PERMANENT_STATUSES.has(response.status));

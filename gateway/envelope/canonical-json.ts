@@ -16,6 +16,12 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 // A lone surrogate has no Unicode meaning (I-JSON, RFC 7493 §2.1); two
 // parsers could read it differently, so it is refused rather than escaped.
 const LONE_SURROGATE = /\p{Surrogate}/u;
+// String.prototype.isWellFormed (Node 20+) answers the same question without
+// a regular-expression scan of every string; the regex is the fallback.
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !LONE_SURROGATE.test(text);
 
 /**
  * Serialise `value` as RFC 8785 canonical JSON.
@@ -55,7 +61,7 @@ function serialise(value: unknown, ancestors: Set<object>, path: string): string
 }
 
 function serialiseString(value: string, path: string): string {
-  if (LONE_SURROGATE.test(value)) throw unsupported(path, "a string with a lone surrogate");
+  if (!isWellFormed(value)) throw unsupported(path, "a string with a lone surrogate");
   return JSON.stringify(value);
 }
 
