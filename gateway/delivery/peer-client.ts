@@ -3,6 +3,7 @@
  * peer, rebuilt when the peer's trust material changes.
  */
 import https from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
 import type { GatewayIdentity } from "../identity.js";
 import type { Peer, PeerDirectory } from "../peers/directory.js";
 import { peerAgent } from "../peers/tls.js";
@@ -10,6 +11,7 @@ import { peerAgent } from "../peers/tls.js";
 /** A peer's answer. */
 export interface PeerResponse {
   readonly status: number;
+  readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
 }
 
@@ -42,7 +44,7 @@ export class PeerClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
           res.on("error", reject);
         },
       );

@@ -55,9 +55,9 @@ export function clientErrorHandler(onCode: (code: string) => void = () => {}): (
     // Node's own property: the response in progress on this connection, if a route got the request.
     const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage ?? undefined;
     if (error.code !== "ECONNRESET" && socket.writable && inFlight?.headersSent !== true) {
-      const code = error.code === "HPE_HEADER_OVERFLOW" ? "REQUEST_TOO_LARGE" : "REQUEST_MALFORMED";
+      const code = error.code === "HPE_HEADER_OVERFLOW" ? "REQUEST_TOO_LARGE" : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "REQUEST_TIMEOUT" : "REQUEST_MALFORMED";
       const message =
-        error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "the request was not received in time" : code === "REQUEST_TOO_LARGE" ? "the request headers are too large" : "the request is malformed or was cut short";
+        code === "REQUEST_TIMEOUT" ? "the request was not received in time" : code === "REQUEST_TOO_LARGE" ? "the request headers are too large" : "the request is malformed or was cut short";
       const status = httpStatusFor(code);
       const body = JSON.stringify({ error: { code, message } });
       socket.write(

@@ -17,8 +17,10 @@ export interface GatewayProcessOptions {
   readonly logLevel?: string;
   /** Write the log to this file instead of piping it to us (cheaper under load). */
   readonly logFile?: string;
-  /** Extra environment, e.g. NODE_OPTIONS for profiling. */
+  /** Extra environment. */
   readonly env?: Record<string, string>;
+  /** Extra node flags, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  readonly nodeArgs?: readonly string[];
   /** How long to wait for the `gateway started` line (default 30 s). */
   readonly startTimeoutMs?: number;
 }
@@ -52,7 +54,7 @@ export interface GatewayProcess {
 /** Starts `valise start --home …` and resolves once it logs `gateway started`. */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a");
-  const child = spawn(process.execPath, [VALISE_BIN, "start", "--home", options.home], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), VALISE_BIN, "start", "--home", options.home], {
     env: { ...process.env, VALISE_PASSPHRASE: options.passphrase, VALISE_LOG_LEVEL: options.logLevel ?? "info", ...options.env },
     stdio: ["ignore", logFd ?? "pipe", logFd ?? "pipe"],
   });

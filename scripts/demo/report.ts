@@ -45,7 +45,7 @@ export function createReport(options: ReportOptions): Report {
       write(paint("1", "-".repeat(heading.length)));
     },
     say(text) {
-      write(`  ${text}`);
+      write(text === "" ? "" : `  ${text}`);
     },
     fact(label, value) {
       write(`    ${label.padEnd(18)} ${value}`);

@@ -8,6 +8,8 @@
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
+import tls from "node:tls";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +22,8 @@ import type { DeliveryOptions } from "../../gateway/delivery/worker.js";
 import { openAuthorityPki, type AuthorityPki } from "../../pki/store.js";
 import { createTrustBundle, type TrustBundleFile } from "../../pki/bundle.js";
 import { addPeer } from "../../pki/peers.js";
+import { sealEnvelope, type SealedEnvelope } from "../../gateway/envelope/seal.js";
+import type { Priority } from "../../gateway/envelope/types.js";
 
 /** Passphrase of every throwaway key in these tests. */
 export const PASSPHRASE = "gateway test passphrase";
@@ -264,6 +268,40 @@ export function peerRequest(port: number, method: string, path: string, options:
   });
 }
 
+/** How a TLS handshake with a peer API ended. */
+export type HandshakeOutcome = { readonly accepted: true } | { readonly accepted: false; readonly code: string };
+
+/**
+ * Connects to the peer API at `port` and sends nothing, so that the
+ * server's verdict on the client certificate is seen as it is: in TLS 1.3
+ * the server sends session tickets only after accepting the client's
+ * certificate; otherwise OpenSSL sends an alert (no certificate) or Node
+ * closes the connection (a chain Node's check refuses: unknown CA, revoked).
+ * An HTTP client that writes at once may see a bare ECONNRESET instead.
+ */
+export function tlsHandshake(port: number, options: PeerClientOptions): Promise<HandshakeOutcome> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: "127.0.0.1",
+      port,
+      ca: options.ca,
+      ...(options.credentials === undefined ? {} : { cert: options.credentials.cert, key: options.credentials.key, passphrase: options.credentials.passphrase }),
+      minVersion: "TLSv1.3",
+      maxVersion: "TLSv1.3",
+    });
+    let settled = false;
+    const settle = (outcome: HandshakeOutcome): void => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.once("session", () => settle({ accepted: true }));
+    socket.once("error", (error: NodeJS.ErrnoException) => settle({ accepted: false, code: error.code ?? error.message }));
+    socket.once("close", () => settle({ accepted: false, code: "CLOSED" }));
+  });
+}
+
 /**
  * Polls `probe` until it returns a value other than undefined, every
  * `intervalMs`, for at most `timeoutMs`; then throws, naming `what`.
@@ -276,6 +314,30 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Seals `document` as `sender` for `recipient` with their real keys, as the
+ * sender's gateway would (a fresh case id and envelope id unless given).
+ */
+export async function sealFrom(
+  sender: TestAuthority,
+  recipient: TestAuthority,
+  document: Record<string, unknown>,
+  options: { id?: string; caseId?: string; type?: string; priority?: Priority } = {},
+): Promise<SealedEnvelope> {
+  const senderPki = sender.pki();
+  return sealEnvelope({
+    document,
+    type: options.type ?? String(document["kind"]),
+    from: sender.authority,
+    to: recipient.authority,
+    caseId: options.caseId ?? randomUUID(),
+    priority: options.priority ?? "normal",
+    ...(options.id === undefined ? {} : { id: options.id }),
+    signer: { privateKey: senderPki.loadPrivateKey("sign", PASSPHRASE), certificates: [senderPki.currentCertificate("sign"), senderPki.rootCertificate()] },
+    recipient: { publicKey: recipient.pki().currentCertificate("encrypt").publicKey },
+  });
 }
 
 /** Rows of a table matching an optional WHERE clause. */

@@ -1,0 +1,92 @@
+/**
+ * `npm run bench`: the performance figures of the issue, measured in one run
+ * on this machine, with the command that reproduces each.
+ *
+ * 1. Envelope seal/open throughput, in-process (scripts/bench/envelope.ts).
+ * 2. End to end between two gateway processes (scripts/bench/exchange.ts):
+ *    maximum throughput, and latency at a fixed offered rate.
+ * 3. The ceiling reference: a bare mutual-TLS HTTPS server, same certificates.
+ *
+ * Flags: `--quick` (a short run), `--cpu-prof DIR` (profile both gateways and
+ * summarise the hotspots), `--keep` (keep the homes and gateway logs).
+ */
+import { cpus } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { benchCommand, benchEnvelopes, formatBenchTable, type BenchEnvelopeOptions } from "./bench/envelope.js";
+import { benchExchange, exchangeCommand, formatExchangeTable, type BenchExchangeOptions, type ExchangeRun, type TlsRun } from "./bench/exchange.js";
+import { formatProfileSummary, summariseProfile, type CpuProfile } from "./bench/cpu-profile.js";
+
+/** The targets of the issue. */
+const TARGET_THROUGHPUT = 1000;
+const TARGET_RATE = 200;
+const TARGET_P99_MS = 50;
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+/** The main-thread profile of each process in `dir` (the largest file per pid; tsx's loader thread is the small one). */
+function mainThreadProfiles(dir: string): string[] {
+  const byPid = new Map<string, { file: string; size: number }>();
+  for (const file of readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"))) {
+    const pid = file.split(".")[3] ?? file;
+    const size = statSync(join(dir, file)).size;
+    if ((byPid.get(pid)?.size ?? -1) < size) byPid.set(pid, { file: join(dir, file), size });
+  }
+  return [...byPid.values()].map((entry) => entry.file);
+}
+
+const quick = process.argv.includes("--quick");
+const cpuProfileDir = argument("cpu-prof");
+const envelopeOptions: BenchEnvelopeOptions = { count: quick ? 300 : 2000, concurrency: 64, profiles: ["ed25519", "p256"] };
+const exchangeOptions: BenchExchangeOptions = {
+  count: quick ? 500 : 2000,
+  concurrency: 64,
+  rate: TARGET_RATE,
+  seconds: quick ? 3 : 10,
+  tlsRequests: quick ? 3000 : 20000,
+  keep: process.argv.includes("--keep"),
+  progress: (line) => process.stderr.write(`  … ${line}\n`),
+  ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
+};
+
+console.log(`Valise benchmark${quick ? " (--quick)" : ""}: node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPU(s): ${cpus()[0]?.model ?? "?"}`);
+console.log("");
+console.log("1. Envelope seal/open, in-process, 2 KiB document, 64 in flight");
+const envelopeRows = await benchEnvelopes(envelopeOptions);
+console.log(formatBenchTable(envelopeRows));
+console.log(`   reproduce: ${benchCommand(envelopeOptions)}`);
+
+console.log("");
+console.log("2. End to end: GB local API → seal → mutual TLS → US opens, commits, signs a receipt → GB verifies and commits it");
+console.log("   (two gateway processes + this client on the same machine; the example MLA request, ~8 KB of JSON)");
+const exchange = await benchExchange(exchangeOptions);
+console.log(formatExchangeTable(exchange));
+const max = exchange.runs.find((run): run is ExchangeRun => run.phase === "max");
+const rate = exchange.runs.find((run): run is ExchangeRun => run.phase === "rate");
+const tls = exchange.runs.find((run): run is TlsRun => run.phase === "tls");
+for (const phase of ["max", "rate", "tls"] as const) console.log(`   reproduce ${phase.padEnd(4)}: ${exchangeCommand(phase, exchangeOptions)}`);
+
+console.log("");
+console.log("3. Targets of the issue, on this machine");
+const verdict = (met: boolean | undefined): string => (met === undefined ? "not measured" : met ? "MET" : "NOT MET");
+console.log(
+  `   ≥ ${TARGET_THROUGHPUT} envelopes/s end to end:        ${max === undefined ? "-" : `${max.envelopesPerSecond.toFixed(0)} envelopes/s`}  → ${verdict(max === undefined ? undefined : max.envelopesPerSecond >= TARGET_THROUGHPUT && max.failed === 0)}`,
+);
+console.log(
+  `   p99 < ${TARGET_P99_MS} ms at ${TARGET_RATE} envelopes/s:         ${rate === undefined ? "-" : `p50 ${rate.endToEnd.p50.toFixed(0)} ms, p99 ${rate.endToEnd.p99.toFixed(0)} ms (delivered ${rate.envelopesPerSecond.toFixed(0)}/s)`}  → ${verdict(rate === undefined ? undefined : rate.endToEnd.p99 < TARGET_P99_MS && rate.failed === 0)}`,
+);
+if (tls !== undefined && max !== undefined) {
+  console.log(`   ceiling reference: bare mutual TLS ${tls.requestsPerSecond.toFixed(0)} requests/s; the gateways reach ${((100 * max.envelopesPerSecond) / tls.requestsPerSecond).toFixed(1)}% of it`);
+}
+
+if (cpuProfileDir !== undefined) {
+  console.log("");
+  console.log(`4. CPU profiles of the gateways (${cpuProfileDir})`);
+  for (const file of mainThreadProfiles(cpuProfileDir)) {
+    console.log(formatProfileSummary(file, summariseProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile), 15));
+  }
+  console.log("   reproduce: npx tsx scripts/bench/cpu-profile.ts FILE.cpuprofile --top 25");
+}

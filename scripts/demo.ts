@@ -1,0 +1,105 @@
+/**
+ * `npm run demo`: two central authorities, GB-UKCA and US-DOJ-OIA, set up
+ * their Valise gateways with the real CLI, exchange a mutual legal assistance
+ * request, and show what each side can prove afterwards. Every claim the
+ * demo prints is checked; it exits 0 only when all of them held.
+ *
+ * Run: `npm run demo [-- --keep]` (`--keep` leaves the temporary folder
+ * with both homes, bundles and gateway logs for inspection).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { DemoCheckFailed } from "./demo/check.js";
+import { createReport } from "./demo/report.js";
+import type { DemoAuthority, DemoState, DemoStep } from "./demo/scenario.js";
+import { createHomes, createTokens, exchangeTrust } from "./demo/steps/authorities.js";
+import { startGateways, stopGateways } from "./demo/steps/gateways.js";
+import { deliverRequest, readAtUs, submitRequest, verifyDeliveryReceipt } from "./demo/steps/request.js";
+import { refuseIncompleteRequest } from "./demo/steps/refusal.js";
+import { showAuditLogs, showTimeline } from "./demo/steps/audit.js";
+
+/** The demo, in order. New features add their steps here. */
+export const DEMO_STEPS: readonly DemoStep[] = [
+  createHomes,
+  exchangeTrust,
+  createTokens,
+  startGateways,
+  submitRequest,
+  deliverRequest,
+  verifyDeliveryReceipt,
+  readAtUs,
+  refuseIncompleteRequest,
+  showAuditLogs,
+  showTimeline,
+  stopGateways,
+];
+
+function authority(workdir: string, id: string, name: string, label: string): DemoAuthority {
+  return { id, name, label, home: join(workdir, id), peerPort: 0, endpoint: "", rootFingerprint: "", tokens: {} };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes("--help")) {
+    process.stdout.write("usage: npm run demo [-- --keep]\n  --keep  keep the temporary folder (homes, bundles, gateway logs)\n");
+    return 0;
+  }
+  const keep = argv.includes("--keep");
+  const report = createReport({ stream: process.stdout });
+  const workdir = mkdtempSync(join(tmpdir(), "valise-demo-"));
+  const state: DemoState = {
+    workdir,
+    passphrase: randomBytes(24).toString("base64url"),
+    gb: authority(workdir, "GB-UKCA", "UK Central Authority", "GB"),
+    us: authority(workdir, "US-DOJ-OIA", "US Department of Justice, Office of International Affairs", "US"),
+  };
+  const cleanup = (): void => {
+    for (const side of [state.gb, state.us]) side.gateway?.kill();
+    if (!keep) rmSync(workdir, { recursive: true, force: true });
+  };
+  const interrupted = (): void => {
+    cleanup();
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+
+  process.stdout.write(
+    [
+      "Valise demo: the UK Central Authority sends a mutual legal assistance request to the",
+      "US Department of Justice (Office of International Affairs), gateway to gateway.",
+      `Working folder: ${workdir}${keep ? " (kept)" : " (removed at the end; --keep to keep it)"}`,
+      "",
+    ].join("\n"),
+  );
+  let current = "";
+  try {
+    for (const step of DEMO_STEPS) {
+      current = step.title;
+      report.section(step.title);
+      await step.run(state, report);
+    }
+    process.stdout.write(`\nAll ${DEMO_STEPS.length} steps verified.\n`);
+    return 0;
+  } catch (error) {
+    report.fail(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof DemoCheckFailed) report.block(error.evidence.filter((line) => line !== "").flatMap((line) => line.split("\n")).slice(-20));
+    else if (error instanceof Error && error.stack !== undefined) report.block(error.stack.split("\n").slice(1, 6));
+    for (const side of [state.gb, state.us]) {
+      if (side.gateway !== undefined) {
+        report.say(`last log lines of ${side.id}'s gateway:`);
+        report.block(side.gateway.logTail(8));
+      }
+    }
+    process.stdout.write(`\nThe demo failed at "${current}".\n`);
+    return 1;
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    cleanup();
+    if (keep) process.stdout.write(`Kept ${workdir}\n`);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
