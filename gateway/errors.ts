@@ -22,10 +22,14 @@ export const GATEWAY_ERRORS = {
   CASE_UNKNOWN: "No such case (or not one shared with the caller).",
   REQUEST_MALFORMED: "The HTTP request body is not valid JSON or was cut short.",
   REQUEST_TOO_LARGE: "The HTTP request body exceeds the size limit.",
+  REQUEST_TIMEOUT: "The HTTP request was not received in time.",
   UNAUTHENTICATED: "No valid bearer token was presented.",
   FORBIDDEN: "The token's role does not allow this operation.",
   NOT_FOUND: "No such resource.",
   AUDIT_LOG_TAMPERED: "The stored audit log does not match its last signed checkpoint.",
+  AUDIT_EXPORT_INVALID: "An audit export does not match schemas/audit-export.schema.json (details.errors lists the failing fields).",
+  AUDIT_TRUST_MISSING: "No trusted bundle (--trust) of the authority whose log is being verified.",
+  AUDIT_VERIFY_FAILED: "The audit export does not verify; details name the first bad index and the reason.",
   INTERNAL: "An unexpected internal error.",
   // Envelope layer (gateway/envelope/).
   CANONICAL_JSON_UNSUPPORTED: "A value cannot be written as RFC 8785 canonical JSON (non-finite number, undefined, function, lone surrogate, non-plain object, cycle).",
@@ -66,6 +70,12 @@ export const GATEWAY_ERRORS = {
   AUDIT_CHECKPOINT_MALFORMED: "The note text is not a well-formed tlog checkpoint (origin, decimal size without leading zeros, base64 32-byte root hash).",
   AUDIT_ORIGIN_MISMATCH: "The checkpoint's origin line differs from the expected log origin.",
   AUDIT_WITNESS_REQUEST_MALFORMED: "A tlog-witness add-checkpoint request body is malformed (old size line, proof lines, blank line, checkpoint).",
+  // Witnessing (gateway/audit/witness.ts, witness-client.ts).
+  WITNESS_UNKNOWN_LOG: "The checkpoint's origin is not the log of a peer of this gateway (tlog-witness 404).",
+  WITNESS_ORIGIN_FORBIDDEN: "A peer submitted another log's checkpoint for witnessing: only a log's own gateway may (TLS identity and origin differ).",
+  WITNESS_OLD_SIZE_INVALID: "The add-checkpoint old size exceeds the checkpoint's tree size (tlog-witness 400).",
+  WITNESS_CONFLICT: "The add-checkpoint old size is not the size this witness last cosigned (details.knownSize), or a checkpoint of a cosigned size has another root (tlog-witness 409).",
+  WITNESS_REFUSED: "A peer did not cosign this gateway's checkpoint (it answered an error, or a cosignature that does not verify).",
 } as const;
 
 /** One of the gateway's stable error codes. */
@@ -124,7 +134,9 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   AUDIT_NOTE_MALFORMED: USAGE,
   AUDIT_CHECKPOINT_MALFORMED: USAGE,
   AUDIT_WITNESS_REQUEST_MALFORMED: USAGE,
+  WITNESS_OLD_SIZE_INVALID: USAGE,
   REQUEST_TOO_LARGE: TOO_LARGE,
+  REQUEST_TIMEOUT: { http: 408, exit: 2 },
   ENVELOPE_TOO_LARGE: TOO_LARGE,
   CONFIG_INVALID: INVALID,
   DOCUMENT_INVALID: INVALID,
@@ -140,6 +152,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   TOKEN_UNKNOWN: NOT_FOUND,
   PEER_UNKNOWN: NOT_FOUND,
   CASE_UNKNOWN: NOT_FOUND,
+  WITNESS_UNKNOWN_LOG: NOT_FOUND,
   // Exists or conflicts with the current state.
   HOME_EXISTS: CONFLICT,
   PKI_EXISTS: CONFLICT,
@@ -152,10 +165,12 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   TOKEN_ALREADY_REVOKED: CONFLICT,
   CASE_CONFLICT: CONFLICT,
   ENVELOPE_REPLAY: CONFLICT,
+  WITNESS_CONFLICT: CONFLICT,
   // Access.
   UNAUTHENTICATED,
   FORBIDDEN: REFUSED,
   PEER_TLS_IDENTITY: REFUSED,
+  WITNESS_ORIGIN_FORBIDDEN: REFUSED,
   // Verification and trust refused.
   PKI_AUTHORITY_URI: REFUSED,
   PKI_CERT_PARSE: REFUSED,
@@ -203,9 +218,13 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   AUDIT_ORIGIN_MISMATCH: REFUSED,
   AUDIT_PROOF_INVALID: BAD_PROOF,
   AUDIT_LOG_TAMPERED: REFUSED,
+  AUDIT_VERIFY_FAILED: REFUSED,
+  AUDIT_TRUST_MISSING: REFUSED,
+  AUDIT_EXPORT_INVALID: INVALID,
   AUDIT_CONSISTENCY_FAILED: BAD_PROOF,
   // Upstream and internal.
   PEER_UNREACHABLE: UPSTREAM,
+  WITNESS_REFUSED: UPSTREAM,
   INTERNAL,
   STORE_CORRUPT: INTERNAL,
   STORE_SCHEMA_TOO_NEW: INTERNAL,

@@ -27,6 +27,7 @@ import { DeliveryWorker, type DeliveryOptions } from "./delivery/worker.js";
 import { appendEntry } from "./audit/append.js";
 import { Checkpointer } from "./audit/checkpoints.js";
 import { checkLogIntegrity } from "./audit/integrity.js";
+import { WitnessClient, type WitnessClientOptions } from "./audit/witness-client.js";
 import { localApi } from "./http/local-api.js";
 import { refreshTrust } from "./peers/refresh.js";
 import { peerApi } from "./http/peer-api.js";
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   readonly trustRefreshMs?: number;
   /** Export process metrics (once per process). */
   readonly processMetrics?: boolean;
+  /** When to submit checkpoints to peers for cosigning (defaults: 1 s after a new checkpoint, and every minute). */
+  readonly witness?: WitnessClientOptions;
 }
 
 /** Where a started gateway listens. */
@@ -71,17 +74,25 @@ export interface Gateway {
   stop(): Promise<void>;
   /** The running gateway's shared state (after start). */
   readonly context: GatewayContext;
+  /** Submits this gateway's checkpoints to its peers for cosigning (after start; `runNow` in tests). */
+  readonly witness: WitnessClient;
 }
 
 /** Creates a gateway over `options.home`; nothing happens until `start`. */
 export function createGateway(options: GatewayOptions): Gateway {
   let context: GatewayContext | undefined;
+  let witness: WitnessClient | undefined;
   let stopper: (() => Promise<void>) | undefined;
 
   return {
     get context(): GatewayContext {
       if (context === undefined) throw new Error("the gateway is not started");
       return context;
+    },
+
+    get witness(): WitnessClient {
+      if (witness === undefined) throw new Error("the gateway is not started");
+      return witness;
     },
 
     async start(): Promise<GatewayAddresses> {
@@ -150,7 +161,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         await commits.run(() => appendEntry(db, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority) } }));
         worker.start();
+        // A checkpoint over everything up to this start, then peers are asked to cosign it.
+        ctx.checkpoints.sign();
+        const witnessClient = new WitnessClient(ctx, client, options.witness);
+        witnessClient.start();
         context = ctx;
+        witness = witnessClient;
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;
         const refresh = (): void => void refreshTrust(ctx, client);
@@ -174,6 +190,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           clearInterval(peerWatch);
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await worker?.stop();
+          await witnessClient.stop();
           await stopping;
           await commits.run(() => appendEntry(db, { kind: "gateway.stopped", actor: "operator", time: now(), details: {} }));
           await commits.drained();

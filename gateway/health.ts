@@ -1,9 +1,15 @@
 /**
- * The operator's health view: each peer reachable or not, the outbox, and
- * certificates (ours and peers') that expire within 30 days.
+ * The operator's health view: each peer reachable or not, the outbox,
+ * certificates (ours and peers') that expire within 30 days, and witnessing:
+ * each peer's log consistent or not (an alarm), how far we cosigned it, how
+ * far it cosigned ours, and our latest checkpoint with its cosigners.
  */
 import type { GatewayContext } from "./context.js";
 import type { PeerClient } from "./delivery/peer-client.js";
+import { checkpointOrigin } from "./audit/checkpoint.js";
+import { witnessName } from "./audit/cosignature.js";
+import { logAlarms, witnessedLog } from "./audit/witness.js";
+import { cosignedSize } from "./audit/witness-client.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -11,7 +17,24 @@ const DAY_MS = 24 * 3600 * 1000;
 export interface HealthReport {
   readonly authority: string;
   readonly status: "ok" | "degraded";
-  readonly peers: ReadonlyArray<{ authority: string; endpoint: string; reachable: boolean; latencyMs?: number; error?: string; crlNextUpdate: string | null }>;
+  readonly peers: ReadonlyArray<{
+    authority: string;
+    endpoint: string;
+    reachable: boolean;
+    latencyMs?: number;
+    error?: string;
+    crlNextUpdate: string | null;
+    /** False once the peer showed a checkpoint inconsistent with one it showed before (see `logAlarms`). */
+    logConsistent: boolean;
+    /** Size of the peer's log this gateway last cosigned as its witness (null: never). */
+    witnessedSize: number | null;
+    /** Largest size of this gateway's log the peer has cosigned (0: none). */
+    cosignedOurSize: number;
+  }>;
+  /** This gateway's latest checkpoint and the peers whose cosignature it carries. */
+  readonly checkpoint: { size: number; cosignedBy: string[] } | null;
+  /** Inconsistencies detected in peers' logs (evidence in the log_alarms table, audit kind `log.inconsistent`). */
+  readonly logAlarms: ReadonlyArray<{ id: number; origin: string; detectedAt: string; reason: string }>;
   readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null };
   readonly certificatesExpiringSoon: ReadonlyArray<{ owner: string; use: string; serial: string; notAfter: string }>;
 }
@@ -20,19 +43,36 @@ export interface HealthReport {
 export async function healthReport(ctx: GatewayContext, client: PeerClient): Promise<HealthReport> {
   const now = ctx.now();
   const soon = now.getTime() + 30 * DAY_MS;
+  const alarms = logAlarms(ctx.db);
   const peers = await Promise.all(
     ctx.peers.all().map(async (peer) => {
       const started = performance.now();
       const crlNextUpdate = peer.crl.nextUpdate?.toISOString() ?? null;
+      const origin = checkpointOrigin(peer.authority);
+      const witnessing = {
+        logConsistent: !alarms.some((alarm) => alarm.origin === origin),
+        witnessedSize: witnessedLog(ctx.db, origin)?.size ?? null,
+        cosignedOurSize: cosignedSize(ctx, witnessName(peer.authority)),
+      };
       try {
         const response = await client.request(peer, "GET", "/peer/v1/hello");
         if (response.status !== 200) throw new Error(`answered ${response.status}`);
-        return { authority: peer.authority, endpoint: peer.endpoint, reachable: true, latencyMs: Math.round(performance.now() - started), crlNextUpdate };
+        return { authority: peer.authority, endpoint: peer.endpoint, reachable: true, latencyMs: Math.round(performance.now() - started), crlNextUpdate, ...witnessing };
       } catch (error) {
-        return { authority: peer.authority, endpoint: peer.endpoint, reachable: false, error: error instanceof Error ? error.message : String(error), crlNextUpdate };
+        return { authority: peer.authority, endpoint: peer.endpoint, reachable: false, error: error instanceof Error ? error.message : String(error), crlNextUpdate, ...witnessing };
       }
     }),
   );
+  const latest = ctx.checkpoints.latest();
+  const checkpoint =
+    latest === undefined
+      ? null
+      : {
+          size: latest.size,
+          cosignedBy: (ctx.db.prepare("SELECT witness FROM audit_cosignatures WHERE size = ? ORDER BY witness").all(latest.size) as { witness: string }[]).map(
+            (row) => row.witness,
+          ),
+        };
   const outbox = ctx.db
     .prepare(
       `SELECT SUM(state = 'pending') AS pending, SUM(state = 'failed') AS failed,
@@ -50,12 +90,14 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient): Pro
         .map((c) => ({ owner: peer.authority, use: c.use, serial: c.certificate.serial, notAfter: c.certificate.notAfter.toISOString() })),
     ),
   ];
-  const degraded = peers.some((p) => !p.reachable) || (outbox.failed ?? 0) > 0 || certificatesExpiringSoon.length > 0;
+  const degraded = peers.some((p) => !p.reachable) || (outbox.failed ?? 0) > 0 || certificatesExpiringSoon.length > 0 || alarms.length > 0;
   return {
     authority: ctx.authority,
     status: degraded ? "degraded" : "ok",
     peers,
     outbox: { pending: outbox.pending ?? 0, failed: outbox.failed ?? 0, oldestPendingSince: outbox.oldest },
     certificatesExpiringSoon,
+    checkpoint,
+    logAlarms: alarms,
   };
 }

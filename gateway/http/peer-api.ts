@@ -13,6 +13,7 @@ import { peerOfSocket } from "../peers/tls.js";
 import type { Peer } from "../peers/directory.js";
 import { errorHandler } from "./errors.js";
 import { currentTrustBundle } from "../peers/refresh.js";
+import { peerLogRoutes } from "./peer-log.js";
 
 /** Builds the express app of the peer API. */
 export function peerApi(ctx: GatewayContext): express.Express {
@@ -57,6 +58,7 @@ export function peerApi(ctx: GatewayContext): express.Express {
     },
   );
 
+  app.use(peerLogRoutes(ctx));
   app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
   app.use(errorHandler(ctx.logger, (code) => ctx.metrics.envelopesRejected.inc({ code })));
   return app;

@@ -1,0 +1,361 @@
+/**
+ * Offline verification of an audit export (schemas/audit-export.schema.json)
+ * from trust material received out of band. Pure: the export, the trusted
+ * bundles and `now` are arguments; no network, no database.
+ *
+ * The export is hostile: it comes from the gateway being audited, which may
+ * have rewritten its own history. Only the trusted bundles decide which log
+ * key, sign key and witness keys count; the bundles inside the export are
+ * ignored. The checks:
+ * - the entries sit at indices 0..n-1 in order (a deleted, inserted or
+ *   reordered row shows here);
+ * - the RFC 9162 tree recomputed from the entries has, at every signed
+ *   checkpoint's size, that checkpoint's root; every checkpoint (those
+ *   stored and those inside issued receipts) carries a valid signature of a
+ *   trusted log key, no checkpoint is larger than the log (truncation), and
+ *   consecutive checkpoints are consistent;
+ * - cosignatures verify against the witnesses' log keys when their bundles
+ *   are trusted (others are counted as unverified, not failures);
+ * - receipts we issued are signed by our sign key, their log entry is the
+ *   entry at that index and their inclusion proof leads to a signed root;
+ *   receipts we hold verify against the peer's trusted bundle when given.
+ * Every failure is a finding at a log index; the one at the lowest index is
+ * reported (AUDIT_VERIFY_FAILED, details `{index, reason}`).
+ */
+import type { KeyObject } from "node:crypto";
+import { GatewayError } from "../errors.js";
+import { isValiseError } from "../../pki/errors.js";
+import { decodeTrustBundle, verifyTrustBundle, type TrustBundleContents } from "../../pki/bundle.js";
+import { normalizeFingerprint, parseCertificatePem } from "../../pki/certificate.js";
+import { PkiError } from "../../pki/errors.js";
+import { canonicalize } from "../envelope/canonical-json.js";
+import { verifyReceipt, type ReceiptLogPosition } from "../envelope/receipt.js";
+import { documentValidator } from "../../schemas/validate.js";
+import type { AuditEntry } from "./append.js";
+import { checkpointOrigin, verifyCheckpoint } from "./checkpoint.js";
+import { verifyLogPosition } from "./checkpoints.js";
+import { VALISE_WITNESS_PREFIX, verifyCosignature } from "./cosignature.js";
+import type { AuditExport, ExportedReceipt } from "./export.js";
+import { decodeBase64Strict } from "./base64.js";
+import { consistencyProof, leafHash } from "./merkle.js";
+import { verifyConsistency } from "./merkle-verify.js";
+import { InMemoryTree } from "./merkle-tree.js";
+import { appendSignatureLines } from "./note.js";
+
+/** Trust material of an audit: bundles received out of band, already verified. */
+export interface AuditTrust {
+  readonly bundles: readonly TrustBundleContents[];
+}
+
+/** What verification established. */
+export interface AuditVerifyReport {
+  readonly authority: string;
+  readonly origin: string;
+  readonly entries: number;
+  /** Base64 root hash of all entries. */
+  readonly rootHash: string;
+  readonly checkpoints: { readonly verified: number; readonly largestSize: number };
+  /** Entries after the largest signed checkpoint: present, but signed by nothing yet. */
+  readonly unsignedEntries: number;
+  readonly cosignatures: { readonly verified: number; readonly unverified: number; readonly witnesses: readonly string[]; readonly unverifiedWitnesses: readonly string[] };
+  readonly receipts: { readonly issued: number; readonly heldVerified: number; readonly heldUnverified: number; readonly unverifiedPeers: readonly string[] };
+}
+
+/** One problem found, at the log index it concerns. */
+export interface AuditFinding {
+  readonly index: number;
+  readonly reason: string;
+}
+
+/**
+ * Verifies the bundles an auditor was given (`--trust`), each against its own
+ * root, or against one of `fingerprints` when given (then every bundle must
+ * match one). Throws PKI_* codes (e.g. PKI_FINGERPRINT_MISMATCH, PKI_BUNDLE_SIGNATURE).
+ */
+export async function trustFromBundles(files: readonly unknown[], options: { fingerprints?: readonly string[]; now: Date }): Promise<AuditTrust> {
+  const pins = (options.fingerprints ?? []).map(normalizeFingerprint);
+  const bundles: TrustBundleContents[] = [];
+  for (const file of files) {
+    const own = parseCertificatePem(decodeTrustBundle(file).payload.root).fingerprint256;
+    if (pins.length > 0 && !pins.includes(own)) {
+      throw new PkiError("PKI_FINGERPRINT_MISMATCH", "A trusted bundle's root matches none of the fingerprints given.", { details: { expected: pins, actual: own } });
+    }
+    bundles.push(await verifyTrustBundle(file, { fingerprint: own, now: options.now }));
+  }
+  return { bundles };
+}
+
+/**
+ * Verifies an audit export against `trust` at `now`. Returns the report, or
+ * throws AUDIT_VERIFY_FAILED (details: `index`, `reason`, `findings`: count,
+ * `first`: up to 20 findings by index), AUDIT_EXPORT_INVALID (not an export),
+ * AUDIT_TRUST_MISSING (no trusted bundle of the exporting authority).
+ *
+ * @example
+ * const trust = await trustFromBundles([usBundle, gbBundle], { now });
+ * const report = await verifyAuditExport(JSON.parse(text), trust, now);
+ */
+export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: Date): Promise<AuditVerifyReport> {
+  const exported = checkShape(input);
+  const { authority, entries } = exported;
+  const origin = checkpointOrigin(authority);
+  if (exported.origin !== origin) throw new GatewayError("AUDIT_EXPORT_INVALID", `the export's origin is not ${origin}`, { details: { origin: exported.origin } });
+  const own = bundlesOf(trust, authority);
+  if (own.length === 0) {
+    throw new GatewayError("AUDIT_TRUST_MISSING", `no trusted bundle of ${authority} was given (--trust); the bundles inside the export are not trusted`, {
+      details: { authority, trusted: [...new Set(trust.bundles.map((b) => b.authority))] },
+    });
+  }
+  const logKeys = logKeysOf(own);
+  const findings: AuditFinding[] = [];
+  const n = entries.length;
+
+  // Positions: a deleted, inserted or reordered row leaves an entry at a position that is not its index.
+  for (let i = 0; i < n; i++) {
+    if (entries[i]!.index !== i) {
+      findings.push({ index: i, reason: `the entry at position ${i} records index ${entries[i]!.index} (an entry was deleted, inserted or moved)` });
+      break;
+    }
+  }
+
+  const leaves = entries.map((entry) => leafHash(Buffer.from(canonicalize(entry), "utf8")));
+  const tree = InMemoryTree.fromLeafHashes(leaves);
+  const hints = hintTree(exported.leafHashes, n);
+
+  // Checkpoints: stored ones and those our issued receipts carry (the peer holds those).
+  const notes = new Map<string, string>(); // note → where it came from
+  for (const c of exported.checkpoints) notes.set(c.note, `stored checkpoint of size ${c.size}`);
+  const issued = exported.receipts.issued.map((r) => ({ exported: r, position: logPositionOf(r.jws) }));
+  for (const { exported: r, position } of issued) if (position !== undefined && !notes.has(position.checkpoint)) notes.set(position.checkpoint, `checkpoint in the receipt for ${r.envelopeId}`);
+  const signed: Array<{ size: number; root: Buffer; source: string }> = [];
+  for (const [note, source] of notes) {
+    const verified = verifyWithAny(logKeys, (publicKey) => verifyCheckpoint(note, { origin, publicKey }).checkpoint);
+    if (verified instanceof Error) {
+      const size = sizeLine(note);
+      findings.push({ index: Math.max(0, Math.min(size ?? n, n) - 1), reason: `the ${source} is not signed by a trusted log key of ${authority} (${codeOf(verified)})` });
+      continue;
+    }
+    signed.push({ size: verified.size, root: verified.rootHash, source });
+  }
+  for (const c of exported.checkpoints) {
+    if (sizeLine(c.note) !== c.size) findings.push({ index: Math.max(0, Math.min(c.size, n) - 1), reason: `the stored checkpoint of size ${c.size} states another size in its note` });
+  }
+  signed.sort((a, b) => a.size - b.size);
+  let good = { size: 0, root: tree.root(0) };
+  for (const checkpoint of signed) {
+    if (checkpoint.size > n) {
+      findings.push({ index: n, reason: `the log was truncated: the ${checkpoint.source} covers ${checkpoint.size} entries, the export holds ${n}` });
+      break;
+    }
+    if (!tree.root(checkpoint.size).equals(checkpoint.root)) {
+      const exact = hints === undefined ? undefined : firstDifferingLeaf(hints, leaves, good.size, checkpoint.size, checkpoint.root);
+      findings.push(
+        exact === undefined
+          ? { index: good.size, reason: `the first ${checkpoint.size} entries do not hash to the root of the ${checkpoint.source}: an entry from index ${good.size} on was changed, removed or replaced` }
+          : { index: exact, reason: `entry ${exact} differs from the entry the ${checkpoint.source} commits to` },
+      );
+      break;
+    }
+    // Two signed checkpoints of one log must be consistent: equal roots here, so the proof holds (checked anyway).
+    verifyConsistency(good.size, checkpoint.size, good.root, checkpoint.root, consistencyProof(tree, good.size, checkpoint.size));
+    good = checkpoint;
+  }
+
+  // Cosignatures: by witnesses the auditor trusts, they must verify.
+  const cosigners = new Set<string>();
+  const unverifiedWitnesses = new Set<string>();
+  let cosignaturesVerified = 0;
+  let cosignaturesUnverified = 0;
+  for (const c of exported.checkpoints) {
+    for (const cosignature of c.cosignatures) {
+      const witness = cosignature.witness.slice(VALISE_WITNESS_PREFIX.length);
+      const bundles = bundlesOf(trust, witness);
+      if (bundles.length === 0) {
+        cosignaturesUnverified += 1;
+        unverifiedWitnesses.add(cosignature.witness);
+        continue;
+      }
+      const verified = verifyWithAny(logKeysOf(bundles), (publicKey) =>
+        verifyCosignature(appendSignatureLines(c.note, cosignature.line), { name: cosignature.witness, publicKey }),
+      );
+      if (verified instanceof Error) {
+        findings.push({ index: Math.max(0, Math.min(c.size, n) - 1), reason: `the cosignature of ${cosignature.witness} on the checkpoint of size ${c.size} does not verify (${codeOf(verified)})` });
+        continue;
+      }
+      cosignaturesVerified += 1;
+      cosigners.add(cosignature.witness);
+    }
+  }
+
+  // Receipts.
+  const entryIndexOf = indexByEnvelope(entries);
+  const ownTrust = newest(own);
+  for (const { exported: r, position } of issued) {
+    const at = entryIndexOf.get(`envelope.received ${r.envelopeId}`) ?? position?.index ?? n;
+    const failure = await receiptFailure(r, authority, ownTrust, logKeys, now);
+    if (failure !== undefined) {
+      findings.push({ index: Math.min(at, n), reason: `the receipt issued for envelope ${r.envelopeId} does not verify (${failure})` });
+      continue;
+    }
+    if (position === undefined) continue;
+    const entry = entries[position.index];
+    if (entry === undefined) {
+      findings.push({ index: n, reason: `the receipt issued for envelope ${r.envelopeId} places it at index ${position.index}, beyond the log (truncated)` });
+    } else if (position.entry === undefined || canonicalize(position.entry) !== canonicalize(entry)) {
+      findings.push({ index: position.index, reason: `entry ${position.index} differs from the entry the receipt for envelope ${r.envelopeId} attests` });
+    }
+  }
+  let heldVerified = 0;
+  const unverifiedPeers = new Set<string>();
+  for (const r of exported.receipts.held) {
+    const bundles = bundlesOf(trust, r.to);
+    if (bundles.length === 0) {
+      unverifiedPeers.add(r.to);
+      continue;
+    }
+    const failure = await receiptFailure(r, r.to, newest(bundles), logKeysOf(bundles), now);
+    if (failure !== undefined) {
+      const at = entryIndexOf.get(`receipt.received ${r.envelopeId}`) ?? entryIndexOf.get(`envelope.sent ${r.envelopeId}`) ?? n;
+      findings.push({ index: at, reason: `the receipt of ${r.to} held for envelope ${r.envelopeId} does not verify (${failure})` });
+      continue;
+    }
+    heldVerified += 1;
+  }
+
+  if (findings.length > 0) {
+    const sorted = [...findings].sort((a, b) => a.index - b.index);
+    const first = sorted[0]!;
+    throw new GatewayError("AUDIT_VERIFY_FAILED", `the audit log of ${authority} does not verify at index ${first.index}: ${first.reason}`, {
+      details: { index: first.index, reason: first.reason, findings: sorted.length, first: sorted.slice(0, 20) },
+    });
+  }
+  const largest = signed.at(-1)?.size ?? 0;
+  return {
+    authority,
+    origin,
+    entries: n,
+    rootHash: tree.root().toString("base64"),
+    checkpoints: { verified: signed.length, largestSize: largest },
+    unsignedEntries: n - largest,
+    cosignatures: { verified: cosignaturesVerified, unverified: cosignaturesUnverified, witnesses: [...cosigners].sort(), unverifiedWitnesses: [...unverifiedWitnesses].sort() },
+    receipts: { issued: issued.length, heldVerified, heldUnverified: exported.receipts.held.length - heldVerified, unverifiedPeers: [...unverifiedPeers].sort() },
+  };
+}
+
+/** Schema check; an entry that breaks the audit-entry schema is a finding at its index. */
+function checkShape(input: unknown): AuditExport {
+  const result = documentValidator().validateDocument("audit-export", input);
+  if (result.valid) return input as AuditExport;
+  const entryErrors = result.errors.map((e) => /^\/entries\/(\d+)(\/|$)/.exec(e.path)).filter((m) => m !== null);
+  if (entryErrors.length === result.errors.length) {
+    const index = Math.min(...entryErrors.map((m) => Number(m[1])));
+    const reason = `entry ${index} is not a well-formed audit entry (${result.errors.find((e) => e.path.startsWith(`/entries/${index}`))?.message ?? "schema"})`;
+    throw new GatewayError("AUDIT_VERIFY_FAILED", `the audit log does not verify at index ${index}: ${reason}`, { details: { index, reason, findings: 1, first: [{ index, reason }] } });
+  }
+  throw new GatewayError("AUDIT_EXPORT_INVALID", "the file is not a Valise audit export (schemas/audit-export.schema.json)", {
+    details: { errors: result.errors.slice(0, 50).map(({ path, code, message }) => ({ path, code, message })) },
+  });
+}
+
+function bundlesOf(trust: AuditTrust, authority: string): TrustBundleContents[] {
+  return trust.bundles.filter((b) => b.authority === authority);
+}
+
+function newest(bundles: readonly TrustBundleContents[]): TrustBundleContents {
+  return [...bundles].sort((a, b) => b.issuedAt.getTime() - a.issuedAt.getTime())[0]!;
+}
+
+/** Current and previous `log` keys of every bundle given (several bundles: keys rotated since). */
+function logKeysOf(bundles: readonly TrustBundleContents[]): KeyObject[] {
+  const seen = new Map<string, KeyObject>();
+  for (const bundle of bundles) {
+    for (const c of bundle.certificates) if (c.use === "log") seen.set(c.certificate.fingerprint256, c.certificate.publicKey);
+  }
+  return [...seen.values()];
+}
+
+/** The first key's result that does not fail with AUDIT_SIGNATURE_INVALID (other keys may have signed), or the last error. */
+function verifyWithAny<T>(keys: readonly KeyObject[], check: (publicKey: KeyObject) => T): T | Error {
+  let last: Error = new GatewayError("AUDIT_SIGNATURE_INVALID", "no trusted log key");
+  for (const key of keys) {
+    try {
+      return check(key);
+    } catch (error) {
+      last = error instanceof Error ? error : new Error(String(error));
+      if (codeOf(error) !== "AUDIT_SIGNATURE_INVALID") return last;
+    }
+  }
+  return last;
+}
+
+function codeOf(error: unknown): string {
+  return isValiseError(error) ? error.code : error instanceof Error ? error.message : String(error);
+}
+
+/** The size line of a checkpoint note, unverified (for naming an index only). */
+function sizeLine(note: string): number | undefined {
+  const line = note.split("\n")[1];
+  return line !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(line) ? Number(line) : undefined;
+}
+
+/** The receipt's log position, read without verification (verified later with the receipt). */
+function logPositionOf(jws: string): ReceiptLogPosition | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(jws.split(".")[1] ?? "", "base64url").toString("utf8")) as { log?: ReceiptLogPosition };
+    const log = payload.log;
+    if (typeof log !== "object" || log === null || typeof log.checkpoint !== "string" || !Number.isSafeInteger(log.index) || log.index < 0) return undefined;
+    return log;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a receipt fails (its signature, its envelope, its log position), or undefined. */
+async function receiptFailure(r: ExportedReceipt, signer: string, trust: TrustBundleContents, logKeys: readonly KeyObject[], now: Date): Promise<string | undefined> {
+  try {
+    const { receipt } = await verifyReceipt(r.jws, {
+      expected: { envelopeId: r.envelopeId, envelopeDigest: r.envelopeDigest, from: r.from, to: r.to },
+      trustFor: (authority) => (authority === signer ? { root: trust.root, crl: trust.crl } : undefined),
+      now,
+    });
+    if (receipt.to !== signer) return "signed for another authority";
+    if (receipt.log !== undefined) verifyLogPosition(receipt.log, { receiver: signer, envelopeId: r.envelopeId, envelopeDigest: r.envelopeDigest, logKeys });
+    return undefined;
+  } catch (error) {
+    return codeOf(error);
+  }
+}
+
+/** `"<kind> <envelopeId>"` → index of the first such entry. */
+function indexByEnvelope(entries: readonly AuditEntry[]): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.envelopeId === undefined) continue;
+    const key = `${entry.kind} ${entry.envelopeId}`;
+    if (!map.has(key)) map.set(key, entry.index);
+  }
+  return map;
+}
+
+/** The hinted leaf hashes as a tree, when there is one per entry and each decodes. */
+function hintTree(hashes: readonly string[] | undefined, n: number): InMemoryTree | undefined {
+  if (hashes === undefined || hashes.length !== n) return undefined;
+  const tree = new InMemoryTree();
+  for (const hash of hashes) {
+    const bytes = decodeBase64Strict(hash);
+    if (bytes === undefined || bytes.length !== 32) return undefined;
+    tree.appendLeaf(bytes);
+  }
+  return tree;
+}
+
+/**
+ * The first entry in [from, size) whose leaf differs from the hinted leaf,
+ * when the hinted leaves reproduce the signed root (then they are the leaves
+ * the log key signed, and the differing entry is proven to be the changed one).
+ */
+function firstDifferingLeaf(hints: InMemoryTree, leaves: readonly Buffer[], from: number, size: number, signedRoot: Buffer): number | undefined {
+  if (hints.leafCount < size || !hints.root(size).equals(signedRoot)) return undefined;
+  for (let i = from; i < size; i++) if (!hints.subtreeHash(i, 1).equals(leaves[i]!)) return i;
+  return undefined;
+}

@@ -1,0 +1,208 @@
+/**
+ * The log side of witnessing: this gateway submits its latest checkpoint to
+ * every peer's `POST /peer/v1/log/witness` (C2SP tlog-witness
+ * add-checkpoint) with a consistency proof from the size that peer last
+ * cosigned, and keeps the cosignatures it gets back (after verifying them
+ * with the peer's `log` key) in `audit_cosignatures`.
+ *
+ * It runs shortly after the log gets a new checkpoint (debounced) and
+ * periodically, signing a checkpoint first if the log grew. Peers' answers
+ * are hostile input: a 409 body is parsed strictly, and a cosignature is kept
+ * only if it verifies over our own checkpoint.
+ */
+import type { GatewayContext } from "../context.js";
+import type { PeerClient, PeerResponse } from "../delivery/peer-client.js";
+import type { Peer } from "../peers/directory.js";
+import { GatewayError } from "../errors.js";
+import { statement } from "../store/statements.js";
+import { auditTree } from "./append.js";
+import type { StoredCheckpoint } from "./checkpoints.js";
+import { verifyCosignature, witnessName } from "./cosignature.js";
+import { consistencyProof } from "./merkle.js";
+import { appendSignatureLines, formatSignatureLine, parseSignatureLines } from "./note.js";
+import { formatAddCheckpointRequest } from "./witness-request.js";
+import { peerLogKeys } from "./witness.js";
+
+/** Path of the witness endpoint on a peer. */
+export const WITNESS_PATH = "/peer/v1/log/witness";
+
+/** Scheduling of {@link WitnessClient}. */
+export interface WitnessClientOptions {
+  /** How often to look for a new checkpoint to submit (ms); default 1000. */
+  readonly activityPollMs?: number;
+  /** How often to sign (if the log grew) and submit regardless (ms); default 60 000. */
+  readonly periodMs?: number;
+}
+
+/** What one submission to one peer gave. */
+export interface WitnessSubmission {
+  readonly peer: string;
+  /** `cosigned` (stored), `current` (already cosigned at this size), or `failed`. */
+  readonly outcome: "cosigned" | "current" | "failed";
+  readonly size: number;
+  /** The error code when failed. */
+  readonly code?: string;
+}
+
+/** Submits this gateway's checkpoints to its peers for cosigning. */
+export class WitnessClient {
+  readonly #ctx: GatewayContext;
+  readonly #client: PeerClient;
+  readonly #activityPollMs: number;
+  readonly #periodMs: number;
+  #chain: Promise<unknown> = Promise.resolve();
+  #timers: NodeJS.Timeout[] = [];
+  #submittedSize = -1;
+  #stopped = false;
+
+  constructor(ctx: GatewayContext, client: PeerClient, options: WitnessClientOptions = {}) {
+    this.#ctx = ctx;
+    this.#client = client;
+    this.#activityPollMs = options.activityPollMs ?? 1000;
+    this.#periodMs = options.periodMs ?? 60_000;
+  }
+
+  /** Starts the schedule: a run after each new checkpoint (within `activityPollMs`) and every `periodMs`. */
+  start(): void {
+    this.#stopped = false;
+    const activity = setInterval(() => {
+      const latest = this.#ctx.checkpoints.latest();
+      if (latest !== undefined && latest.size > this.#submittedSize) void this.runNow().catch(() => undefined);
+    }, this.#activityPollMs);
+    const periodic = setInterval(() => void this.runNow({ sign: true }).catch(() => undefined), this.#periodMs);
+    activity.unref();
+    periodic.unref();
+    this.#timers = [activity, periodic];
+  }
+
+  /** Stops the schedule and waits for a run in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    await this.#chain.catch(() => undefined);
+  }
+
+  /**
+   * Submits the latest checkpoint to every peer now (after any run in
+   * progress); with `sign`, first signs a checkpoint if the log grew.
+   * Never rejects for a peer's failure: each peer's outcome is returned.
+   */
+  runNow(options: { sign?: boolean } = {}): Promise<WitnessSubmission[]> {
+    const run = this.#chain.then(() => this.#run(options.sign === true));
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #run(sign: boolean): Promise<WitnessSubmission[]> {
+    if (this.#stopped) return [];
+    const ctx = this.#ctx;
+    const checkpoint = sign ? ctx.checkpoints.sign() : ctx.checkpoints.latest();
+    if (checkpoint === undefined) return [];
+    this.#submittedSize = Math.max(this.#submittedSize, checkpoint.size);
+    return Promise.all(ctx.peers.all().map((peer) => this.#submit(peer, checkpoint)));
+  }
+
+  async #submit(peer: Peer, checkpoint: StoredCheckpoint): Promise<WitnessSubmission> {
+    const ctx = this.#ctx;
+    const witness = witnessName(peer.authority);
+    try {
+      const cosigned = cosignedSize(ctx, witness);
+      if (cosigned >= checkpoint.size) return { peer: peer.authority, outcome: "current", size: cosigned };
+      let answer = await this.#post(peer, checkpoint, cosigned);
+      if (answer.status === 409) {
+        // The peer cosigned another size than we recorded (a lost answer, a restored store): retry once
+        // from it (the same size too: a witness cosigns an identical checkpoint again).
+        const known = parseTlogSize(answer.body);
+        if (known > checkpoint.size) {
+          ctx.logger.error("a peer has cosigned a larger tree of this gateway's log than the log holds", {
+            peer: peer.authority,
+            knownSize: known,
+            size: checkpoint.size,
+          });
+          throw refused(peer, 409, "the peer cosigned a larger tree than this log holds");
+        }
+        answer = await this.#post(peer, checkpoint, known);
+      }
+      if (answer.status !== 200) {
+        if (answer.status === 422) {
+          ctx.logger.error("a peer found this gateway's checkpoint inconsistent with one it cosigned", { peer: peer.authority, size: checkpoint.size });
+        }
+        throw refused(peer, answer.status, errorCodeOf(answer.body));
+      }
+      const line = verifiedCosignature(checkpoint.note, answer.body, peer, witness);
+      await ctx.commits.run(() =>
+        statement(ctx.db, "INSERT OR IGNORE INTO audit_cosignatures (size, witness, line, received_at) VALUES (?, ?, ?, ?)").run(
+          checkpoint.size,
+          witness,
+          line,
+          ctx.now().toISOString(),
+        ),
+      );
+      return { peer: peer.authority, outcome: "cosigned", size: checkpoint.size };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      ctx.logger.warn("witnessing by a peer failed", { peer: peer.authority, size: checkpoint.size, code, reason: error instanceof Error ? error.message : String(error) });
+      return { peer: peer.authority, outcome: "failed", size: checkpoint.size, code: typeof code === "string" ? code : "PEER_UNREACHABLE" };
+    }
+  }
+
+  async #post(peer: Peer, checkpoint: StoredCheckpoint, oldSize: number): Promise<PeerResponse> {
+    const proof = consistencyProof(auditTree(this.#ctx.db), oldSize, checkpoint.size);
+    const body = Buffer.from(formatAddCheckpointRequest({ oldSize, proof, checkpoint: checkpoint.note }), "utf8");
+    return this.#client.request(peer, "POST", WITNESS_PATH, body, { "content-type": "text/plain; charset=utf-8" });
+  }
+}
+
+/** The largest size of this gateway's log that `witness` has cosigned (0 if none). */
+export function cosignedSize(ctx: GatewayContext, witness: string): number {
+  const row = statement(ctx.db, "SELECT MAX(size) AS size FROM audit_cosignatures WHERE witness = ?").get(witness) as { size: number | null };
+  return row.size ?? 0;
+}
+
+/**
+ * The peer's cosignature line over `note`, from a 200 body of signature
+ * lines. Lines by other names are ignored; the one by `witness` must verify
+ * with one of the peer's `log` keys. Throws WITNESS_REFUSED.
+ */
+function verifiedCosignature(note: string, body: Buffer, peer: Peer, witness: string): string {
+  let lines;
+  try {
+    lines = parseSignatureLines(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch (cause) {
+    throw new GatewayError("WITNESS_REFUSED", `${peer.authority} answered something other than signature lines`, { cause, details: { peer: peer.authority } });
+  }
+  for (const signature of lines.filter((s) => s.name === witness)) {
+    const line = formatSignatureLine(signature);
+    for (const publicKey of peerLogKeys(peer)) {
+      try {
+        verifyCosignature(appendSignatureLines(note, line), { name: witness, publicKey });
+        return line;
+      } catch {
+        // another key, or a bad line
+      }
+    }
+  }
+  throw new GatewayError("WITNESS_REFUSED", `${peer.authority} returned no valid cosignature`, { details: { peer: peer.authority } });
+}
+
+/** A `text/x.tlog.size` body: a decimal and a newline. Throws WITNESS_REFUSED otherwise. */
+function parseTlogSize(body: Buffer): number {
+  const match = /^(0|[1-9][0-9]{0,15})\n$/.exec(body.subarray(0, 32).toString("utf8"));
+  const size = match === null ? Number.NaN : Number(match[1]);
+  if (!Number.isSafeInteger(size)) throw new GatewayError("WITNESS_REFUSED", "a 409 answer without a text/x.tlog.size body");
+  return size;
+}
+
+function errorCodeOf(body: Buffer): string {
+  try {
+    const code = (JSON.parse(body.toString("utf8")) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === "string" ? code.slice(0, 64) : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function refused(peer: Peer, status: number, reason: string): GatewayError {
+  return new GatewayError("WITNESS_REFUSED", `${peer.authority} did not cosign (${status} ${reason})`, { details: { peer: peer.authority, status, reason } });
+}

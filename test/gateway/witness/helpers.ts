@@ -1,0 +1,45 @@
+/**
+ * Helpers of the witnessing tests: gateways whose witness client runs only
+ * when a test calls `runNow`, and small readers of the witness tables.
+ */
+import type { KeyObject } from "node:crypto";
+import { createGateway, type Gateway } from "../../../gateway/gateway.js";
+import { createLogger } from "../../../gateway/log.js";
+import type { Db } from "../../../gateway/store/database.js";
+import { FAST_DELIVERY, PASSPHRASE, localRequest, waitFor, example, type TestAuthority } from "../fixtures.js";
+
+/** A silent gateway whose witness client never runs on its own (tests call `witness.runNow`). */
+export function manualWitnessGateway(authority: TestAuthority): Gateway {
+  return createGateway({
+    home: authority.home,
+    passphrase: PASSPHRASE,
+    logger: createLogger({ authority: authority.authority, silent: true }),
+    delivery: FAST_DELIVERY,
+    witness: { activityPollMs: 3_600_000, periodMs: 3_600_000 },
+  });
+}
+
+/** The current `log` public key of `authority`. */
+export function logPublicKey(authority: TestAuthority): KeyObject {
+  return authority.pki().currentCertificate("log").publicKey;
+}
+
+/** Submits an MLA request from `sender` to its peer and waits until the sender holds the receipt. */
+export async function exchangeRequest(sender: TestAuthority): Promise<string> {
+  const submitted = await localRequest(sender.localPort, "POST", "/api/v1/requests", {
+    token: sender.tokens.caseworker,
+    body: example("mla-request", "valid-email-records"),
+  });
+  if (submitted.status !== 201) throw new Error(`submit answered ${submitted.status}: ${submitted.text}`);
+  const caseId = (submitted.json as { caseId: string }).caseId;
+  await waitFor("the request to be received", async () => {
+    const answer = await localRequest(sender.localPort, "GET", `/api/v1/cases/${caseId}`, { token: sender.tokens.caseworker });
+    return answer.json?.status === "received" ? true : undefined;
+  });
+  return caseId;
+}
+
+/** Rows of `table` (a witness table) matching `where`. */
+export function rows<T>(db: Db, table: "audit_cosignatures" | "witnessed_logs" | "log_alarms" | "audit_entries", where = "1 = 1", ...params: unknown[]): T[] {
+  return db.prepare(`SELECT * FROM ${table} WHERE ${where}`).all(...params) as T[];
+}
