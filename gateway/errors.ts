@@ -30,6 +30,7 @@ export const GATEWAY_ERRORS = {
   AUDIT_EXPORT_INVALID: "An audit export does not match schemas/audit-export.schema.json (details.errors lists the failing fields).",
   AUDIT_TRUST_MISSING: "No trusted bundle (--trust) of the authority whose log is being verified.",
   AUDIT_VERIFY_FAILED: "The audit export does not verify; details name the first bad index and the reason.",
+  FILE_UNREADABLE: "A file named on the command line cannot be read (missing, a folder, or no permission).",
   INTERNAL: "An unexpected internal error.",
   // Envelope layer (gateway/envelope/).
   CANONICAL_JSON_UNSUPPORTED: "A value cannot be written as RFC 8785 canonical JSON (non-finite number, undefined, function, lone surrogate, non-plain object, cycle).",
@@ -153,6 +154,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   PEER_UNKNOWN: NOT_FOUND,
   CASE_UNKNOWN: NOT_FOUND,
   WITNESS_UNKNOWN_LOG: NOT_FOUND,
+  FILE_UNREADABLE: NOT_FOUND,
   // Exists or conflicts with the current state.
   HOME_EXISTS: CONFLICT,
   PKI_EXISTS: CONFLICT,

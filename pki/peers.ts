@@ -229,3 +229,13 @@ export function loadPeerTrust(dir: string, authority: string): PeerTrust {
   if (record === undefined) throw new PkiError("PKI_PEER_UNKNOWN", `${authority} is not a peer.`, { details: { authority } });
   return loadContents(dir, record);
 }
+
+/**
+ * The signed bundle of `authority` as it was received and pinned (for
+ * exports: an auditor can re-verify it). `PKI_PEER_UNKNOWN` when absent.
+ */
+export function peerBundleFile(dir: string, authority: string): TrustBundleFile {
+  const record = readRecord(dir, authority);
+  if (record === undefined) throw new PkiError("PKI_PEER_UNKNOWN", `${authority} is not a peer.`, { details: { authority } });
+  return record.bundle;
+}

@@ -30,16 +30,21 @@ export function checkLogIntegrity(db: Db, authority: string, logKeys: readonly K
 
   const leaves = db.prepare("SELECT idx, hash FROM audit_nodes WHERE level = 0 ORDER BY idx").iterate() as IterableIterator<{ idx: number; hash: Buffer }>;
   let expected = 0;
-  for (const row of db.prepare("SELECT idx, entry FROM audit_entries ORDER BY idx").iterate() as IterableIterator<{ idx: number; entry: string }>) {
-    if (row.idx !== expected) throw tampered(expected, "entry missing");
-    const leaf = leaves.next();
-    if (leaf.done === true || leaf.value.idx !== row.idx) throw tampered(row.idx, "tree leaf missing");
-    if (!leafHash(Buffer.from(row.entry, "utf8")).equals(leaf.value.hash)) throw tampered(row.idx, "entry differs from its leaf hash");
-    const parsed = JSON.parse(row.entry) as { index?: unknown };
-    if (parsed.index !== row.idx) throw tampered(row.idx, "entry stored at another index");
-    expected += 1;
+  try {
+    for (const row of db.prepare("SELECT idx, entry FROM audit_entries ORDER BY idx").iterate() as IterableIterator<{ idx: number; entry: string }>) {
+      if (row.idx !== expected) throw tampered(expected, "entry missing");
+      const leaf = leaves.next();
+      if (leaf.done === true || leaf.value.idx !== row.idx) throw tampered(row.idx, "tree leaf missing");
+      if (!leafHash(Buffer.from(row.entry, "utf8")).equals(leaf.value.hash)) throw tampered(row.idx, "entry differs from its leaf hash");
+      const parsed = JSON.parse(row.entry) as { index?: unknown };
+      if (parsed.index !== row.idx) throw tampered(row.idx, "entry stored at another index");
+      expected += 1;
+    }
+    if (leaves.next().done !== true) throw tampered(expected, "tree has more leaves than entries");
+  } finally {
+    // An open iterator keeps the connection busy: the caller could not close the database.
+    leaves.return?.();
   }
-  if (leaves.next().done !== true) throw tampered(expected, "tree has more leaves than entries");
 
   const checkpoint = latestCheckpoint(db);
   if (checkpoint === undefined) return { entries: expected, checkpointSize: 0 };

@@ -5,10 +5,13 @@
  * cosigned, and keeps the cosignatures it gets back (after verifying them
  * with the peer's `log` key) in `audit_cosignatures`.
  *
- * It runs shortly after the log gets a new checkpoint (debounced) and
- * periodically, signing a checkpoint first if the log grew. Peers' answers
- * are hostile input: a 409 body is parsed strictly, and a cosignature is kept
- * only if it verifies over our own checkpoint.
+ * After activity (within `activityPollMs` of the log growing) it signs a
+ * checkpoint over everything committed and submits it to every peer that has
+ * not cosigned that size; a peer that failed is retried with exponential
+ * backoff (from `activityPollMs` up to `periodMs`); and every `periodMs` it
+ * submits regardless. Peers' answers are hostile input: a 409 body is parsed
+ * strictly, and a cosignature is kept only if it verifies over our own
+ * checkpoint.
  */
 import type { GatewayContext } from "../context.js";
 import type { PeerClient, PeerResponse } from "../delivery/peer-client.js";
@@ -28,7 +31,7 @@ export const WITNESS_PATH = "/peer/v1/log/witness";
 
 /** Scheduling of {@link WitnessClient}. */
 export interface WitnessClientOptions {
-  /** How often to look for a new checkpoint to submit (ms); default 1000. */
+  /** How often to look for log growth and peers to (re)submit to (ms); default 1000. */
   readonly activityPollMs?: number;
   /** How often to sign (if the log grew) and submit regardless (ms); default 60 000. */
   readonly periodMs?: number;
@@ -52,8 +55,10 @@ export class WitnessClient {
   readonly #periodMs: number;
   #chain: Promise<unknown> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
-  #submittedSize = -1;
+  #running = false;
   #stopped = false;
+  /** Per peer: failures in a row and when to try again (epoch ms). */
+  readonly #retry = new Map<string, { failures: number; at: number }>();
 
   constructor(ctx: GatewayContext, client: PeerClient, options: WitnessClientOptions = {}) {
     this.#ctx = ctx;
@@ -62,14 +67,16 @@ export class WitnessClient {
     this.#periodMs = options.periodMs ?? 60_000;
   }
 
-  /** Starts the schedule: a run after each new checkpoint (within `activityPollMs`) and every `periodMs`. */
+  /** Starts the schedule: a run after activity (within `activityPollMs`), retries with backoff, and one every `periodMs`. */
   start(): void {
     this.#stopped = false;
     const activity = setInterval(() => {
-      const latest = this.#ctx.checkpoints.latest();
-      if (latest !== undefined && latest.size > this.#submittedSize) void this.runNow().catch(() => undefined);
+      if (!this.#running && this.#due()) void this.runNow({ sign: true }).catch(() => undefined);
     }, this.#activityPollMs);
-    const periodic = setInterval(() => void this.runNow({ sign: true }).catch(() => undefined), this.#periodMs);
+    const periodic = setInterval(() => {
+      this.#retry.clear();
+      void this.runNow({ sign: true }).catch(() => undefined);
+    }, this.#periodMs);
     activity.unref();
     periodic.unref();
     this.#timers = [activity, periodic];
@@ -89,9 +96,22 @@ export class WitnessClient {
    * Never rejects for a peer's failure: each peer's outcome is returned.
    */
   runNow(options: { sign?: boolean } = {}): Promise<WitnessSubmission[]> {
+    this.#running = true;
     const run = this.#chain.then(() => this.#run(options.sign === true));
-    this.#chain = run.catch(() => undefined);
+    this.#chain = run.catch(() => undefined).finally(() => (this.#running = false));
     return run;
+  }
+
+  /**
+   * Whether a run is worth it now: the log grew past the latest checkpoint,
+   * or a peer has not cosigned the latest checkpoint and is not backing off.
+   */
+  #due(): boolean {
+    const ctx = this.#ctx;
+    const latest = ctx.checkpoints.latest();
+    if (latest === undefined || auditTree(ctx.db).leafCount > latest.size) return true;
+    const now = Date.now();
+    return ctx.peers.all().some((peer) => (this.#retry.get(peer.authority)?.at ?? 0) <= now && cosignedSize(ctx, witnessName(peer.authority)) < latest.size);
   }
 
   async #run(sign: boolean): Promise<WitnessSubmission[]> {
@@ -99,8 +119,18 @@ export class WitnessClient {
     const ctx = this.#ctx;
     const checkpoint = sign ? ctx.checkpoints.sign() : ctx.checkpoints.latest();
     if (checkpoint === undefined) return [];
-    this.#submittedSize = Math.max(this.#submittedSize, checkpoint.size);
-    return Promise.all(ctx.peers.all().map((peer) => this.#submit(peer, checkpoint)));
+    const submissions = await Promise.all(ctx.peers.all().map((peer) => this.#submit(peer, checkpoint)));
+    for (const submission of submissions) {
+      if (submission.outcome !== "failed") {
+        this.#retry.delete(submission.peer);
+        continue;
+      }
+      // Backoff on wall-clock time (a test's injected clock may stand still).
+      const failures = (this.#retry.get(submission.peer)?.failures ?? 0) + 1;
+      const delay = Math.min(this.#periodMs, this.#activityPollMs * 2 ** Math.min(failures, 20));
+      this.#retry.set(submission.peer, { failures, at: Date.now() + delay });
+    }
+    return submissions;
   }
 
   async #submit(peer: Peer, checkpoint: StoredCheckpoint): Promise<WitnessSubmission> {

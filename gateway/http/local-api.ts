@@ -9,7 +9,7 @@ import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import { submitRequest } from "../exchange/submit.js";
 import { getCase, listCases, readDocument } from "../cases/query.js";
-import { readEntries } from "../audit/append.js";
+import { auditRouter } from "./audit-api.js";
 import { healthReport } from "../health.js";
 import type { PeerClient } from "../delivery/peer-client.js";
 import { errorHandler } from "./errors.js";
@@ -87,18 +87,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
       res.json(await readDocument(ctx, String(req.params["caseId"]), String(req.params["envelopeId"]), principalOf(res)));
     }),
   );
-  api.get(
-    "/audit/entries",
-    allow(["auditor"], (req, res) => {
-      const query = req.query as Record<string, string | undefined>;
-      const from = Number(query["from"] ?? 0);
-      const count = Math.min(Number(query["count"] ?? 1000), 10_000);
-      if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(count) || count < 1) {
-        throw new GatewayError("USAGE", "from and count must be non-negative integers");
-      }
-      res.json({ entries: readEntries(ctx.db, from, from + count) });
-    }),
-  );
+  api.use("/audit", auditRouter(ctx));
   api.get(
     "/health",
     allow(["operator"], async (_req, res) => {

@@ -12,6 +12,8 @@
  */
 import { createTrustBundle, decodeTrustBundle, type TrustBundleFile } from "../../pki/bundle.js";
 import { updatePeer } from "../../pki/peers.js";
+import { appendEntry } from "../audit/append.js";
+import { peerDetails } from "../audit/operator-events.js";
 import { isValiseError } from "../../pki/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { PeerClient } from "../delivery/peer-client.js";
@@ -25,6 +27,14 @@ export async function refreshOwnCrl(ctx: GatewayContext, marginMs = 3 * DAY_MS):
   const now = ctx.now();
   if (next !== undefined && next.getTime() - now.getTime() > marginMs) return false;
   const crl = await ctx.pki.refreshCrl(ctx.identity.tls.passphrase, now);
+  await ctx.commits.run(() =>
+    appendEntry(ctx.db, {
+      kind: "crl.renewed",
+      actor: "gateway",
+      time: now,
+      details: { crlNumber: crl.crlNumber ?? null, revoked: crl.entries.map((entry) => entry.serial), nextUpdate: crl.nextUpdate?.toISOString() ?? null },
+    }),
+  );
   ctx.logger.info("own CRL re-signed", { crlNumber: crl.crlNumber, nextUpdate: crl.nextUpdate?.toISOString() });
   return true;
 }
@@ -50,7 +60,8 @@ export async function refreshPeer(ctx: GatewayContext, client: PeerClient, peer:
       offered.certificates.length === peer.certificates.length &&
       offered.certificates.every((c) => held.has(`${c.status}:${c.pem}`));
     if (same) return "unchanged";
-    await updatePeer(ctx.paths.peers, bundle as object, ctx.now());
+    const updated = await updatePeer(ctx.paths.peers, bundle as object, ctx.now());
+    await ctx.commits.run(() => appendEntry(ctx.db, { kind: "peer.updated", actor: "gateway", time: ctx.now(), details: { ...peerDetails(updated), source: "fetched from the peer" } }));
     ctx.peers.refresh(true);
     ctx.logger.info("peer trust bundle updated", { peer: peer.authority });
     return "updated";

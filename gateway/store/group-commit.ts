@@ -58,15 +58,20 @@ export class GroupCommit {
     const batch = this.#queue.splice(0, this.#maxBatch);
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.#db.transaction(() => {
-        for (const item of batch) {
-          try {
-            outcomes.push({ ok: true, value: this.#db.transaction(item.work)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+      // BEGIN IMMEDIATE: the write lock is taken before anything is read, so a
+      // CLI command writing to the same database (valise token, pki, peers)
+      // makes this batch wait (busy_timeout) rather than fail on a stale snapshot.
+      this.#db
+        .transaction(() => {
+          for (const item of batch) {
+            try {
+              outcomes.push({ ok: true, value: this.#db.transaction(item.work)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
           }
-        }
-      })();
+        })
+        .immediate();
       batch.forEach((item, i) => {
         const outcome = outcomes[i]!;
         if (outcome.ok) item.resolve(outcome.value);

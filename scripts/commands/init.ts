@@ -5,6 +5,8 @@ import { Command, Option } from "commander";
 import { initHome } from "../../gateway/home.js";
 import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOptions } from "../cli/context.js";
 import type { Profile } from "../../pki/profiles.js";
+import { openAuthorityPki } from "../../pki/store.js";
+import { certificateDetails, recordOperatorEvents } from "../../gateway/audit/operator-events.js";
 
 interface InitOptions extends CommonOptions {
   authority: string;
@@ -43,6 +45,14 @@ export function registerInit(program: Command, context: CliContext): void {
       now: context.now(),
     });
     const { config } = result.home;
+    // The log starts with the certificates the authority begins with.
+    const issuedAt = context.now();
+    recordOperatorEvents(
+      result.home.paths.database,
+      openAuthorityPki(result.home.paths.pki)
+        .list(issuedAt)
+        .map((listing) => ({ kind: "certificate.issued", actor: "operator", time: issuedAt, details: { ...certificateDetails(listing), profile: config.profile } })),
+    );
     out.result(
       {
         home: result.home.paths.root,

@@ -8,11 +8,16 @@ import { openAuthorityPki, REVOKE_REASONS, type AuthorityPki, type CertificateLi
 import { LEAF_USES, type LeafUse } from "../../pki/profiles.js";
 import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOptions } from "../cli/context.js";
 import { groupFingerprint } from "./init.js";
+import { certificateDetails, recordOperatorEvents } from "../../gateway/audit/operator-events.js";
 import { registerPkiExports } from "./pki-export.js";
 
 /** The opened PKI of the home named by the options. */
 export function pkiOf(options: CommonOptions, context: CliContext): AuthorityPki {
   return openAuthorityPki(openHome(homeDir(options, context)).paths.pki);
+}
+
+function databaseOf(options: CommonOptions, context: CliContext): string {
+  return openHome(homeDir(options, context)).paths.database;
 }
 
 /** Registers `valise pki` and its subcommands. */
@@ -44,7 +49,16 @@ export function registerPki(program: Command, context: CliContext): void {
     true,
   ).action(async (use: LeafUse, options: CommonOptions) => {
     const store = pkiOf(options, context);
+    const previous = store.list(context.now()).find((row) => row.use === use && row.status === "current");
     const issued = await store.rotate(use, await passphrase(options, context), context.now());
+    recordOperatorEvents(databaseOf(options, context), [
+      {
+        kind: "certificate.rotated",
+        actor: "operator",
+        time: context.now(),
+        details: { ...certificateDetails(issued), previousSerial: previous?.serial ?? null },
+      },
+    ]);
     context.output(options.json === true).result({ rotated: issued }, () =>
       [
         `Issued a new ${use} certificate, serial ${issued.serial}, valid until ${issued.notAfter}.`,
@@ -64,6 +78,14 @@ export function registerPki(program: Command, context: CliContext): void {
   ).action(async (serial: string, options: CommonOptions & { reason: RevokeReason }) => {
     const store = pkiOf(options, context);
     const revocation = await store.revoke(serial, options.reason, await passphrase(options, context), context.now());
+    recordOperatorEvents(databaseOf(options, context), [
+      {
+        kind: "certificate.revoked",
+        actor: "operator",
+        time: context.now(),
+        details: { use: revocation.use, serial: revocation.serial, reason: revocation.reason, revokedAt: revocation.revokedAt, crlNumber: revocation.crlNumber },
+      },
+    ]);
     context.output(options.json === true).result({ revoked: revocation }, () =>
       [
         `Revoked ${revocation.use} certificate ${revocation.serial} (${revocation.reason}); CRL number ${revocation.crlNumber} written.`,

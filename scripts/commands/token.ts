@@ -4,18 +4,14 @@
  */
 import { Argument, Option, type Command } from "commander";
 import { openHome } from "../../gateway/home.js";
-import { openDatabase, type Db } from "../../gateway/store/database.js";
+import type { Db } from "../../gateway/store/database.js";
+import { inAuditedTransaction } from "../../gateway/audit/operator-events.js";
 import { createToken, listTokens, revokeToken, ROLES, type Role } from "../../gateway/auth/tokens.js";
 import { appendEntry } from "../../gateway/audit/append.js";
 import { type CliContext, type CommonOptions, homeDir, withCommonOptions } from "../cli/context.js";
 
 function withDatabase<T>(options: CommonOptions, context: CliContext, work: (db: Db) => T): T {
-  const db = openDatabase(openHome(homeDir(options, context)).paths.database);
-  try {
-    return work(db);
-  } finally {
-    db.close();
-  }
+  return inAuditedTransaction(openHome(homeDir(options, context)).paths.database, work);
 }
 
 /** Registers `valise token` and its subcommands. */
@@ -30,13 +26,11 @@ export function registerToken(program: Command, context: CliContext): void {
       .option("--name <name>", "who or what holds it, e.g. case-management", "unnamed"),
     false,
   ).action((options: CommonOptions & { role: Role; name: string }) => {
-    const created = withDatabase(options, context, (db) =>
-      db.transaction(() => {
-        const result = createToken(db, options.role, options.name, context.now());
-        appendEntry(db, { kind: "token.created", actor: "operator", time: context.now(), details: { tokenId: result.record.tokenId, name: options.name, role: options.role } });
-        return result;
-      })(),
-    );
+    const created = withDatabase(options, context, (db) => {
+      const result = createToken(db, options.role, options.name, context.now());
+      appendEntry(db, { kind: "token.created", actor: "operator", time: context.now(), details: { tokenId: result.record.tokenId, name: options.name, role: options.role } });
+      return result;
+    });
     context.output(options.json === true).result({ ...created.record, token: created.token }, () =>
       [`Token for ${created.record.role} "${created.record.name}" (id ${created.record.tokenId}); store it now, it is not shown again:`, created.token].join("\n"),
     );
@@ -53,13 +47,11 @@ export function registerToken(program: Command, context: CliContext): void {
 
   withCommonOptions(token.command("revoke").description("revoke a token by id").addArgument(new Argument("<id>", "the token id (valise token list)")), false).action(
     (id: string, options: CommonOptions) => {
-      const revoked = withDatabase(options, context, (db) =>
-        db.transaction(() => {
-          const record = revokeToken(db, id, context.now());
-          appendEntry(db, { kind: "token.revoked", actor: "operator", time: context.now(), details: { tokenId: id, name: record.name, role: record.role } });
-          return record;
-        })(),
-      );
+      const revoked = withDatabase(options, context, (db) => {
+        const record = revokeToken(db, id, context.now());
+        appendEntry(db, { kind: "token.revoked", actor: "operator", time: context.now(), details: { tokenId: id, name: record.name, role: record.role } });
+        return record;
+      });
       context.output(options.json === true).result({ revoked }, () => `Revoked token ${revoked.tokenId} (${revoked.role} "${revoked.name}")`);
     },
   );

@@ -16,7 +16,7 @@ export function groupHex(hex: string): string {
 }
 
 /** Runs `valise …args --json`, shows the command, and requires exit 0. */
-async function operator(state: DemoState, report: Report, args: readonly string[]): Promise<Record<string, unknown>> {
+export async function operator(state: DemoState, report: Report, args: readonly string[]): Promise<Record<string, unknown>> {
   const run = await runValise([...args, "--json"], { VALISE_PASSPHRASE: state.passphrase });
   report.block([`$ ${run.command}`]);
   expectOk(run);
