@@ -7,8 +7,12 @@
  *    maximum throughput, and latency at a fixed offered rate.
  * 3. The ceiling reference: a bare mutual-TLS HTTPS server, same certificates.
  *
- * Flags: `--quick` (a short run), `--cpu-prof DIR` (profile both gateways and
- * summarise the hotspots), `--keep` (keep the homes and gateway logs).
+ * 4. The audit log: durable appends/s, and `valise audit export` / `verify`
+ *    over 100,000 entries (scripts/bench/audit.ts).
+ *
+ * Flags: `--quick` (a short run), `--only envelope,exchange,audit` (some
+ * sections), `--cpu-prof DIR` (profile both gateways and summarise the
+ * hotspots), `--keep` (keep the homes and gateway logs).
  */
 import { cpus } from "node:os";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -16,11 +20,14 @@ import { join } from "node:path";
 import { benchCommand, benchEnvelopes, formatBenchTable, type BenchEnvelopeOptions } from "./bench/envelope.js";
 import { benchExchange, exchangeCommand, formatExchangeTable, type BenchExchangeOptions, type ExchangeRun, type TlsRun } from "./bench/exchange.js";
 import { formatProfileSummary, summariseProfile, type CpuProfile } from "./bench/cpu-profile.js";
+import { auditBenchCommand, benchAudit, DEFAULT_AUDIT_BENCH, formatAuditBench, type BenchAuditOptions } from "./bench/audit.js";
 
 /** The targets of the issue. */
 const TARGET_THROUGHPUT = 1000;
 const TARGET_RATE = 200;
 const TARGET_P99_MS = 50;
+const TARGET_APPENDS = 5000;
+const TARGET_VERIFY_SECONDS = 5;
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -52,41 +59,75 @@ const exchangeOptions: BenchExchangeOptions = {
   ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
 };
 
-console.log(`Valise benchmark${quick ? " (--quick)" : ""}: node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPU(s): ${cpus()[0]?.model ?? "?"}`);
-console.log("");
-console.log("1. Envelope seal/open, in-process, 2 KiB document, 64 in flight");
-const envelopeRows = await benchEnvelopes(envelopeOptions);
-console.log(formatBenchTable(envelopeRows));
-console.log(`   reproduce: ${benchCommand(envelopeOptions)}`);
-
-console.log("");
-console.log("2. End to end: GB local API → seal → mutual TLS → US opens, commits, signs a receipt → GB verifies and commits it");
-console.log("   (two gateway processes + this client on the same machine; the example MLA request, ~8 KB of JSON)");
-const exchange = await benchExchange(exchangeOptions);
-console.log(formatExchangeTable(exchange));
-const max = exchange.runs.find((run): run is ExchangeRun => run.phase === "max");
-const rate = exchange.runs.find((run): run is ExchangeRun => run.phase === "rate");
-const tls = exchange.runs.find((run): run is TlsRun => run.phase === "tls");
-for (const phase of ["max", "rate", "tls"] as const) console.log(`   reproduce ${phase.padEnd(4)}: ${exchangeCommand(phase, exchangeOptions)}`);
-
-console.log("");
-console.log("3. Targets of the issue, on this machine");
+const SECTIONS = ["envelope", "exchange", "audit"] as const;
+const only = argument("only")?.split(",");
+for (const name of only ?? []) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only takes ${SECTIONS.join(", ")}`);
+const runs = (section: (typeof SECTIONS)[number]): boolean => only === undefined || only.includes(section);
 const verdict = (met: boolean | undefined): string => (met === undefined ? "not measured" : met ? "MET" : "NOT MET");
-console.log(
-  `   ≥ ${TARGET_THROUGHPUT} envelopes/s end to end:        ${max === undefined ? "-" : `${max.envelopesPerSecond.toFixed(0)} envelopes/s`}  → ${verdict(max === undefined ? undefined : max.envelopesPerSecond >= TARGET_THROUGHPUT && max.failed === 0)}`,
-);
-console.log(
-  `   p99 < ${TARGET_P99_MS} ms at ${TARGET_RATE} envelopes/s:         ${rate === undefined ? "-" : `p50 ${rate.endToEnd.p50.toFixed(0)} ms, p99 ${rate.endToEnd.p99.toFixed(0)} ms (delivered ${rate.envelopesPerSecond.toFixed(0)}/s)`}  → ${verdict(rate === undefined ? undefined : rate.endToEnd.p99 < TARGET_P99_MS && rate.failed === 0)}`,
-);
-if (tls !== undefined && max !== undefined) {
-  console.log(`   ceiling reference: bare mutual TLS ${tls.requestsPerSecond.toFixed(0)} requests/s; the gateways reach ${((100 * max.envelopesPerSecond) / tls.requestsPerSecond).toFixed(1)}% of it`);
+
+console.log(`Valise benchmark${quick ? " (--quick)" : ""}: node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPU(s): ${cpus()[0]?.model ?? "?"}`);
+
+if (runs("envelope")) {
+  console.log("");
+  console.log("1. Envelope seal/open, in-process, 2 KiB document, 64 in flight");
+  const envelopeRows = await benchEnvelopes(envelopeOptions);
+  console.log(formatBenchTable(envelopeRows));
+  console.log(`   reproduce: ${benchCommand(envelopeOptions)}`);
 }
 
-if (cpuProfileDir !== undefined) {
+if (runs("exchange")) {
   console.log("");
-  console.log(`4. CPU profiles of the gateways (${cpuProfileDir})`);
-  for (const file of mainThreadProfiles(cpuProfileDir)) {
-    console.log(formatProfileSummary(file, summariseProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile), 15));
+  console.log("2. End to end: GB local API → seal → mutual TLS → US opens, commits, signs a receipt → GB verifies and commits it");
+  console.log("   (two gateway processes + this client on the same machine; the example MLA request, ~8 KB of JSON)");
+  const exchange = await benchExchange(exchangeOptions);
+  console.log(formatExchangeTable(exchange));
+  const max = exchange.runs.find((run): run is ExchangeRun => run.phase === "max");
+  const rate = exchange.runs.find((run): run is ExchangeRun => run.phase === "rate");
+  const tls = exchange.runs.find((run): run is TlsRun => run.phase === "tls");
+  for (const phase of ["max", "rate", "tls"] as const) console.log(`   reproduce ${phase.padEnd(4)}: ${exchangeCommand(phase, exchangeOptions)}`);
+
+  console.log("");
+  console.log("3. Targets of the gateway issue, on this machine");
+  console.log(
+    `   ≥ ${TARGET_THROUGHPUT} envelopes/s end to end:        ${max === undefined ? "-" : `${max.envelopesPerSecond.toFixed(0)} envelopes/s`}  → ${verdict(max === undefined ? undefined : max.envelopesPerSecond >= TARGET_THROUGHPUT && max.failed === 0)}`,
+  );
+  console.log(
+    `   p99 < ${TARGET_P99_MS} ms at ${TARGET_RATE} envelopes/s:         ${rate === undefined ? "-" : `p50 ${rate.endToEnd.p50.toFixed(0)} ms, p99 ${rate.endToEnd.p99.toFixed(0)} ms (delivered ${rate.envelopesPerSecond.toFixed(0)}/s)`}  → ${verdict(rate === undefined ? undefined : rate.endToEnd.p99 < TARGET_P99_MS && rate.failed === 0)}`,
+  );
+  if (tls !== undefined && max !== undefined) {
+    console.log(`   ceiling reference: bare mutual TLS ${tls.requestsPerSecond.toFixed(0)} requests/s; the gateways reach ${((100 * max.envelopesPerSecond) / tls.requestsPerSecond).toFixed(1)}% of it`);
   }
-  console.log("   reproduce: npx tsx scripts/bench/cpu-profile.ts FILE.cpuprofile --top 25");
+
+  if (cpuProfileDir !== undefined) {
+    console.log("");
+    console.log(`   CPU profiles of the gateways (${cpuProfileDir})`);
+    for (const file of mainThreadProfiles(cpuProfileDir)) {
+      console.log(formatProfileSummary(file, summariseProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile), 15));
+    }
+    console.log("   reproduce: npx tsx scripts/bench/cpu-profile.ts FILE.cpuprofile --top 25");
+  }
+}
+
+if (runs("audit")) {
+  const entries = quick ? 20_000 : DEFAULT_AUDIT_BENCH.entries;
+  const progress = (line: string): boolean => process.stderr.write(`  … ${line}\n`);
+  const logOnly: BenchAuditOptions = { ...DEFAULT_AUDIT_BENCH, entries, receiptShare: 0, progress };
+  const withReceipts: BenchAuditOptions = { ...DEFAULT_AUDIT_BENCH, entries, receiptShare: 5, progress };
+  console.log("");
+  console.log(`4. Audit log: durable appends (synchronous=FULL), then valise audit export and verify over ${entries} entries`);
+  console.log("   a. the log alone (entries, a checkpoint every 1000 entries)");
+  const a = await benchAudit(logOnly);
+  console.log(formatAuditBench(a, logOnly));
+  console.log(`   reproduce: ${auditBenchCommand(logOnly)}`);
+  console.log("   b. the same with one received envelope in five carrying its signed receipt (each receipt's signature, signer path and log position checked)");
+  const b = await benchAudit(withReceipts);
+  console.log(formatAuditBench(b, withReceipts));
+  console.log(`   reproduce: ${auditBenchCommand(withReceipts)}`);
+  console.log("");
+  console.log("   Targets of the audit-log issue, on this machine");
+  console.log(`   ≥ ${TARGET_APPENDS} durable appends/s:      ${a.batchedAppendsPerSecond.toFixed(0)} appends/s  → ${verdict(a.batchedAppendsPerSecond >= TARGET_APPENDS)}`);
+  console.log(
+    `   verify 100,000 entries < ${TARGET_VERIFY_SECONDS} s:     ${a.verifySeconds.toFixed(2)} s for ${a.entries} entries  → ${verdict(entries < 100_000 ? undefined : a.verifySeconds < TARGET_VERIFY_SECONDS)}` +
+      `; with ${b.receipts} receipts ${b.verifySeconds.toFixed(2)} s`,
+  );
 }

@@ -109,7 +109,14 @@ export function latestCheckpoint(db: Db): StoredCheckpoint | undefined {
  */
 export function verifyLogPosition(
   position: ReceiptLogPosition,
-  expected: { receiver: string; envelopeId: string; envelopeDigest: string; logKeys: readonly KeyObject[] },
+  expected: {
+    receiver: string;
+    envelopeId: string;
+    envelopeDigest: string;
+    logKeys: readonly KeyObject[];
+    /** Notes already verified against `logKeys` (an auditor checks thousands of receipts carrying the same few checkpoints). */
+    verifiedNotes?: Map<string, { size: number; root: Buffer }>;
+  },
 ): { size: number; root: Buffer; note: string } {
   const origin = checkpointOrigin(expected.receiver);
   if (position.origin !== origin) {
@@ -118,7 +125,9 @@ export function verifyLogPosition(
   let lastError: unknown;
   for (const publicKey of expected.logKeys) {
     try {
-      const { checkpoint } = verifyCheckpoint(position.checkpoint, { origin, publicKey });
+      const known = expected.verifiedNotes?.get(position.checkpoint);
+      const checkpoint = known === undefined ? verifyCheckpoint(position.checkpoint, { origin, publicKey }).checkpoint : { size: known.size, rootHash: known.root };
+      expected.verifiedNotes?.set(position.checkpoint, { size: checkpoint.size, root: checkpoint.rootHash });
       const entry = position.entry as Partial<AuditEntry> | undefined;
       if (entry === undefined || entry.index !== position.index || entry.kind !== "envelope.received" || entry.envelopeId !== expected.envelopeId || entry.envelopeDigest !== expected.envelopeDigest) {
         throw new GatewayError("RECEIPT_MISMATCH", "the receipt's log entry does not record the reception of this envelope", { details: { index: position.index } });

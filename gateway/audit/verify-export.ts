@@ -26,10 +26,10 @@ import type { KeyObject } from "node:crypto";
 import { GatewayError } from "../errors.js";
 import { isValiseError } from "../../pki/errors.js";
 import { decodeTrustBundle, verifyTrustBundle, type TrustBundleContents } from "../../pki/bundle.js";
-import { normalizeFingerprint, parseCertificatePem } from "../../pki/certificate.js";
+import { normalizeFingerprint, parseCertificatePem, type ParsedCertificate } from "../../pki/certificate.js";
 import { PkiError } from "../../pki/errors.js";
 import { canonicalize } from "../envelope/canonical-json.js";
-import { verifyReceipt, type ReceiptLogPosition } from "../envelope/receipt.js";
+import { verifyReceipt, type Receipt } from "../envelope/receipt.js";
 import { documentValidator } from "../../schemas/validate.js";
 import type { AuditEntry } from "./append.js";
 import { checkpointOrigin, verifyCheckpoint } from "./checkpoint.js";
@@ -118,18 +118,52 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
     }
   }
 
-  const leaves = entries.map((entry) => leafHash(Buffer.from(canonicalize(entry), "utf8")));
+  // Receipts start first: their signatures are checked on WebCrypto's thread
+  // pool while this thread hashes the entries. Signer certificates repeat
+  // across receipts, so each is parsed once (path validation still runs for
+  // every receipt).
+  const ownTrust = newest(own);
+  const certificates = new Map<string, ParsedCertificate>();
+  const issuedChecks = mapConcurrently(exported.receipts.issued, (r) => verifiedReceipt(r, authority, ownTrust, now, certificates));
+  const peerNotes = new Map<string, { size: number; root: Buffer }>();
+  const heldChecks = mapConcurrently(exported.receipts.held, async (r) => {
+    const bundles = bundlesOf(trust, r.to);
+    if (bundles.length === 0) return null;
+    const checked = await verifiedReceipt(r, r.to, newest(bundles), now, certificates);
+    if (typeof checked === "string" || checked.log === undefined) return typeof checked === "string" ? checked : undefined;
+    try {
+      verifyLogPosition(checked.log, { receiver: r.to, envelopeId: r.envelopeId, envelopeDigest: r.envelopeDigest, logKeys: logKeysOf(bundles), verifiedNotes: peerNotes });
+      return undefined;
+    } catch (error) {
+      return codeOf(error);
+    }
+  });
+
+  // Each entry's canonical form is kept: receipts' entries are compared with it.
+  const canonical: string[] = new Array<string>(n);
+  const leaves: Buffer[] = new Array<Buffer>(n);
+  for (let i = 0; i < n; i++) {
+    canonical[i] = canonicalize(entries[i]);
+    leaves[i] = leafHash(Buffer.from(canonical[i]!, "utf8"));
+    if (i % 2048 === 2047) await new Promise<void>((resolve) => setImmediate(resolve)); // let receipt checks proceed
+  }
   const tree = InMemoryTree.fromLeafHashes(leaves);
-  const hints = hintTree(exported.leafHashes, n);
+  // The hinted leaves are only needed to name a changed entry: built on the first mismatch.
+  let hints: InMemoryTree | undefined | null = null;
+  const hinted = (): InMemoryTree | undefined => (hints === null ? (hints = hintTree(exported.leafHashes, n)) : hints);
 
   // Checkpoints: stored ones and those our issued receipts carry (the peer holds those).
+  const issued = (await issuedChecks).map((checked, i) => ({ exported: exported.receipts.issued[i]!, checked }));
   const notes = new Map<string, string>(); // note → where it came from
   for (const c of exported.checkpoints) notes.set(c.note, `stored checkpoint of size ${c.size}`);
-  const issued = exported.receipts.issued.map((r) => ({ exported: r, position: logPositionOf(r.jws) }));
-  for (const { exported: r, position } of issued) if (position !== undefined && !notes.has(position.checkpoint)) notes.set(position.checkpoint, `checkpoint in the receipt for ${r.envelopeId}`);
+  for (const { exported: r, checked } of issued) {
+    if (typeof checked !== "string" && checked.log !== undefined && !notes.has(checked.log.checkpoint)) notes.set(checked.log.checkpoint, `checkpoint in the receipt for ${r.envelopeId}`);
+  }
   const signed: Array<{ size: number; root: Buffer; source: string }> = [];
+  const ownNotes = new Map<string, { size: number; rootHash: Buffer } | Error>(); // each note's signature is checked once
   for (const [note, source] of notes) {
     const verified = verifyWithAny(logKeys, (publicKey) => verifyCheckpoint(note, { origin, publicKey }).checkpoint);
+    ownNotes.set(note, verified);
     if (verified instanceof Error) {
       const size = sizeLine(note);
       findings.push({ index: Math.max(0, Math.min(size ?? n, n) - 1), reason: `the ${source} is not signed by a trusted log key of ${authority} (${codeOf(verified)})` });
@@ -148,7 +182,8 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
       break;
     }
     if (!tree.root(checkpoint.size).equals(checkpoint.root)) {
-      const exact = hints === undefined ? undefined : firstDifferingLeaf(hints, leaves, good.size, checkpoint.size, checkpoint.root);
+      const hintedTree = hinted();
+      const exact = hintedTree === undefined ? undefined : firstDifferingLeaf(hintedTree, leaves, good.size, checkpoint.size, checkpoint.root);
       findings.push(
         exact === undefined
           ? { index: good.size, reason: `the first ${checkpoint.size} entries do not hash to the root of the ${checkpoint.source}: an entry from index ${good.size} on was changed, removed or replaced` }
@@ -187,33 +222,38 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
     }
   }
 
-  // Receipts.
+  // Receipts we issued: signed (checked above) and placing the envelope's
+  // entry in our log. Their checkpoint note was verified with the others and
+  // its root is the root of the exported entries; with the attested entry
+  // equal to the exported one, that is the inclusion the proof claims,
+  // established without hashing every proof again.
   const entryIndexOf = indexByEnvelope(entries);
-  const ownTrust = newest(own);
-  for (const { exported: r, position } of issued) {
-    const at = entryIndexOf.get(`envelope.received ${r.envelopeId}`) ?? position?.index ?? n;
-    const failure = await receiptFailure(r, authority, ownTrust, logKeys, now);
+  for (const { exported: r, checked } of issued) {
+    const at = Math.min(entryIndexOf.get(`envelope.received ${r.envelopeId}`) ?? (typeof checked === "string" ? undefined : checked.log?.index) ?? n, n);
+    const failure = typeof checked === "string" ? checked : ownPositionFailure(checked, r, origin, ownNotes);
     if (failure !== undefined) {
-      findings.push({ index: Math.min(at, n), reason: `the receipt issued for envelope ${r.envelopeId} does not verify (${failure})` });
+      findings.push({ index: at, reason: `the receipt issued for envelope ${r.envelopeId} does not verify (${failure})` });
       continue;
     }
+    const position = (checked as Receipt).log;
     if (position === undefined) continue;
-    const entry = entries[position.index];
+    const entry = canonical[position.index];
     if (entry === undefined) {
       findings.push({ index: n, reason: `the receipt issued for envelope ${r.envelopeId} places it at index ${position.index}, beyond the log (truncated)` });
-    } else if (position.entry === undefined || canonicalize(position.entry) !== canonicalize(entry)) {
+    } else if (position.entry === undefined || canonicalize(position.entry) !== entry) {
       findings.push({ index: position.index, reason: `entry ${position.index} differs from the entry the receipt for envelope ${r.envelopeId} attests` });
     }
   }
+  // Receipts we hold: the peer's signature, and its log position against its log key.
   let heldVerified = 0;
   const unverifiedPeers = new Set<string>();
-  for (const r of exported.receipts.held) {
-    const bundles = bundlesOf(trust, r.to);
-    if (bundles.length === 0) {
+  const heldFailures = await heldChecks;
+  for (const [i, r] of exported.receipts.held.entries()) {
+    const failure = heldFailures[i];
+    if (failure === null) {
       unverifiedPeers.add(r.to);
       continue;
     }
-    const failure = await receiptFailure(r, r.to, newest(bundles), logKeysOf(bundles), now);
     if (failure !== undefined) {
       const at = entryIndexOf.get(`receipt.received ${r.envelopeId}`) ?? entryIndexOf.get(`envelope.sent ${r.envelopeId}`) ?? n;
       findings.push({ index: at, reason: `the receipt of ${r.to} held for envelope ${r.envelopeId} does not verify (${failure})` });
@@ -298,32 +338,39 @@ function sizeLine(note: string): number | undefined {
   return line !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(line) ? Number(line) : undefined;
 }
 
-/** The receipt's log position, read without verification (verified later with the receipt). */
-function logPositionOf(jws: string): ReceiptLogPosition | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(jws.split(".")[1] ?? "", "base64url").toString("utf8")) as { log?: ReceiptLogPosition };
-    const log = payload.log;
-    if (typeof log !== "object" || log === null || typeof log.checkpoint !== "string" || !Number.isSafeInteger(log.index) || log.index < 0) return undefined;
-    return log;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Why a receipt fails (its signature, its envelope, its log position), or undefined. */
-async function receiptFailure(r: ExportedReceipt, signer: string, trust: TrustBundleContents, logKeys: readonly KeyObject[], now: Date): Promise<string | undefined> {
+/** The verified receipt, or why it fails (its signature, signer or envelope). */
+async function verifiedReceipt(
+  r: ExportedReceipt,
+  signer: string,
+  trust: TrustBundleContents,
+  now: Date,
+  parsedCertificates: Map<string, ParsedCertificate>,
+): Promise<Receipt | string> {
   try {
     const { receipt } = await verifyReceipt(r.jws, {
       expected: { envelopeId: r.envelopeId, envelopeDigest: r.envelopeDigest, from: r.from, to: r.to },
       trustFor: (authority) => (authority === signer ? { root: trust.root, crl: trust.crl } : undefined),
       now,
+      parsedCertificates,
     });
-    if (receipt.to !== signer) return "signed for another authority";
-    if (receipt.log !== undefined) verifyLogPosition(receipt.log, { receiver: signer, envelopeId: r.envelopeId, envelopeDigest: r.envelopeDigest, logKeys });
-    return undefined;
+    return receipt.to === signer ? receipt : "signed for another authority";
   } catch (error) {
     return codeOf(error);
   }
+}
+
+/** Why an issued receipt's log position does not fit our log, or undefined. */
+function ownPositionFailure(receipt: Receipt, r: ExportedReceipt, origin: string, notes: ReadonlyMap<string, { size: number; rootHash: Buffer } | Error>): string | undefined {
+  const log = receipt.log;
+  if (log === undefined) return undefined;
+  if (log.origin !== origin) return "AUDIT_ORIGIN_MISMATCH";
+  const verified = notes.get(log.checkpoint);
+  if (verified === undefined || verified instanceof Error) return verified === undefined ? "AUDIT_SIGNATURE_INVALID" : codeOf(verified);
+  const entry = log.entry as Partial<AuditEntry> | undefined;
+  if (entry === undefined || entry.index !== log.index || entry.kind !== "envelope.received" || entry.envelopeId !== r.envelopeId || entry.envelopeDigest !== r.envelopeDigest) {
+    return "RECEIPT_MISMATCH";
+  }
+  return log.index < verified.size ? undefined : "AUDIT_PROOF_INVALID";
 }
 
 /** `"<kind> <envelopeId>"` → index of the first such entry. */
@@ -358,4 +405,18 @@ function firstDifferingLeaf(hints: InMemoryTree, leaves: readonly Buffer[], from
   if (hints.leafCount < size || !hints.root(size).equals(signedRoot)) return undefined;
   for (let i = from; i < size; i++) if (!hints.subtreeHash(i, 1).equals(leaves[i]!)) return i;
   return undefined;
+}
+
+/** `work` over every item, at most `limit` at a time; results in input order. */
+async function mapConcurrently<T, R>(items: readonly T[], work: (item: T) => Promise<R>, limit = 64): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

@@ -35,7 +35,7 @@ const isWellFormed: (text: string) => boolean =
  * canonicalize({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
  */
 export function canonicalize(value: unknown): string {
-  return serialise(value, new Set(), "$");
+  return serialise(value, new Set(), ROOT);
 }
 
 /** {@link canonicalize}, encoded as UTF-8 bytes. */
@@ -43,7 +43,25 @@ export function canonicalBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(canonicalize(value));
 }
 
-function serialise(value: unknown, ancestors: Set<object>, path: string): string {
+/**
+ * Where a value sits, as a chain of parents: the `$.a[0].b` text is built
+ * only when an error names it (auditors canonicalise every entry of a log).
+ */
+interface PathNode {
+  readonly parent: PathNode | undefined;
+  /** A member name, an array index, or `null` for "the key of the parent member". */
+  readonly step: string | number | null;
+}
+
+const ROOT: PathNode = { parent: undefined, step: "$" };
+
+function pathText(node: PathNode): string {
+  if (node.parent === undefined) return String(node.step);
+  const step = node.step === null ? " key" : typeof node.step === "number" ? `[${node.step}]` : `.${node.step}`;
+  return `${pathText(node.parent)}${step}`;
+}
+
+function serialise(value: unknown, ancestors: Set<object>, path: PathNode): string {
   switch (typeof value) {
     case "boolean":
       return value ? "true" : "false";
@@ -60,23 +78,24 @@ function serialise(value: unknown, ancestors: Set<object>, path: string): string
   }
 }
 
-function serialiseString(value: string, path: string): string {
+function serialiseString(value: string, path: PathNode): string {
   if (!isWellFormed(value)) throw unsupported(path, "a string with a lone surrogate");
   return JSON.stringify(value);
 }
 
-function serialiseContainer(value: object, ancestors: Set<object>, path: string): string {
+function serialiseContainer(value: object, ancestors: Set<object>, path: PathNode): string {
   if (ancestors.has(value)) throw unsupported(path, "a cycle");
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
-      const items: string[] = [];
+      let text = "[";
       for (let index = 0; index < value.length; index++) {
+        const at: PathNode = { parent: path, step: index };
         // A sparse array's hole would become null; refuse it like undefined.
-        if (!(index in value)) throw unsupported(`${path}[${index}]`, "a hole in an array");
-        items.push(serialise(value[index], ancestors, `${path}[${index}]`));
+        if (!(index in value)) throw unsupported(at, "a hole in an array");
+        text += (index === 0 ? "" : ",") + serialise(value[index], ancestors, at);
       }
-      return `[${items.join(",")}]`;
+      return `${text}]`;
     }
     const prototype = Object.getPrototypeOf(value);
     if (prototype !== Object.prototype && prototype !== null) {
@@ -85,16 +104,20 @@ function serialiseContainer(value: object, ancestors: Set<object>, path: string)
     const record = value as Record<string, unknown>;
     // Default string order compares UTF-16 code units, as RFC 8785 §3.2.3 asks.
     const keys = Object.keys(record).sort();
-    const members = keys.map(
-      (key) => `${serialiseString(key, `${path} key`)}:${serialise(record[key], ancestors, `${path}.${key}`)}`,
-    );
-    return `{${members.join(",")}}`;
+    let text = "{";
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const at: PathNode = { parent: path, step: key };
+      text += `${i === 0 ? "" : ","}${serialiseString(key, { parent: path, step: null })}:${serialise(record[key], ancestors, at)}`;
+    }
+    return `${text}}`;
   } finally {
     ancestors.delete(value);
   }
 }
 
-function unsupported(path: string, what: string): GatewayError {
+function unsupported(node: PathNode, what: string): GatewayError {
+  const path = pathText(node);
   return new GatewayError("CANONICAL_JSON_UNSUPPORTED", `Canonical JSON cannot contain ${what} (at ${path}).`, {
     details: { path },
   });

@@ -17,6 +17,7 @@
 import type { KeyObject } from "node:crypto";
 import type { ParsedCertificate } from "../../pki/certificate.js";
 import { compactDecrypt, compactVerify, flattenedVerify } from "jose";
+import { verificationKey } from "./verification-key.js";
 import { GatewayError } from "../errors.js";
 import { CONTENT_ENCRYPTION_ALGORITHM, isSigningAlgorithm, KEY_MANAGEMENT_ALGORITHM } from "./algorithms.js";
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from "./limits.js";
@@ -165,7 +166,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
     parsedCertificates: options.parsedCertificates,
   });
   try {
-    await flattenedVerify(jws, outerSigner.publicKey, { algorithms: [outerAlg] });
+    await flattenedVerify(jws, await verificationKey(outerSigner.publicKey), { algorithms: [outerAlg] });
   } catch (cause) {
     badSignature("outer", cause);
   }
@@ -212,7 +213,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
       });
   let documentBytes: Uint8Array;
   try {
-    documentBytes = (await compactVerify(innerJws, innerSigner.publicKey, { algorithms: [innerAlg] })).payload;
+    documentBytes = (await compactVerify(innerJws, await verificationKey(innerSigner.publicKey), { algorithms: [innerAlg] })).payload;
   } catch (cause) {
     badSignature("inner", cause);
   }

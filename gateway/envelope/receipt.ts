@@ -11,6 +11,7 @@
  * bytes under the same id, proves nothing).
  */
 import { CompactSign, compactVerify } from "jose";
+import { verificationKey } from "./verification-key.js";
 import { isAuthorityId } from "../../pki/authority.js";
 import { jwkThumbprint } from "../../pki/keys.js";
 import { GatewayError } from "../errors.js";
@@ -168,7 +169,7 @@ export async function verifyReceipt(jws: unknown, options: VerifyReceiptOptions)
     parsedCertificates: options.parsedCertificates,
   });
   try {
-    await compactVerify(jws as string, signer.publicKey, { algorithms: [header.alg] });
+    await compactVerify(jws as string, await verificationKey(signer.publicKey), { algorithms: [header.alg] });
   } catch (cause) {
     throw new GatewayError("RECEIPT_BAD_SIGNATURE", "The receipt signature does not verify.", { cause });
   }
