@@ -1,7 +1,9 @@
 /**
  * Inline SVG charts for the transparency report: no script, no external
  * resource, readable without colour (values are printed beside each bar,
- * and every chart repeats a table next to it). Every text is escaped.
+ * and every chart repeats a table next to it). Every text is escaped. The
+ * `<svg>` elements carry no namespace URL: inside HTML they need none, and
+ * the report holds no URL at all.
  */
 
 /** Escapes text for HTML and SVG. */
@@ -21,9 +23,10 @@ export interface BarRow {
   readonly values: ReadonlyArray<number | string>;
 }
 
-const WIDTH = 720;
-const LABEL_WIDTH = 250;
-const VALUE_ROOM = 44;
+// In CSS pixels at the size the report shows a chart (3/5 of a 1000 px page), so text stays legible.
+const WIDTH = 560;
+const LABEL_WIDTH = 190;
+const VALUE_ROOM = 36;
 const BAR = 13;
 const BAR_GAP = 3;
 const ROW_GAP = 12;
@@ -36,17 +39,17 @@ function upperBound(value: number | string): number {
   return Number.isFinite(bound) ? bound : 0;
 }
 
-/** A "nice" axis step for values up to `max`, about five ticks. */
+/** A "nice" axis step for values up to `max` (1, 2 or 5 times a power of ten), about five ticks or fewer. */
 export function niceStep(max: number): number {
   if (max <= 5) return 1;
   const raw = max / 5;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const normalised = raw / magnitude;
-  const nice = normalised <= 1 ? 1 : normalised <= 2 ? 2 : normalised <= 2.5 ? 2.5 : normalised <= 5 ? 5 : 10;
+  const nice = normalised <= 1 ? 1 : normalised <= 2 ? 2 : normalised <= 5 ? 5 : 10;
   return nice * magnitude;
 }
 
-function shorten(text: string, max = 38): string {
+function shorten(text: string, max = 30): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
@@ -64,7 +67,7 @@ export function groupedBarChart(id: string, title: string, series: readonly Seri
   const height = TOP + rows.length * rowHeight + AXIS;
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-labelledby="${id}-title" class="chart">`,
+    `<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-labelledby="${id}-title" class="chart">`,
     `<title id="${id}-title">${escapeXml(title)}</title>`,
     `<defs><pattern id="${id}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#8a94a6" stroke-width="2"/></pattern></defs>`,
   );
@@ -72,7 +75,7 @@ export function groupedBarChart(id: string, title: string, series: readonly Seri
   let legendX = LABEL_WIDTH;
   for (const s of series) {
     parts.push(`<rect x="${legendX}" y="4" width="12" height="12" fill="${s.colour}"/>`, `<text x="${legendX + 17}" y="14" class="legend">${escapeXml(s.name)}</text>`);
-    legendX += 30 + s.name.length * 7;
+    legendX += 34 + s.name.length * 7;
   }
   // Grid and axis.
   const bottom = TOP + rows.length * rowHeight - ROW_GAP / 2;
@@ -127,14 +130,13 @@ export function percentileChart(id: string, title: string, rows: readonly Percen
   const height = 14 + rows.length * rowHeight + AXIS;
   const bottom = 10 + rows.length * rowHeight;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-labelledby="${id}-title" class="chart">`,
+    `<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-labelledby="${id}-title" class="chart">`,
     `<title id="${id}-title">${escapeXml(title)}</title>`,
   ];
   for (let tick = 0; tick <= top + 1e-9; tick += step) {
     const tx = x(tick).toFixed(1);
     parts.push(`<line x1="${tx}" y1="6" x2="${tx}" y2="${bottom}" class="grid"/>`, `<text x="${tx}" y="${bottom + 15}" class="tick" text-anchor="middle">${Number(tick.toFixed(2))}</text>`);
   }
-  parts.push(`<text x="${WIDTH - 4}" y="${bottom + 15}" class="tick" text-anchor="end">days</text>`);
   rows.forEach((row, i) => {
     const middle = 10 + i * rowHeight + rowHeight / 2;
     parts.push(`<text x="${LABEL_WIDTH - 8}" y="${middle + 4}" class="label" text-anchor="end">${escapeXml(row.label)}</text>`);

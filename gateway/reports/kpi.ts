@@ -43,7 +43,8 @@ export interface KpiFigures {
   readonly cases: number;
   readonly completed: number;
   readonly withdrawn: number;
-  readonly pending: number;
+  /** Neither answered nor withdrawn yet (including partly executed ones). */
+  readonly open: number;
   readonly completedWithin14Days: Share;
   readonly completedWithin30Days: Share;
   readonly timeToCompletion: Durations;
@@ -140,7 +141,7 @@ export function kpiFigures(cases: readonly ReportCase[], options: Pick<KpiOption
     cases: cases.length,
     completed,
     withdrawn: outcomes.filter((o) => o === "withdrawn").length,
-    pending: outcomes.filter((o) => o === "pending").length,
+    open: cases.length - completed - outcomes.filter((o) => o === "withdrawn").length,
     completedWithin14Days: withinDays(cases, 14, options.asOf),
     completedWithin30Days: withinDays(cases, 30, options.asOf),
     timeToCompletion: durations(completionDays),

@@ -35,6 +35,7 @@ p.lead { margin: 0 0 14px; color: var(--muted); max-width: 760px; }
 .pair { display: grid; grid-template-columns: 3fr 2fr; gap: 24px; align-items: start; }
 figure { margin: 0; }
 figcaption { margin-top: 4px; }
+.single { max-width: 620px; }
 svg.chart { display: block; max-width: 100%; height: auto; }
 svg.chart text { font-family: system-ui, "Segoe UI", "Helvetica Neue", Arial, "Noto Sans", "DejaVu Sans", sans-serif; fill: var(--ink); }
 svg.chart .label { font-size: 12px; }
@@ -44,7 +45,7 @@ svg.chart .legend { font-size: 12px; }
 svg.chart .grid { stroke: #e6eaf0; stroke-width: 1; }
 svg.chart .axis { stroke: #8a94a6; stroke-width: 1; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 4px 0 0; }
-caption { text-align: left; font-weight: 600; padding: 0 0 6px; }
+caption { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--rule); text-align: left; }
 thead th { background: var(--tint); border-bottom: 2px solid #b9c2ce; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -59,8 +60,10 @@ footer { border-top: 1px solid var(--rule); padding: 16px 0 40px; font-size: 12p
 @media print { header { background: #ffffff; color: var(--ink); border-bottom: 3px solid var(--ink); } h2 { break-after: avoid; } .pair, table, svg { break-inside: avoid; } }
 `;
 
+/** A published count as a number for ordering rows: "<N" as N/2, a withheld one as 0 (listed last). */
 function numeric(count: Count): number {
-  return typeof count === "number" ? count : Number(count.slice(1)) / 2;
+  if (typeof count === "number") return count;
+  return count.startsWith("<") ? Number(count.slice(1)) / 2 : 0;
 }
 
 /** The rows of two breakdowns side by side, keyed the same, largest first (by published figures). */
@@ -95,16 +98,20 @@ function breakdownSection(
     return `<section id="${id}"><h2>${escapeXml(heading)}</h2><p class="lead">${escapeXml(lead)}</p><p class="note">No requests in this period.</p></section>`;
   }
   const bars: BarRow[] = rows.map((r) => ({ label: r.label, values: [r.sent, r.received] }));
+  // A chart of nothing but suppressed counts would only show the threshold.
+  const drawable = rows.some((r) => typeof r.sent === "number" ? r.sent > 0 : false) || rows.some((r) => typeof r.received === "number" ? r.received > 0 : false);
+  const hatched = rows.some((r) => typeof r.sent === "string" || typeof r.received === "string");
+  const chart = drawable
+    ? `${groupedBarChart(id, heading, [SENT, RECEIVED], bars)}${hatched ? `<figcaption class="note">Hatched bars: fewer than ${report.suppression.below}, not shown exactly; [c]: withheld (see About these figures).</figcaption>` : ""}`
+    : `<p class="note">Every count in this table is below ${report.suppression.below} or withheld, so no chart is drawn.</p>`;
   const body = rows.map((r) => `<tr><td>${escapeXml(r.label)}</td>${cell(r.sent)}${cell(r.received)}</tr>`).join("");
   const foot = options.totals === true ? `<tfoot><tr><td>All requests</td>${cell(report.sent.total)}${cell(report.received.total)}</tr></tfoot>` : "";
+  const tableHtml = `<table><caption>${escapeXml(heading)}</caption><thead><tr><th scope="col">${escapeXml(first)}</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Received</th></tr></thead><tbody>${body}</tbody>${foot}</table>`;
   return [
     `<section id="${id}">`,
     `<h2>${escapeXml(heading)}</h2>`,
     `<p class="lead">${escapeXml(lead)}</p>`,
-    `<div class="pair">`,
-    `<figure>${groupedBarChart(id, heading, [SENT, RECEIVED], bars)}</figure>`,
-    `<table><caption>${escapeXml(heading)}</caption><thead><tr><th scope="col">${escapeXml(first)}</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Received</th></tr></thead><tbody>${body}</tbody>${foot}</table>`,
-    `</div>`,
+    drawable ? `<div class="pair"><figure>${chart}</figure>${tableHtml}</div>` : `<div class="single">${chart}${tableHtml}</div>`,
     `</section>`,
   ].join("");
 }
@@ -208,10 +215,10 @@ ${sections.join("\n")}
     "time-chart",
     "Time to answer, in days",
     [
-      { label: "Requests sent (answered by others)", colour: SENT.colour, ...report.sent.completionDays },
-      { label: "Requests received (answered by us)", colour: RECEIVED.colour, ...report.received.completionDays },
+      { label: "Requests sent", colour: SENT.colour, ...report.sent.completionDays },
+      { label: "Requests received", colour: RECEIVED.colour, ...report.received.completionDays },
     ],
-  )}<figcaption class="note">Box: 25th to 75th percentile; thick bar: median; whisker: to the 95th percentile, with a tick at the 90th.</figcaption></figure>
+  )}<figcaption class="note">Days from receipt to answer. Box: 25th to 75th percentile; thick bar: median; whisker: to the 95th percentile, with a tick at the 90th.</figcaption></figure>
 <table><caption>Time to answer (days)</caption><thead><tr><th scope="col">Percentile</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Received</th></tr></thead><tbody>${percentiles}</tbody><tfoot><tr><td>Requests answered</td>${cell(report.sent.completionDays.completed)}${cell(report.received.completionDays.completed)}</tr></tfoot></table>
 </div>
 </section>

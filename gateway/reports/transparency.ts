@@ -8,11 +8,11 @@
  * Small counts are suppressed: a count from 1 to `suppressBelow - 1` is
  * published as `"<N"` (zero is published: it reveals nothing), so that a
  * single request to a small country cannot be singled out. In a breakdown
- * whose cells add up to the total (country, offence category, outcome), a
- * lone suppressed cell could be recovered by subtraction, so the next
- * smallest non-zero cell is suppressed with it. Percentiles of fewer than
- * `suppressBelow` durations are withheld (null). `suppressBelow: 0` turns
- * suppression off.
+ * whose rows add up to the total (country, offence category, outcome), a
+ * lone small row could be recovered by subtraction, so the next smallest
+ * non-zero row is withheld with it (`"[c]"`). Suppressed rows are listed
+ * after the others, by key. Percentiles of fewer than `suppressBelow`
+ * durations are withheld (null). `suppressBelow: 0` turns suppression off.
  */
 import { GatewayError } from "../errors.js";
 import { REFUSAL_GROUNDS } from "../cases/lifecycle.js";
@@ -20,8 +20,14 @@ import { DAY_MS } from "../cases/clocks.js";
 import { percentile } from "./percentile.js";
 import { completionDaysOf, countryOf, OUTCOMES, outcomeOf, refusalGroundsOf, type ReportCase } from "./report-case.js";
 
-/** A published count: exact, or `"<N"` when suppressed. */
-export type Count = number | `<${number}`;
+/**
+ * A published count: exact; `"<N"` for a count from 1 to N-1; `"[c]"` for a
+ * count withheld so that a `"<N"` beside it cannot be worked out from the total.
+ */
+export type Count = number | `<${number}` | "[c]";
+
+/** The marker of a count withheld to protect a small one. */
+export const WITHHELD = "[c]";
 
 /** One row of a breakdown. */
 export interface BreakdownRow {
@@ -95,17 +101,23 @@ class Suppressor {
   }
 
   /**
-   * Rows of `counts` sorted by count (largest first) then key; `additive`:
-   * the cells add up to the total, so a lone hidden cell gets company.
+   * Rows of `counts`: published counts largest first, then the suppressed
+   * ones, each group by key (ordering by the true counts would tell the
+   * suppressed ones apart). `additive`: the cells add up to the total, so a
+   * lone small cell is protected by withholding the next smallest one too.
    */
   rows(counts: ReadonlyMap<string, number>, additive: boolean): BreakdownRow[] {
-    const entries = [...counts.entries()].sort(([ka, a], [kb, b]) => b - a || ka.localeCompare(kb));
-    const hidden = new Set(entries.filter(([, n]) => this.hides(n)).map(([key]) => key));
-    if (additive && hidden.size === 1) {
-      const next = entries.filter(([key, n]) => n > 0 && !hidden.has(key)).at(-1);
-      if (next !== undefined) hidden.add(next[0]);
+    const entries = [...counts.entries()];
+    const small = new Set(entries.filter(([, n]) => this.hides(n)).map(([key]) => key));
+    const withheld = new Set<string>();
+    if (additive && small.size === 1) {
+      const next = entries.filter(([key, n]) => n > 0 && !small.has(key)).sort(([ka, a], [kb, b]) => a - b || ka.localeCompare(kb))[0];
+      if (next !== undefined) withheld.add(next[0]);
     }
-    return entries.map(([key, n]) => ({ key, count: hidden.has(key) ? `<${this.below}` : n }));
+    const published = (key: string, n: number): Count => (small.has(key) ? `<${this.below}` : withheld.has(key) ? WITHHELD : n);
+    const shown = entries.filter(([key]) => !small.has(key) && !withheld.has(key)).sort(([ka, a], [kb, b]) => b - a || ka.localeCompare(kb));
+    const hidden = entries.filter(([key]) => small.has(key) || withheld.has(key)).sort(([ka], [kb]) => ka.localeCompare(kb));
+    return [...shown, ...hidden].map(([key, n]) => ({ key, count: published(key, n) }));
   }
 }
 
@@ -173,7 +185,7 @@ export function transparencyReport(cases: readonly ReportCase[], options: Transp
       note:
         below <= 1
           ? "No counts are suppressed."
-          : `Counts from 1 to ${below - 1} are shown as "<${below}"; where the cells of a table add up to its total, the next smallest cell is suppressed too. Percentiles of fewer than ${below} requests are not shown.`,
+          : `Counts from 1 to ${below - 1} are shown as "<${below}". Where the rows of a table add up to its total and only one row is that small, the next smallest row is withheld too, shown as "${WITHHELD}", so that the small count cannot be worked out by subtraction. Percentiles of fewer than ${below} requests are not shown.`,
     },
     sent: figures(
       inPeriod.filter((c) => c.direction === "outbound"),
