@@ -12,6 +12,8 @@ import { registerPki } from "./commands/pki.js";
 import { registerPeers } from "./commands/peers.js";
 import { registerStart } from "./commands/start.js";
 import { registerToken } from "./commands/token.js";
+import { registerCase } from "./commands/case.js";
+import { registerReport } from "./commands/report.js";
 
 /** Builds the command tree; actions run against `context`. */
 export function buildProgram(context: CliContext): Command {
@@ -28,6 +30,8 @@ export function buildProgram(context: CliContext): Command {
   registerPeers(program, context);
   registerToken(program, context);
   registerStart(program, context);
+  registerCase(program, context);
+  registerReport(program, context);
   return program;
 }
 
