@@ -169,7 +169,6 @@ export class DeliveryWorker {
           .run(verified.receipt.log!.origin, logged.size, logged.root, logged.note, now.toISOString());
         statement(ctx.db, "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL WHERE envelope_id = ?").run(now.toISOString(), row.envelope_id);
         statement(ctx.db, "UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt as string, row.envelope_id);
-        recordDelivered(ctx.db, { caseId: row.case_id, envelopeId: row.envelope_id, envelopeDigest: row.digest, type: row.type, receivedAt: verified.receipt.receivedAt, peer: peer.authority, now });
         appendEntry(ctx.db, {
           kind: "receipt.received",
           actor: `peer:${peer.authority}`,
@@ -184,6 +183,7 @@ export class DeliveryWorker {
             peerLog: { origin: verified.receipt.log!.origin, index: verified.receipt.log!.index, checkpointSize: logged.size },
           },
         });
+        recordDelivered(ctx.db, { caseId: row.case_id, envelopeId: row.envelope_id, envelopeDigest: row.digest, type: row.type, receivedAt: verified.receipt.receivedAt, peer: peer.authority, now });
       });
       ctx.metrics.deliveryAttempts.inc({ outcome: "delivered" });
       ctx.metrics.envelopesSent.inc({ type: row.type });

@@ -31,7 +31,7 @@ export interface Share {
   readonly share: number | null;
 }
 
-/** A distribution of durations, in days. */
+/** A distribution of durations, in days (not rounded: a step may take seconds). */
 export interface Durations {
   readonly count: number;
   readonly medianDays: number | null;
@@ -93,7 +93,7 @@ function share(count: number, of: number): Share {
 }
 
 function durations(days: readonly number[]): Durations {
-  return { count: days.length, medianDays: round(percentile(days, 50), 2), p95Days: round(percentile(days, 95), 2) };
+  return { count: days.length, medianDays: percentile(days, 50), p95Days: percentile(days, 95) };
 }
 
 function isOverdue(c: ReportCase, settings: ClockSettings, asOf: Date): boolean {

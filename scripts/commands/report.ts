@@ -26,8 +26,18 @@ function percent(share: Share): string {
   return share.share === null ? "–" : `${(share.share * 100).toFixed(0)}% (${share.count}/${share.of})`;
 }
 
+/** A duration given in days, in the unit a reader expects: seconds, minutes, hours or days. */
+export function humanDuration(days: number | null): string {
+  if (days === null) return "–";
+  const seconds = days * 86_400;
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  if (days < 2) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${Number(days.toFixed(1))} days`;
+}
+
 function spread(d: Durations): string {
-  return d.count === 0 ? "–" : `median ${d.medianDays} d, p95 ${d.p95Days} d (${d.count})`;
+  return d.count === 0 ? "–" : `median ${humanDuration(d.medianDays)}, p95 ${humanDuration(d.p95Days)} (${d.count})`;
 }
 
 function figuresLine(label: string, f: KpiFigures): string[] {
