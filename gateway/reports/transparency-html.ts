@@ -95,7 +95,7 @@ function breakdownSection(
 ): string {
   const rows = merged(pick(report.sent), pick(report.received), table, options.keepOrder);
   if (rows.length === 0) {
-    return `<section id="${id}"><h2>${escapeXml(heading)}</h2><p class="lead">${escapeXml(lead)}</p><p class="note">No requests in this period.</p></section>`;
+    return `<section id="${id}"><h2>${escapeXml(heading)}</h2><p class="lead">${escapeXml(lead)}</p><p class="note">None in this period.</p></section>`;
   }
   const bars: BarRow[] = rows.map((r) => ({ label: r.label, values: [r.sent, r.received] }));
   // A chart of nothing but suppressed counts would only show the threshold.

@@ -129,6 +129,20 @@ describe("case lifecycle across two gateways", function () {
     expect((await caseAt(network.us, caseId)).json.status).to.equal("acknowledged");
   });
 
+  it("takes one of two identical steps posted at once on one gateway, and refuses the other with 409", async function () {
+    const caseId = await submit(network.gb, network.us);
+    const answers = await Promise.all([postStep(network.us, caseId, { step: "acknowledge" }), postStep(network.us, caseId, { step: "acknowledge" })]);
+    expect(answers.map((a) => a.status).sort()).to.deep.equal([201, 409]);
+    expect(answers.find((a) => a.status === 409)!.json.error.code).to.equal("CASE_TRANSITION_INVALID");
+    // Two different steps at once: whichever commits second is re-checked against the first — after
+    // start-review, accept still follows; after accept, start-review no longer may.
+    const both = await Promise.all([postStep(network.us, caseId, { step: "start-review" }), postStep(network.us, caseId, { step: "accept" })]);
+    const taken = both.filter((a) => a.status === 201).map((a) => a.json.step as string);
+    expect(both.filter((a) => a.status !== 201).map((a) => `${a.status} ${String(a.json.error.code)}`)).to.deep.equal(taken.length === 2 ? [] : ["409 CASE_TRANSITION_INVALID"]);
+    const history = await agreedHistory(network.gb, network.us, caseId, "accepted", 1 + taken.length);
+    expect(history.map((h) => h["step"])).to.deep.equal(taken.length === 2 ? ["acknowledge", "start-review", "accept"] : ["acknowledge", "accept"]);
+  });
+
   it("refuses, at the receiving gateway, a status update that does not fit the state machine (409), and stores nothing of it", async function () {
     const caseId = await submit(network.gb, network.us);
     const detail = (await caseAt(network.us, caseId)).json;
