@@ -12,8 +12,8 @@ import type { GatewayContext } from "../context.js";
 import type { Priority } from "../envelope/types.js";
 import { statement } from "../store/statements.js";
 import { appendEntry } from "../audit/append.js";
-import { caseRecordOf, stepsByCase, type CaseRecord, type CaseRow, type StepRecord } from "./history.js";
-import { caseClocks, clockSettingsFor, DAY_MS, DEFAULT_CHECK_INTERVAL_SECONDS, runningClocks, type CaseClocks, type ClockName } from "./clocks.js";
+import { CLOCKED_STATUSES_SQL, readCase, stepsOfCase, type CaseRecord, type StepRecord } from "./history.js";
+import { caseClocks, clockSettingsFor, DAY_MS, DEFAULT_CHECK_INTERVAL_SECONDS, runningClocks, type CaseClocks, type ClockInput, type ClockName } from "./clocks.js";
 import { sideOf, type CaseStatus, type Side } from "./lifecycle.js";
 
 /** A deadline of a case. */
@@ -35,13 +35,29 @@ export interface DeadlineItem {
 
 const PRIORITY_RANK: Readonly<Record<Priority, number>> = { emergency: 0, urgent: 1, normal: 2 };
 
-/** Emergency first, then urgent, then by deadline, then by case id. */
-export function byUrgency(a: DeadlineItem, b: DeadlineItem): number {
-  return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.dueAt.localeCompare(b.dueAt) || a.caseId.localeCompare(b.caseId) || a.clock.localeCompare(b.clock);
+function order(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
+function bySeq(a: { seq: number }, b: { seq: number }): number {
+  return a.seq - b.seq;
+}
+
+/** Emergency first, then urgent, then by deadline, then by case id. */
+export function byUrgency(a: DeadlineItem, b: DeadlineItem): number {
+  return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || order(a.dueAt, b.dueAt) || order(a.caseId, b.caseId) || order(a.clock, b.clock);
+}
+
+/** What the clocks of a case are computed from. */
+type ClockedCase = Pick<CaseRecord, "caseId" | "direction" | "kind" | "peer" | "priority" | "status" | "receivedAt" | "headEnvelopeId"> & {
+  readonly facts: Pick<CaseRecord["facts"], "preservationDays">;
+};
+
+/** A step as the clocks see it; steps without a state are applied ones. */
+type ClockedStep = ClockInput["steps"][number] & { readonly state?: StepRecord["state"] };
+
 /** The clocks of one case (the applied steps of `steps`). */
-export function clocksOf(record: CaseRecord, steps: readonly StepRecord[], config: GatewayConfig, now: Date): CaseClocks {
+export function clocksOf(record: ClockedCase, steps: readonly ClockedStep[], config: GatewayConfig, now: Date): CaseClocks {
   return caseClocks(
     {
       kind: record.kind,
@@ -50,38 +66,90 @@ export function clocksOf(record: CaseRecord, steps: readonly StepRecord[], confi
       receivedAt: record.receivedAt,
       facts: record.facts,
       headEnvelopeId: record.headEnvelopeId,
-      steps: steps.filter((s) => s.state === "applied"),
+      steps: steps.filter((s) => s.state === undefined || s.state === "applied"),
     },
     clockSettingsFor(config.clocks, record.peer),
     now,
   );
 }
 
-/** Every running deadline of the cases that can still have one. */
+/** The running deadlines of one case. */
+function deadlinesOf(record: ClockedCase, steps: readonly ClockedStep[], config: GatewayConfig, now: Date): DeadlineItem[] {
+  const ours = sideOf(record.direction);
+  return runningClocks(clocksOf(record, steps, config, now)).map((clock) => ({
+    caseId: record.caseId,
+    direction: record.direction,
+    kind: record.kind,
+    peer: record.peer,
+    priority: record.priority,
+    status: record.status,
+    clock: clock.clock,
+    dueAt: clock.dueAt,
+    holder: clock.holder,
+    holderAuthority: clock.holder === ours ? config.authority : record.peer,
+    key: clock.key,
+  }));
+}
+
+interface ClockedRow {
+  case_id: string;
+  direction: "outbound" | "inbound";
+  kind: string;
+  peer: string;
+  status: CaseStatus;
+  priority: Priority;
+  received_at: string | null;
+  head_envelope_id: string | null;
+  preservation_days: number | null;
+}
+
+interface ClockedStepRow {
+  case_id: string;
+  seq: number;
+  step: string;
+  from_status: CaseStatus;
+  to_status: CaseStatus;
+  at: string;
+}
+
+/**
+ * Every running deadline of the cases that can still have one: two queries
+ * reading only what the clocks need, whatever the number of cases (the
+ * periodic check runs this every minute).
+ */
 export function runningDeadlines(db: Db, config: GatewayConfig, now: Date): DeadlineItem[] {
-  const rows = statement(db, "SELECT * FROM cases WHERE status NOT IN ('closed', 'withdrawn', 'refused', 'submitted')").all() as CaseRow[];
-  const steps = stepsByCase(db, rows.map((row) => row.case_id));
-  const items: DeadlineItem[] = [];
-  for (const row of rows) {
-    const record = caseRecordOf(row);
-    const ours = sideOf(record.direction);
-    for (const clock of runningClocks(clocksOf(record, steps.get(record.caseId) ?? [], config, now))) {
-      items.push({
-        caseId: record.caseId,
-        direction: record.direction,
-        kind: record.kind,
-        peer: record.peer,
-        priority: record.priority,
-        status: record.status,
-        clock: clock.clock,
-        dueAt: clock.dueAt,
-        holder: clock.holder,
-        holderAuthority: clock.holder === ours ? config.authority : record.peer,
-        key: clock.key,
-      });
-    }
+  const rows = statement(
+    db,
+    `SELECT case_id, direction, kind, peer, status, priority, received_at, head_envelope_id, json_extract(facts, '$.preservationDays') AS preservation_days
+       FROM cases WHERE ${CLOCKED_STATUSES_SQL} AND received_at IS NOT NULL`,
+  ).all() as ClockedRow[];
+  const steps = new Map<string, ClockedStepRow[]>();
+  for (const step of statement(
+    db,
+    `SELECT s.case_id, s.seq, s.step, s.from_status, s.to_status, s.at FROM case_steps s JOIN cases c ON c.case_id = s.case_id
+      WHERE s.state = 'applied' AND c.${CLOCKED_STATUSES_SQL}`,
+  ).all() as ClockedStepRow[]) {
+    const list = steps.get(step.case_id);
+    if (list === undefined) steps.set(step.case_id, [step]);
+    else list.push(step);
   }
-  return items.sort(byUrgency);
+  return rows
+    .flatMap((row) => {
+      const applied = (steps.get(row.case_id) ?? []).sort(bySeq).map((s) => ({ step: s.step, from: s.from_status, to: s.to_status, at: s.at }));
+      const record: ClockedCase = {
+        caseId: row.case_id,
+        direction: row.direction,
+        kind: row.kind,
+        peer: row.peer,
+        priority: row.priority,
+        status: row.status,
+        receivedAt: row.received_at,
+        headEnvelopeId: row.head_envelope_id,
+        facts: row.preservation_days === null ? {} : { preservationDays: row.preservation_days },
+      };
+      return deadlinesOf(record, applied, config, now);
+    })
+    .sort(byUrgency);
 }
 
 /** Deadlines passed at `now`, emergency first. */
@@ -105,9 +173,27 @@ export function dueSoonDeadlines(db: Db, config: GatewayConfig, now: Date, days 
  */
 export async function checkDeadlines(ctx: GatewayContext): Promise<DeadlineItem[]> {
   const now = ctx.now();
+  const id = (caseId: string, clock: string, key: string): string => `${caseId}\u0000${clock}\u0000${key}`;
+  // Read outside the commit (the gateway keeps serving meanwhile), skipping what was alerted before.
+  const alerted = new Set(
+    (statement(ctx.db, `SELECT a.case_id, a.clock, a.hop_key FROM case_deadline_alerts a JOIN cases c ON c.case_id = a.case_id WHERE c.${CLOCKED_STATUSES_SQL}`).all() as Array<{ case_id: string; clock: string; hop_key: string }>).map(
+      (row) => id(row.case_id, row.clock, row.hop_key),
+    ),
+  );
+  const candidates = overdueDeadlines(ctx.db, ctx.config, now).filter((item) => !alerted.has(id(item.caseId, item.clock, item.key)));
+  if (candidates.length === 0) return [];
   const missed = await ctx.commits.run(() => {
     const fresh: DeadlineItem[] = [];
-    for (const item of overdueDeadlines(ctx.db, ctx.config, now)) {
+    for (const candidate of candidates) {
+      // A step may have been committed since the read: check the case again.
+      const record = readCase(ctx.db, candidate.caseId);
+      const item =
+        record === undefined
+          ? undefined
+          : deadlinesOf(record, stepsOfCase(ctx.db, record.caseId), ctx.config, now).find(
+              (d) => d.clock === candidate.clock && d.key === candidate.key && Date.parse(d.dueAt) <= now.getTime(),
+            );
+      if (item === undefined) continue;
       const inserted = statement(ctx.db, "INSERT OR IGNORE INTO case_deadline_alerts (case_id, clock, hop_key, due_at, detected_at) VALUES (?, ?, ?, ?, ?)").run(
         item.caseId,
         item.clock,

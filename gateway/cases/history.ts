@@ -115,20 +115,30 @@ export function stepsOfCase(db: Db, caseId: string): StepRecord[] {
   ).map(stepOf);
 }
 
-/** Every step of the given cases (or of all cases), grouped by case id, each list ordered as {@link stepsOfCase}. */
-export function stepsByCase(db: Db, caseIds?: readonly string[]): Map<string, StepRecord[]> {
-  const rows =
-    caseIds === undefined
-      ? (statement(db, "SELECT * FROM case_steps ORDER BY case_id, seq, CASE state WHEN 'applied' THEN 0 ELSE 1 END, envelope_id").all() as StepRow[])
-      : caseIds.flatMap((id) => statement(db, "SELECT * FROM case_steps WHERE case_id = ? ORDER BY seq, CASE state WHEN 'applied' THEN 0 ELSE 1 END, envelope_id").all(id) as StepRow[]);
-  const grouped = new Map<string, StepRecord[]>();
-  for (const row of rows) {
-    const list = grouped.get(row.case_id) ?? [];
-    list.push(stepOf(row));
-    grouped.set(row.case_id, list);
-  }
-  return grouped;
+/** Steps in history order: by position, the applied one first, then by envelope id. */
+function historyOrder(a: StepRecord, b: StepRecord): number {
+  return a.seq - b.seq || (a.state === b.state ? 0 : a.state === "applied" ? -1 : 1) || (a.envelopeId < b.envelopeId ? -1 : a.envelopeId > b.envelopeId ? 1 : 0);
 }
+
+/** Rows grouped by case id, each group in history order (sorted here: cheaper than sorting every row in SQL). */
+function grouped(rows: readonly StepRow[]): Map<string, StepRecord[]> {
+  const byCase = new Map<string, StepRecord[]>();
+  for (const row of rows) {
+    const list = byCase.get(row.case_id);
+    if (list === undefined) byCase.set(row.case_id, [stepOf(row)]);
+    else list.push(stepOf(row));
+  }
+  for (const list of byCase.values()) if (list.length > 1) list.sort(historyOrder);
+  return byCase;
+}
+
+/** Every step of every case, grouped by case id, each list ordered as {@link stepsOfCase}. */
+export function stepsByCase(db: Db): Map<string, StepRecord[]> {
+  return grouped(statement(db, "SELECT * FROM case_steps").all() as StepRow[]);
+}
+
+/** Statuses in which a case can still have a running clock (see gateway/cases/clocks.ts). */
+export const CLOCKED_STATUSES_SQL = "status NOT IN ('closed', 'withdrawn', 'refused', 'submitted')";
 
 /** The history of a case for {@link placeStep}. */
 export function historyOf(record: CaseRecord, steps: readonly StepRecord[]): CaseHistory {
