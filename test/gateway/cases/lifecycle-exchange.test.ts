@@ -5,9 +5,11 @@
  */
 import { expect } from "chai";
 import { count, createNetwork, FAST_DELIVERY, localRequest, peerRequest, waitFor, type TestNetwork } from "../fixtures.js";
+import { checkDeadlines } from "../../../gateway/cases/deadlines.js";
 import {
   agreedHistory,
   caseAt,
+  configureClocks,
   DAY,
   postStep,
   sealStatus,
@@ -31,6 +33,9 @@ describe("case lifecycle across two gateways", function () {
 
   before(async function () {
     network = await createNetwork();
+    // Deadlines are checked by the tests that move the clock, not by a timer.
+    configureClocks(network.gb, { checkIntervalSeconds: 86400 });
+    configureClocks(network.us, { checkIntervalSeconds: 86400 });
     gb = await startOn(network.gb, clock);
     us = await startOn(network.us, clock);
   });
@@ -314,6 +319,13 @@ describe("case lifecycle across two gateways", function () {
     const preservedAt = (await caseAt(network.us, caseId)).json.steps[1].at as string;
     expect(a.preservationExpiry).to.deep.include({ days: 90, preservedAt, holder: "requesting", stopped: false, dueAt: new Date(Date.parse(preservedAt) + 90 * DAY).toISOString() });
     expect(preserved["status"]).to.equal("executed");
+    // 90 days later, with no follow-up, both sides alert: the requesting side must act.
+    clock.offsetMs = Date.parse(preservedAt) + 90 * DAY + 1000 - Date.now();
+    for (const side of [gb, us]) {
+      const missed = (await checkDeadlines(side.gateway.context)).filter((d) => d.caseId === caseId);
+      expect(missed.map((d) => `${d.clock} ${d.holderAuthority}`), side.authority.authority).to.deep.equal(["preservation-expiry GB-UKCA"]);
+    }
+    clock.offsetMs = 0;
     await step(network.gb, caseId, { step: "close", note: "The MLA request has been sent." });
     await waitForStatus(network.us, caseId, "closed");
     expect((await caseAt(network.us, caseId)).json.clocks.preservationExpiry.stopped).to.equal(true);
