@@ -22,6 +22,7 @@ import { otherSide, sideOf, type CaseStatus, type CaseStep, type RefusalGround }
 import { placeStep } from "./placement.js";
 import { historyOf, insertStep, moveCase, readCase, recordCaseOpened, stepsOfCase, supersedeSteps } from "./history.js";
 import { requestFacts } from "./facts.js";
+import { statement } from "../store/statements.js";
 
 /** The fields of a status update the lifecycle reads. */
 export interface StatusUpdateDocument {
@@ -68,7 +69,15 @@ function placeInboundStep(ctx: GatewayContext, opened: OpenedEnvelope, storedAt:
   const record = readCase(ctx.db, header.caseId);
   if (record === undefined || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `no case ${header.caseId} with a request`);
   const by = otherSide(sideOf(record.direction));
-  const placement = placeStep(historyOf(record, stepsOfCase(ctx.db, record.caseId)), {
+  const history = historyOf(record, stepsOfCase(ctx.db, record.caseId));
+  const known = header.inReplyTo === history.requestEnvelopeId || history.steps.some((s) => s.envelopeId === header.inReplyTo);
+  if (!known && statement(ctx.db, "SELECT 1 FROM envelopes WHERE envelope_id = ?").get(header.inReplyTo) !== undefined) {
+    // Not one not received yet (that would be CASE_STEP_EARLY): an envelope that is no step of this case.
+    throw new GatewayError("CASE_TRANSITION_INVALID", "a status update must follow the request or a status update of its case", {
+      details: { step: document.step, predecessor: header.inReplyTo },
+    });
+  }
+  const placement = placeStep(history, {
     envelopeId: opened.envelopeId,
     predecessor: header.inReplyTo,
     step: document.step,

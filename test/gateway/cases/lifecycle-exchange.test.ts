@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { count, createNetwork, FAST_DELIVERY, localRequest, peerRequest, waitFor, type TestNetwork } from "../fixtures.js";
 import { checkDeadlines } from "../../../gateway/cases/deadlines.js";
+import { caseCustody } from "../../../gateway/audit/custody.js";
 import {
   agreedHistory,
   caseAt,
@@ -91,6 +92,9 @@ describe("case lifecycle across two gateways", function () {
       }
       expect(JSON.stringify(detail.events)).to.not.contain("possession of the listed files");
     }
+    // The auditor's chain of custody of the case lists them too.
+    const custody = caseCustody(us.gateway.context.db, caseId);
+    expect(custody.events.filter((e) => e.kind === "status.changed").map((e) => e.details["step"])).to.deep.equal(["acknowledge", "start-review", "refuse", "close"]);
   });
 
   it("refuses an invalid step with 409 CASE_TRANSITION_INVALID naming the allowed steps, and stores nothing", async function () {
@@ -154,7 +158,7 @@ describe("case lifecycle across two gateways", function () {
     const requestEnvelope = detail.envelopes[0].envelopeId as string;
     const now = clock.now();
     const post = (body: string) => peerRequest(network.us.peerPort, "POST", "/peer/v1/envelopes", { credentials: network.gb.tlsCredentials(), ca: network.us.rootPem(), body });
-    const before = { envelopes: count(us.gateway.context.db, "envelopes"), audit: count(us.gateway.context.db, "audit_entries") };
+    let before = { envelopes: count(us.gateway.context.db, "envelopes"), audit: count(us.gateway.context.db, "audit_entries") };
 
     // GB (the requesting side) claims the requested side's step.
     const accept = { kind: "status-update", caseId, step: "accept", status: "accepted", at: now.toISOString() };
@@ -173,6 +177,16 @@ describe("case lifecycle across two gateways", function () {
     const orphan = await post(await sealStatus(network.gb, network.us, caseId, undefined, withdraw, now));
     expect(orphan.status).to.equal(409);
     expect(orphan.json.error.code).to.equal("CASE_TRANSITION_INVALID");
+
+    expect({ envelopes: count(us.gateway.context.db, "envelopes"), audit: count(us.gateway.context.db, "audit_entries") }).to.deep.equal(before);
+
+    // A step that follows an envelope of another case.
+    const other = await submit(network.gb, network.us);
+    const otherRequest = (await caseAt(network.us, other)).json.envelopes[0].envelopeId as string;
+    before = { envelopes: count(us.gateway.context.db, "envelopes"), audit: count(us.gateway.context.db, "audit_entries") };
+    const astray = await post(await sealStatus(network.gb, network.us, caseId, otherRequest, withdraw, now));
+    expect(astray.status).to.equal(409);
+    expect(astray.json.error.code).to.equal("CASE_TRANSITION_INVALID");
 
     // A step that follows one not received yet: not refused for good, the sender retries.
     const early = await post(await sealStatus(network.gb, network.us, caseId, "5d1b2c3a-0000-4000-8000-00000000abcd", withdraw, now));
