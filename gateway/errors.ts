@@ -20,6 +20,9 @@ export const GATEWAY_ERRORS = {
   PEER_UNREACHABLE: "The peer gateway could not be reached or answered with an error.",
   CASE_CONFLICT: "A case with this id already exists.",
   CASE_UNKNOWN: "No such case (or not one shared with the caller).",
+  CASE_TRANSITION_INVALID: "The lifecycle step is not allowed from the case's status for this side (details: step, status, side, allowed).",
+  CASE_STEP_EARLY: "A status update follows a step of the case this gateway has not received yet; the sender retries later.",
+  GATEWAY_UNREACHABLE: "The gateway's local API could not be reached (is valise start running, and is localApi in valise.json right?).",
   REQUEST_MALFORMED: "The HTTP request body is not valid JSON or was cut short.",
   REQUEST_TOO_LARGE: "The HTTP request body exceeds the size limit.",
   REQUEST_TIMEOUT: "The HTTP request was not received in time.",
@@ -166,6 +169,9 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   PKI_PEER_ROOT_CONFLICT: CONFLICT,
   TOKEN_ALREADY_REVOKED: CONFLICT,
   CASE_CONFLICT: CONFLICT,
+  CASE_TRANSITION_INVALID: CONFLICT,
+  // 425 Too Early (RFC 8470): not a permanent refusal, the sender's outbox retries.
+  CASE_STEP_EARLY: { http: 425, exit: 5 },
   ENVELOPE_REPLAY: CONFLICT,
   WITNESS_CONFLICT: CONFLICT,
   // Access.
@@ -226,6 +232,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   AUDIT_CONSISTENCY_FAILED: BAD_PROOF,
   // Upstream and internal.
   PEER_UNREACHABLE: UPSTREAM,
+  GATEWAY_UNREACHABLE: UPSTREAM,
   WITNESS_REFUSED: UPSTREAM,
   INTERNAL,
   STORE_CORRUPT: INTERNAL,

@@ -30,6 +30,7 @@ import { checkLogIntegrity } from "./audit/integrity.js";
 import { WitnessClient, type WitnessClientOptions } from "./audit/witness-client.js";
 import { localApi } from "./http/local-api.js";
 import { refreshTrust } from "./peers/refresh.js";
+import { startDeadlineMonitor } from "./cases/deadlines.js";
 import { peerApi } from "./http/peer-api.js";
 import { clientErrorHandler } from "./http/errors.js";
 import type { GatewayContext } from "./context.js";
@@ -161,6 +162,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         await commits.run(() => appendEntry(db, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority) } }));
         worker.start();
+        // Case deadlines: alerted once each when they pass, on this gateway's clock.
+        const deadlines = startDeadlineMonitor(ctx);
         // A checkpoint over everything up to this start, then peers are asked to cosign it.
         ctx.checkpoints.sign();
         const witnessClient = new WitnessClient(ctx, client, options.witness);
@@ -190,6 +193,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           clearInterval(peerWatch);
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await worker?.stop();
+          await deadlines.stop();
           await witnessClient.stop();
           await stopping;
           await commits.run(() => appendEntry(db, { kind: "gateway.stopped", actor: "operator", time: now(), details: {} }));

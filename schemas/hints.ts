@@ -281,7 +281,11 @@ export const STATUS_UPDATE_HINTS: HintTable = {
   "/grounds/*/explanation": "Explain how the ground applies to this request, so the requesting authority can answer or reformulate.",
   "/questions":
     "List what you need to know before you can execute the request, one question per entry; precise questions get precise answers.",
-  "/answers": "Answer the questions asked, one entry per question, in the same order.",
+  "/answers": {
+    required:
+      "Providing more information means answering the questions the requested authority asked: give one answer per question, in the same order. The answers travel sealed with the step.",
+    default: "Answer the questions asked, one entry per question, in the same order.",
+  },
   "/conditions": "State each condition attached to acceptance or to the use of what is delivered.",
   "/delivered": "Say what was delivered: a description in text and/or the ids of the evidence packages sent.",
   "/delivered/packageIds": "Give the package ids (lowercase UUIDs) of the evidence packages delivered.",

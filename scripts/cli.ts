@@ -13,6 +13,8 @@ import { registerPeers } from "./commands/peers.js";
 import { registerStart } from "./commands/start.js";
 import { registerToken } from "./commands/token.js";
 import { registerAudit } from "./commands/audit.js";
+import { registerCase } from "./commands/case.js";
+import { registerReport } from "./commands/report.js";
 
 /** Builds the command tree; actions run against `context`. */
 export function buildProgram(context: CliContext): Command {
@@ -30,6 +32,8 @@ export function buildProgram(context: CliContext): Command {
   registerToken(program, context);
   registerStart(program, context);
   registerAudit(program, context);
+  registerCase(program, context);
+  registerReport(program, context);
   return program;
 }
 

@@ -20,6 +20,7 @@ import { deliverRequest, readAtUs, submitRequest, verifyDeliveryReceipt } from "
 import { refuseIncompleteRequest } from "./demo/steps/refusal.js";
 import { showAuditLogs, showTimeline } from "./demo/steps/audit.js";
 import { verifyAuditLogs } from "./demo/steps/audit-verify.js";
+import { compareTimelines, executeRequest, showKpis } from "./demo/steps/lifecycle.js";
 
 /** The demo, in order. New features add their steps here. */
 export const DEMO_STEPS: readonly DemoStep[] = [
@@ -34,6 +35,9 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   refuseIncompleteRequest,
   showAuditLogs,
   showTimeline,
+  executeRequest,
+  compareTimelines,
+  showKpis,
   verifyAuditLogs,
   stopGateways,
 ];

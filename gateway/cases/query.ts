@@ -8,6 +8,11 @@ import type { Principal } from "../auth/tokens.js";
 import { appendEntry, entriesOfCase, type AuditEntry } from "../audit/append.js";
 import { GatewayError } from "../errors.js";
 import { statement } from "../store/statements.js";
+import type { GatewayConfig } from "../config/config.js";
+import { allowedSteps, sideOf, type CaseStatus, type CaseStep, type RefusalGround, type Side } from "./lifecycle.js";
+import { caseRecordOf, stepsOfCase, type CaseRow as LifecycleRow } from "./history.js";
+import { clocksOf } from "./deadlines.js";
+import type { CaseClocks } from "./clocks.js";
 
 /** A case as listed. */
 export interface CaseSummary {
@@ -38,8 +43,33 @@ export interface TimelineEnvelope {
   readonly delivery?: { state: "pending" | "delivered" | "failed"; attempts: number; lastError: string | null; nextAttemptAt: string | null };
 }
 
+/** One lifecycle step in a case's history (the same on both sides). */
+export interface TimelineStep {
+  readonly seq: number;
+  readonly envelopeId: string;
+  readonly step: CaseStep;
+  /** The side that took it, and its authority. */
+  readonly side: Side;
+  readonly by: string;
+  readonly from: CaseStatus;
+  readonly to: CaseStatus;
+  readonly at: string;
+  readonly grounds: readonly RefusalGround[];
+  /** `superseded`: it lost to a concurrent step of the other side (`supersededBy`). */
+  readonly state: "applied" | "superseded";
+  readonly supersededBy: string | null;
+}
+
 /** A case with its timeline. */
 export interface CaseDetail extends CaseSummary {
+  /** This gateway's side of the case, and the steps it may take now. */
+  readonly side: Side;
+  readonly allowedSteps: readonly CaseStep[];
+  readonly receivedAt: string | null;
+  /** The lifecycle history: applied steps in order, superseded ones beside the step that won. */
+  readonly steps: readonly TimelineStep[];
+  /** The case's clocks (when computed with a configuration and a time). */
+  readonly clocks?: CaseClocks;
   readonly envelopes: readonly TimelineEnvelope[];
   readonly events: readonly AuditEntry[];
 }
@@ -83,10 +113,16 @@ export function listCases(db: Db, filter: { direction?: string; status?: string;
   return rows.map(summary);
 }
 
-/** One case with its envelopes and audit events; `CASE_UNKNOWN` if none. */
-export function getCase(db: Db, caseId: string): CaseDetail {
+/**
+ * One case with its lifecycle history, envelopes and audit events (and its
+ * clocks when `clocks` gives the configuration and the time); `CASE_UNKNOWN` if none.
+ */
+export function getCase(db: Db, caseId: string, clocks?: { readonly config: GatewayConfig; readonly now: Date }): CaseDetail {
   const row = statement(db, "SELECT * FROM cases WHERE case_id = ?").get(caseId) as CaseRow | undefined;
   if (row === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
+  const record = caseRecordOf(row as unknown as LifecycleRow);
+  const side = sideOf(record.direction);
+  const history = stepsOfCase(db, caseId);
   const envelopes = (
     statement(db, 
         `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at
@@ -118,7 +154,33 @@ export function getCase(db: Db, caseId: string): CaseDetail {
           }),
     }),
   );
-  return { ...summary(row), envelopes, events: entriesOfCase(db, caseId) };
+  // Every step travelled as an envelope: its sender is the step's author.
+  const senders = new Map(envelopes.map((e) => [e.envelopeId, e.from]));
+  const steps = history.map(
+    (s): TimelineStep => ({
+      seq: s.seq,
+      envelopeId: s.envelopeId,
+      step: s.step,
+      side: s.by,
+      by: senders.get(s.envelopeId) ?? "",
+      from: s.from,
+      to: s.to,
+      at: s.at,
+      grounds: s.grounds,
+      state: s.state,
+      supersededBy: s.supersededBy,
+    }),
+  );
+  return {
+    ...summary(row),
+    side,
+    allowedSteps: allowedSteps(record.status, side),
+    receivedAt: record.receivedAt,
+    steps,
+    ...(clocks === undefined ? {} : { clocks: clocksOf(record, history, clocks.config, clocks.now) }),
+    envelopes,
+    events: entriesOfCase(db, caseId),
+  };
 }
 
 /**

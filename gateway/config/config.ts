@@ -34,6 +34,29 @@ export interface GatewayConfig {
     readonly maxBackoffMs?: number;
     readonly giveUpAfterSeconds?: number;
   };
+  /** Case clocks (gateway/cases/clocks.ts); defaults apply to what is left out. */
+  readonly clocks?: ClockConfig;
+}
+
+/** Days per request priority. */
+export interface DaysByPriority {
+  readonly normal?: number;
+  readonly urgent?: number;
+  readonly emergency?: number;
+}
+
+/** Clocks of the cases with one peer. */
+export interface PeerClockConfig {
+  readonly hopDays?: number;
+  readonly completionDays?: DaysByPriority;
+  readonly preservationCompletionDays?: DaysByPriority;
+}
+
+/** The `clocks` section of valise.json. */
+export interface ClockConfig extends PeerClockConfig {
+  readonly dueSoonDays?: number;
+  readonly checkIntervalSeconds?: number;
+  readonly peers?: Readonly<Record<string, PeerClockConfig>>;
 }
 
 /** What `valise init` needs to write a first configuration. */

@@ -12,6 +12,7 @@ import { isValiseError } from "../../pki/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { PeerClient } from "./peer-client.js";
 import { statement } from "../store/statements.js";
+import { recordDelivered } from "../cases/received.js";
 
 /** Tuning of the worker. */
 export interface DeliveryOptions {
@@ -168,7 +169,6 @@ export class DeliveryWorker {
           .run(verified.receipt.log!.origin, logged.size, logged.root, logged.note, now.toISOString());
         statement(ctx.db, "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL WHERE envelope_id = ?").run(now.toISOString(), row.envelope_id);
         statement(ctx.db, "UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt as string, row.envelope_id);
-        statement(ctx.db, "UPDATE cases SET status = 'received', updated_at = ? WHERE case_id = ? AND status = 'submitted'").run(now.toISOString(), row.case_id);
         appendEntry(ctx.db, {
           kind: "receipt.received",
           actor: `peer:${peer.authority}`,
@@ -183,6 +183,7 @@ export class DeliveryWorker {
             peerLog: { origin: verified.receipt.log!.origin, index: verified.receipt.log!.index, checkpointSize: logged.size },
           },
         });
+        recordDelivered(ctx.db, { caseId: row.case_id, envelopeId: row.envelope_id, envelopeDigest: row.digest, type: row.type, receivedAt: verified.receipt.receivedAt, peer: peer.authority, now });
       });
       ctx.metrics.deliveryAttempts.inc({ outcome: "delivered" });
       ctx.metrics.envelopesSent.inc({ type: row.type });

@@ -16,6 +16,7 @@ import type { Peer } from "../peers/directory.js";
 import { REQUEST_KINDS } from "./submit.js";
 import { storeInboundEnvelope } from "./store.js";
 import { statement } from "../store/statements.js";
+import { recordInboundCaseDocument } from "../cases/inbound.js";
 
 /** How long a sender may keep retrying by default: envelopes this old are still accepted. */
 export const DEFAULT_GIVE_UP_SECONDS = 7 * 24 * 3600;
@@ -121,7 +122,7 @@ function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer
     throw new GatewayError("CASE_UNKNOWN", "no case with this id is shared with the sender", { details: { caseId: header.caseId } });
   }
   storeInboundEnvelope(ctx, opened, body.toString("utf8"), canonicalize(opened.document), storedAt);
-  return appendEntry(ctx.db, {
+  const entry = appendEntry(ctx.db, {
     kind: "envelope.received",
     actor: `peer:${header.from}`,
     time: new Date(storedAt),
@@ -130,6 +131,10 @@ function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer
     envelopeDigest: opened.envelopeDigest,
     details: { type: header.type, from: header.from, signerKid: opened.signer.kid, signer: opened.signer.fingerprint },
   });
+  // The case lifecycle: a request's facts, or a status update placed in the
+  // case's history; one that does not fit is refused and all of this rolls back.
+  recordInboundCaseDocument(ctx, opened, storedAt);
+  return entry;
 }
 
 /** The receipt issued for a stored envelope (re-signed if it was not kept). */

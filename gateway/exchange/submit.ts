@@ -15,6 +15,8 @@ import type { Principal } from "../auth/tokens.js";
 import type { FieldError } from "../../schemas/validate.js";
 import { storeOutboundEnvelope } from "./store.js";
 import { statement } from "../store/statements.js";
+import { recordCaseOpened } from "../cases/history.js";
+import { requestFacts } from "../cases/facts.js";
 
 /** Document kinds that open a case. */
 export const REQUEST_KINDS = ["mla-request", "preservation-request"] as const;
@@ -94,6 +96,7 @@ export async function submitRequest(ctx: GatewayContext, document: unknown, prin
       )
       .run(caseId, request.kind, peer.authority, request.urgency.level, now.toISOString(), now.toISOString());
     storeOutboundEnvelope(ctx, sealed, canonicalize(request), now);
+    recordCaseOpened(ctx.db, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null);
     appendEntry(ctx.db, {
       kind: "envelope.sent",
       actor: `token:${principal.name}`,

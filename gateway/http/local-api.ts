@@ -13,6 +13,7 @@ import { auditRouter } from "./audit-api.js";
 import { healthReport } from "../health.js";
 import type { PeerClient } from "../delivery/peer-client.js";
 import { errorHandler } from "./errors.js";
+import { caseLifecycleApi } from "./cases-api.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -62,6 +63,8 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
       }
     };
 
+  // Lifecycle steps, deadline lists and reports (before /cases/:caseId, which would take /cases/overdue).
+  api.use(caseLifecycleApi(ctx, allow));
   api.post(
     "/requests",
     allow(["caseworker"], async (req, res) => {
@@ -78,7 +81,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
   api.get(
     "/cases/:caseId",
     allow(["caseworker"], (req, res) => {
-      res.json(getCase(ctx.db, String(req.params["caseId"])));
+      res.json(getCase(ctx.db, String(req.params["caseId"]), { config: ctx.config, now: ctx.now() }));
     }),
   );
   api.get(

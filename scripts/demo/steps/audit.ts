@@ -83,6 +83,7 @@ export const showTimeline: DemoStep = {
       "envelope.sent": "request signed, encrypted and queued (201 to the caseworker)",
       "envelope.received": "envelope opened, checked and committed; receipt signed",
       "receipt.received": "receipt verified and stored: proof of delivery",
+      "status.changed": "the case moved from submitted to received",
       "access.read": "a caseworker read the request",
     };
     report.fact("case", exchange.caseId);

@@ -1,0 +1,147 @@
+/**
+ * The case lifecycle of what a peer delivers, run inside the transaction
+ * that stores the envelope (gateway/exchange/receive.ts): a new request opens
+ * its case's history and records its report facts; a status update is placed
+ * in the case's history (gateway/cases/placement.ts) — applied, kept
+ * superseded, or refused, in which case nothing of the delivery is stored
+ * and the sender is told why.
+ *
+ * The document is hostile until placed: it was opened and validated against
+ * the status-update schema, but its step, its status and the step it claims
+ * to follow are the sender's word, checked here against our own history.
+ */
+import type { OpenedEnvelope } from "../envelope/open.js";
+import { parseTimestamp } from "../envelope/routing-header.js";
+import { DEFAULT_CLOCK_SKEW_MS } from "../envelope/limits.js";
+import { appendEntry } from "../audit/append.js";
+import { GatewayError } from "../errors.js";
+import type { GatewayContext } from "../context.js";
+import { hintFor } from "../../schemas/hints.js";
+import { REQUEST_KINDS } from "../exchange/submit.js";
+import { otherSide, sideOf, type CaseStatus, type CaseStep, type RefusalGround } from "./lifecycle.js";
+import { placeStep } from "./placement.js";
+import { historyOf, insertStep, moveCase, readCase, recordCaseOpened, stepsOfCase, supersedeSteps } from "./history.js";
+import { requestFacts } from "./facts.js";
+import { statement } from "../store/statements.js";
+
+/** The fields of a status update the lifecycle reads. */
+export interface StatusUpdateDocument {
+  readonly kind: "status-update";
+  readonly caseId: string;
+  readonly step: CaseStep;
+  readonly status: CaseStatus;
+  readonly at: string;
+  readonly grounds?: ReadonlyArray<{ readonly ground: RefusalGround; readonly explanation: string }>;
+  readonly delivered?: unknown;
+}
+
+/**
+ * Records the lifecycle side of an inbound envelope just stored. Throws
+ * (rolling the delivery back) when a status update does not fit the case.
+ */
+export function recordInboundCaseDocument(ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string): void {
+  const { header } = opened;
+  if ((REQUEST_KINDS as readonly string[]).includes(header.type)) {
+    recordCaseOpened(ctx.db, header.caseId, opened.envelopeId, requestFacts(header.type, opened.document), storedAt);
+  } else if (header.type === "status-update") {
+    placeInboundStep(ctx, opened, storedAt);
+  }
+}
+
+function invalidField(path: string, message: string): GatewayError {
+  return new GatewayError("DOCUMENT_INVALID", `the status-update document is invalid: ${message}`, {
+    details: { schema: "status-update", errors: [{ path, code: "invalid", message, hint: hintFor("status-update", path, "invalid") }] },
+  });
+}
+
+function placeInboundStep(ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string): void {
+  const { header } = opened;
+  const document = opened.document as unknown as StatusUpdateDocument;
+  if (document.caseId !== header.caseId) throw invalidField("/caseId", `"caseId" is ${document.caseId}, but the envelope belongs to case ${header.caseId}`);
+  const skew = (ctx.config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_MS / 1000) * 1000;
+  const at = parseTimestamp(document.at);
+  if (at === undefined || Math.abs(at - Date.parse(header.createdAt)) > skew) {
+    throw invalidField("/at", `"at" (${document.at}) is not the envelope's time (${header.createdAt}) within the allowed clock skew`);
+  }
+  if (header.inReplyTo === undefined) {
+    throw new GatewayError("CASE_TRANSITION_INVALID", "a status update must name the step it follows (inReplyTo)", { details: { step: document.step } });
+  }
+  const record = readCase(ctx.db, header.caseId);
+  if (record === undefined || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `no case ${header.caseId} with a request`);
+  const by = otherSide(sideOf(record.direction));
+  const history = historyOf(record, stepsOfCase(ctx.db, record.caseId));
+  const known = header.inReplyTo === history.requestEnvelopeId || history.steps.some((s) => s.envelopeId === header.inReplyTo);
+  if (!known && statement(ctx.db, "SELECT 1 FROM envelopes WHERE envelope_id = ?").get(header.inReplyTo) !== undefined) {
+    // Not one not received yet (that would be CASE_STEP_EARLY): an envelope that is no step of this case.
+    throw new GatewayError("CASE_TRANSITION_INVALID", "a status update must follow the request or a status update of its case", {
+      details: { step: document.step, predecessor: header.inReplyTo },
+    });
+  }
+  const placement = placeStep(history, {
+    envelopeId: opened.envelopeId,
+    predecessor: header.inReplyTo,
+    step: document.step,
+    by,
+    status: document.status,
+    payload: { delivered: document.delivered },
+  });
+  const now = new Date(storedAt);
+  const actor = `peer:${header.from}`;
+  // The peer's step stands over ours (the requesting side's, taken concurrently): ours are rolled back first.
+  const rolledBack = placement.outcome === "applied" ? stepsOfCase(ctx.db, record.caseId).filter((s) => placement.supersedes.includes(s.envelopeId)) : [];
+  supersedeSteps(ctx.db, rolledBack.map((s) => s.envelopeId), opened.envelopeId);
+  insertStep(ctx.db, {
+    envelopeId: opened.envelopeId,
+    caseId: record.caseId,
+    seq: placement.seq,
+    predecessor: header.inReplyTo,
+    step: document.step,
+    by,
+    from: placement.from,
+    to: placement.to,
+    at: document.at,
+    grounds: (document.grounds ?? []).map((g) => g.ground),
+    state: placement.outcome,
+    supersededBy: placement.outcome === "superseded" ? placement.supersededBy : null,
+  });
+  const common = { caseId: record.caseId, envelopeId: opened.envelopeId, envelopeDigest: opened.envelopeDigest };
+  if (placement.outcome === "superseded") {
+    appendEntry(ctx.db, {
+      kind: "status.superseded",
+      actor,
+      time: now,
+      ...common,
+      details: { step: document.step, from: placement.from, to: placement.to, side: by, by: header.from, seq: placement.seq, supersededBy: placement.supersededBy },
+    });
+    ctx.logger.info("status update superseded by a concurrent step", { caseId: record.caseId, envelopeId: opened.envelopeId, step: document.step, supersededBy: placement.supersededBy });
+    return;
+  }
+  for (const step of rolledBack) {
+    appendEntry(ctx.db, {
+      kind: "status.superseded",
+      actor,
+      time: now,
+      caseId: record.caseId,
+      envelopeId: step.envelopeId,
+      details: { step: step.step, from: step.from, to: step.to, side: step.by, seq: step.seq, supersededBy: opened.envelopeId },
+    });
+  }
+  moveCase(ctx.db, record.caseId, placement.to, opened.envelopeId, now);
+  appendEntry(ctx.db, {
+    kind: "status.changed",
+    actor,
+    time: now,
+    ...common,
+    details: {
+      step: document.step,
+      from: placement.from,
+      to: placement.to,
+      side: by,
+      by: header.from,
+      seq: placement.seq,
+      ...(document.grounds === undefined ? {} : { grounds: document.grounds.map((g) => g.ground) }),
+      ...(placement.supersedes.length === 0 ? {} : { supersedes: [...placement.supersedes] }),
+    },
+  });
+  ctx.logger.info("case status changed", { caseId: record.caseId, envelopeId: opened.envelopeId, step: document.step, from: placement.from, to: placement.to, by: header.from });
+}

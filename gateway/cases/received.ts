@@ -1,0 +1,45 @@
+/**
+ * The requesting side learns that its request arrived: the peer's verified
+ * receipt moves the case from `submitted` to `received`, and its signed
+ * `receivedAt` becomes the time the case's clocks start from — the same
+ * instant the requested side recorded, so both sides run the same clocks.
+ * Called by the delivery worker inside the transaction storing the receipt.
+ */
+import type { Db } from "../store/database.js";
+import { statement } from "../store/statements.js";
+import { appendEntry } from "../audit/append.js";
+import { REQUEST_KINDS } from "../exchange/submit.js";
+
+/** A receipt for an envelope of a case, verified. */
+export interface DeliveredEnvelope {
+  readonly caseId: string;
+  readonly envelopeId: string;
+  readonly envelopeDigest: string;
+  /** The envelope's type (only a request's receipt starts the clocks). */
+  readonly type: string;
+  /** The receipt's receivedAt (signed by the peer). */
+  readonly receivedAt: string;
+  readonly peer: string;
+  readonly now: Date;
+}
+
+/** Records what a receipt means for the case (nothing for envelopes other than the request). */
+export function recordDelivered(db: Db, delivered: DeliveredEnvelope): void {
+  if (!(REQUEST_KINDS as readonly string[]).includes(delivered.type)) return;
+  statement(db, "UPDATE cases SET received_at = COALESCE(received_at, ?) WHERE case_id = ?").run(delivered.receivedAt, delivered.caseId);
+  // The peer may already have acted on it (its first step overtook our receipt): then the status has moved on.
+  const moved = statement(db, "UPDATE cases SET status = 'received', updated_at = ? WHERE case_id = ? AND status = 'submitted'").run(
+    delivered.now.toISOString(),
+    delivered.caseId,
+  ).changes;
+  if (moved === 0) return;
+  appendEntry(db, {
+    kind: "status.changed",
+    actor: `peer:${delivered.peer}`,
+    time: delivered.now,
+    caseId: delivered.caseId,
+    envelopeId: delivered.envelopeId,
+    envelopeDigest: delivered.envelopeDigest,
+    details: { cause: "receipt", from: "submitted", to: "received", receivedAt: delivered.receivedAt },
+  });
+}

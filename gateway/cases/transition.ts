@@ -1,0 +1,156 @@
+/**
+ * A caseworker takes a lifecycle step on a case (POST
+ * /api/v1/cases/:caseId/status): the step is checked against the lifecycle
+ * for this gateway's side, written as a `status-update` document validated
+ * against the shared schema, sealed to the peer (following the head of the
+ * case's history, `inReplyTo`), and — in one transaction — the case moves,
+ * the envelope is queued in the outbox, and the audit log records it. The
+ * 201 goes out only after that commit.
+ */
+import { sealEnvelope } from "../envelope/seal.js";
+import { canonicalize } from "../envelope/canonical-json.js";
+import { appendEntry } from "../audit/append.js";
+import { GatewayError } from "../errors.js";
+import type { GatewayContext } from "../context.js";
+import type { Principal } from "../auth/tokens.js";
+import type { FieldError } from "../../schemas/validate.js";
+import { hintFor } from "../../schemas/hints.js";
+import { storeOutboundEnvelope } from "../exchange/store.js";
+import { CASE_STEPS, isCaseStep, lifecycleStatus, nextStatus, sideOf, type CaseStatus, type CaseStep, type RefusalGround } from "./lifecycle.js";
+import { placeStep } from "./placement.js";
+import { historyOf, insertStep, moveCase, readCase, stepsOfCase } from "./history.js";
+import type { StatusUpdateDocument } from "./inbound.js";
+
+/** The fields a caseworker may give with a step; the gateway adds kind, caseId, status and at. */
+export const STEP_FIELDS = ["step", "note", "grounds", "questions", "answers", "conditions", "delivered"] as const;
+
+/** The answer to a step taken. */
+export interface StepTaken {
+  readonly caseId: string;
+  readonly envelopeId: string;
+  readonly envelopeDigest: string;
+  readonly step: CaseStep;
+  /** The status before and after the step. */
+  readonly from: CaseStatus;
+  readonly status: CaseStatus;
+}
+
+/** Attempts when the case moves (a peer's step arrives) while ours is being sealed. */
+const ATTEMPTS = 3;
+
+function invalid(errors: FieldError[]): GatewayError {
+  return new GatewayError("DOCUMENT_INVALID", `the status update has ${errors.length} problem(s); see details.errors`, { details: { schema: "status-update", errors } });
+}
+
+/** Checks the shape of the body before anything else: an object, a known step, only known fields. */
+function parseBody(body: unknown): { step: CaseStep; fields: Record<string, unknown> } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalid([{ path: "/step", code: "required", message: 'the body must be a JSON object with a "step"', hint: hintFor("status-update", "/step", "required") }]);
+  }
+  const fields = body as Record<string, unknown>;
+  const problems: FieldError[] = Object.keys(fields)
+    .filter((key) => !(STEP_FIELDS as readonly string[]).includes(key))
+    .sort()
+    .map((key) => ({
+      path: `/${key}`,
+      code: "not-allowed",
+      message: `"${key}" is not a field of a status update${["kind", "caseId", "status", "at"].includes(key) ? " (the gateway sets it)" : ""}`,
+      hint: `Give only ${STEP_FIELDS.join(", ")}; the gateway adds the case id, the resulting status and the time.`,
+    }));
+  if (!isCaseStep(fields["step"])) {
+    problems.unshift({
+      path: "/step",
+      code: fields["step"] === undefined ? "required" : "enum",
+      message: `"step" must be one of ${CASE_STEPS.join(", ")}`,
+      hint: hintFor("status-update", "/step", "enum"),
+    });
+  }
+  if (problems.length > 0) throw invalid(problems);
+  return { step: fields["step"] as CaseStep, fields };
+}
+
+/**
+ * Takes `body.step` on `caseId` on behalf of `principal`.
+ *
+ * @throws GatewayError `CASE_UNKNOWN` (404); `CASE_TRANSITION_INVALID` (409,
+ *   details name the steps allowed now); `DOCUMENT_INVALID` (422, every
+ *   failing field with a hint, e.g. a refusal without grounds).
+ */
+export async function takeStep(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal): Promise<StepTaken> {
+  const { step, fields } = parseBody(body);
+  for (let attempt = 1; ; attempt += 1) {
+    const record = readCase(ctx.db, caseId);
+    if (record === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
+    if (record.headEnvelopeId === null || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `case ${caseId} has no request`);
+    const side = sideOf(record.direction);
+    const from = lifecycleStatus(record.status);
+    const status = nextStatus(record.status, step, side, { delivered: fields["delivered"] });
+    const now = ctx.now();
+    const document = { ...fields, kind: "status-update", caseId, step, status, at: now.toISOString() };
+    ctx.validator.assertDocument<StatusUpdateDocument>("status-update", document);
+    const peer = ctx.peers.find(record.peer);
+    if (peer === undefined) throw new GatewayError("PEER_UNKNOWN", `${record.peer} is no longer a peer of this gateway`);
+    const predecessor = record.headEnvelopeId;
+    const sealed = await sealEnvelope({
+      document,
+      type: "status-update",
+      from: ctx.authority,
+      to: peer.authority,
+      caseId,
+      inReplyTo: predecessor,
+      priority: record.priority,
+      createdAt: now.toISOString(),
+      signer: ctx.identity.signer,
+      recipient: { publicKey: peer.encryptionKey },
+    });
+    const committed = await ctx.commits.run(() => {
+      // Sealing yielded: a peer's step (or another caseworker's) may have moved the case meanwhile.
+      const current = readCase(ctx.db, caseId);
+      if (current?.headEnvelopeId !== predecessor || current.status !== record.status) return false;
+      const placement = placeStep(historyOf(current, stepsOfCase(ctx.db, caseId)), {
+        envelopeId: sealed.envelopeId,
+        predecessor,
+        step,
+        by: side,
+        status,
+        payload: { delivered: fields["delivered"] },
+      });
+      storeOutboundEnvelope(ctx, sealed, canonicalize(document), now);
+      const grounds = ((fields["grounds"] as Array<{ ground: string }> | undefined) ?? []).map((g) => g.ground);
+      insertStep(ctx.db, {
+        envelopeId: sealed.envelopeId,
+        caseId,
+        seq: placement.seq,
+        predecessor,
+        step,
+        by: side,
+        from,
+        to: status,
+        at: now.toISOString(),
+        grounds: grounds as RefusalGround[],
+        state: "applied",
+        supersededBy: null,
+      });
+      moveCase(ctx.db, caseId, status, sealed.envelopeId, now);
+      const actor = `token:${principal.name}`;
+      const envelope = { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest };
+      appendEntry(ctx.db, { kind: "envelope.sent", actor, time: now, ...envelope, details: { type: "status-update", to: peer.authority, priority: record.priority } });
+      appendEntry(ctx.db, {
+        kind: "status.changed",
+        actor,
+        time: now,
+        ...envelope,
+        details: { step, from, to: status, side, by: ctx.authority, seq: placement.seq, ...(grounds.length === 0 ? {} : { grounds }) },
+      });
+      return true;
+    });
+    if (committed) {
+      ctx.wakeDelivery();
+      ctx.logger.info("case status changed", { caseId, envelopeId: sealed.envelopeId, step, from, to: status, by: ctx.authority });
+      return { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, step, from, status };
+    }
+    if (attempt >= ATTEMPTS) {
+      throw new GatewayError("CASE_TRANSITION_INVALID", `case ${caseId} kept changing while the step was being sealed; look at it again`, { details: { step } });
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Reads the cases reports are computed from: every case row with its
+ * applied steps. Metadata only — never `envelope_bodies`.
+ */
+import type { Db } from "../store/database.js";
+import { statement } from "../store/statements.js";
+import { caseRecordOf, stepsByCase, type CaseRow } from "../cases/history.js";
+import type { ReportCase } from "./report-case.js";
+
+/** Every case, oldest first, with its applied steps. */
+export function loadReportCases(db: Db): ReportCase[] {
+  const rows = statement(db, "SELECT * FROM cases ORDER BY created_at, case_id").all() as CaseRow[];
+  const steps = stepsByCase(db);
+  return rows.map((row) => {
+    const record = caseRecordOf(row);
+    return {
+      caseId: record.caseId,
+      direction: record.direction,
+      kind: record.kind,
+      peer: record.peer,
+      priority: record.priority,
+      status: record.status,
+      createdAt: record.createdAt,
+      receivedAt: record.receivedAt,
+      facts: record.facts,
+      steps: (steps.get(record.caseId) ?? [])
+        .filter((s) => s.state === "applied")
+        .map(({ step, by, from, to, at, grounds }) => ({ step, by, from, to, at, grounds })),
+    };
+  });
+}
