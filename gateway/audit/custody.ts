@@ -5,6 +5,7 @@
  * index, in log order. Digests and metadata only: this module never reads
  * `envelope_bodies`, so no document content can leak into a report.
  */
+import type { EnvelopeSummary } from "../exchange/store.js";
 import type { Db } from "../store/database.js";
 import { GatewayError } from "../errors.js";
 import { statement } from "../store/statements.js";
@@ -36,16 +37,7 @@ export interface CustodyReceipt {
 }
 
 /** One envelope of the case. */
-export interface CustodyEnvelope {
-  readonly envelopeId: string;
-  readonly direction: "outbound" | "inbound";
-  readonly type: string;
-  readonly from: string;
-  readonly to: string;
-  readonly inReplyTo: string | null;
-  readonly createdAt: string;
-  readonly storedAt: string;
-  readonly envelopeDigest: string;
+export interface CustodyEnvelope extends EnvelopeSummary {
   readonly signerKid: string;
   /** Indices of this gateway's log entries that name the envelope. */
   readonly logIndices: readonly number[];

@@ -2,6 +2,7 @@
  * Reading cases: lists (emergency first), one case with its envelope
  * timeline, and a document of a case — a read that is itself audited.
  */
+import type { EnvelopeSummary } from "../exchange/store.js";
 import type { Db } from "../store/database.js";
 import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
@@ -27,16 +28,7 @@ export interface CaseSummary {
 }
 
 /** One envelope in a case's timeline. */
-export interface TimelineEnvelope {
-  readonly envelopeId: string;
-  readonly direction: "outbound" | "inbound";
-  readonly type: string;
-  readonly from: string;
-  readonly to: string;
-  readonly inReplyTo: string | null;
-  readonly createdAt: string;
-  readonly storedAt: string;
-  readonly envelopeDigest: string;
+export interface TimelineEnvelope extends EnvelopeSummary {
   /** The signed receipt: the peer's (outbound) or ours (inbound). */
   readonly receipt: string | null;
   /** Outbound only: where delivery stands. */

@@ -8,6 +8,19 @@ import type { GatewayContext } from "../context.js";
 import type { Priority, RoutingHeader } from "../envelope/types.js";
 import { statement } from "../store/statements.js";
 
+/** What every view of a stored envelope shows (timelines, custody): its routing and digest, never its content. */
+export interface EnvelopeSummary {
+  readonly envelopeId: string;
+  readonly direction: "outbound" | "inbound";
+  readonly type: string;
+  readonly from: string;
+  readonly to: string;
+  readonly inReplyTo: string | null;
+  readonly createdAt: string;
+  readonly storedAt: string;
+  readonly envelopeDigest: string;
+}
+
 /** One envelope as stored, whichever way it travelled. */
 interface StoredEnvelope {
   readonly direction: "outbound" | "inbound";
