@@ -34,6 +34,13 @@ export interface GatewayConfig {
     readonly maxBackoffMs?: number;
     readonly giveUpAfterSeconds?: number;
   };
+  /** Evidence packages (gateway/evidence/). */
+  readonly evidence?: {
+    /** Folders the local API may read evidence files from, besides HOME/outgoing. */
+    readonly sendFrom?: readonly string[];
+    readonly chunkSize?: number;
+    readonly uploadConcurrency?: number;
+  };
 }
 
 /** What `valise init` needs to write a first configuration. */

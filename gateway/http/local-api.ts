@@ -13,6 +13,7 @@ import { readEntries } from "../audit/append.js";
 import { healthReport } from "../health.js";
 import type { PeerClient } from "../delivery/peer-client.js";
 import { errorHandler } from "./errors.js";
+import { evidenceApiRoutes } from "./evidence-api.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -105,6 +106,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
       res.json(await healthReport(ctx, client));
     }),
   );
+  api.use(evidenceApiRoutes(ctx));
   api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
 
   app.use("/api/v1", api);

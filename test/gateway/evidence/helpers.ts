@@ -3,6 +3,7 @@
  * sender makes them (real keys, real STREAM sealing), and small readers of
  * the evidence tables.
  */
+import http from "node:http";
 import { createHash, randomUUID } from "node:crypto";
 import type { Db } from "../../../gateway/store/database.js";
 import { itemAad, newItemKey, sealItem, type StreamParams } from "../../../gateway/evidence/stream.js";
@@ -73,4 +74,19 @@ export function itemRow(db: Db, itemId: string): { state: string; acked_bytes: n
 /** Audit entries of `kind` (parsed). */
 export function entriesOfKind(db: Db, kind: string): Array<{ index: number; kind: string; caseId?: string; details: Record<string, unknown> }> {
   return (db.prepare("SELECT entry FROM audit_entries WHERE kind = ? ORDER BY idx").all(kind) as { entry: string }[]).map((row) => JSON.parse(row.entry));
+}
+
+/** GET `path` on the local API at `port` as raw bytes (the fixtures' client decodes text). */
+export function getBytes(port: number, path: string, token: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path, method: "GET", agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (part: Buffer) => parts.push(part));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), complete: res.complete }));
+      res.on("error", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), complete: false }));
+      res.on("aborted", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), complete: false }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
