@@ -183,6 +183,7 @@ export class EvidenceReceiver {
         await handle.truncate(reader.offset);
       }
       await handle.datasync();
+      if (length > 0) this.#ctx.logger.info("evidence upload resumable", { packageId: row.package_id, itemId: row.item_id, offset: reader.offset, length: row.sealed_size });
       this.#sessions.set(row.item_id, reader);
       if (reader.offset !== row.acked_bytes && !reader.complete) await this.#saveOffset(row, reader.offset);
       return reader;
@@ -223,14 +224,21 @@ export class EvidenceReceiver {
     } finally {
       await handle.close();
     }
-    if (failure !== undefined) {
-      if (isValiseError(failure) && INTEGRITY_CODES.has(failure.code)) await this.#refuse(row, failure as GatewayError, true);
-      // A cut connection (or a disk error): keep what was verified and written; a
-      // reader ahead of the file (a chunk verified but not written) is rebuilt next time.
-      if (position === reader.offset) await this.#saveOffset(row, reader.offset);
-      else this.#sessions.delete(row.item_id);
-      throw failure;
+    if (failure !== undefined && !isIntegrityFailure(failure)) {
+      // A cut connection (or a disk error): keep what was verified and written, drop the
+      // partial chunk; a reader ahead of the file (a chunk verified but not written) is rebuilt next time.
+      try {
+        reader.pause();
+      } catch (error) {
+        failure = error; // a misplaced chunk is now known to be a dropped one
+      }
+      if (!isIntegrityFailure(failure)) {
+        if (position === reader.offset) await this.#saveOffset(row, reader.offset);
+        else this.#sessions.delete(row.item_id);
+        throw failure;
+      }
     }
+    if (failure !== undefined) await this.#refuse(row, failure as GatewayError, true);
     if (reader.complete) {
       const receipt = await this.#complete(row, reader);
       return { status: 201, offset: row.sealed_size, length: row.sealed_size, state: "received", receipt };
@@ -353,6 +361,10 @@ export class EvidenceReceiver {
     ctx.logger.warn("evidence upload refused", { caseId: row.case_id, packageId: row.package_id, itemId: row.item_id, from: row.peer, code: error.code, reason: error.message, offset, reset });
     throw error;
   }
+}
+
+function isIntegrityFailure(error: unknown): boolean {
+  return isValiseError(error) && INTEGRITY_CODES.has(error.code);
 }
 
 function rangeMismatch(offset: number, start: number | undefined): GatewayError {

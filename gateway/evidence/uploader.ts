@@ -293,6 +293,7 @@ export class EvidenceUploader {
     return new Promise<PeerAnswer>((resolve, reject) => {
       let sourceError: unknown;
       let settled = false;
+      let answered = false;
       const req = https.request(new URL(path, peer.endpoint), {
         method: "PUT",
         agent: this.#client.agent(peer),
@@ -300,6 +301,7 @@ export class EvidenceUploader {
         headers: { "content-type": "application/octet-stream", "content-length": String(end - start), "content-range": `bytes ${start}-${end - 1}/${row.sealed_size}` },
       });
       req.on("response", (res) => {
+        answered = true;
         const parts: Buffer[] = [];
         let length = 0;
         res.on("data", (part: Buffer) => {
@@ -319,10 +321,15 @@ export class EvidenceUploader {
         res.on("error", (error) => {
           if (!settled) reject(sourceError ?? error);
         });
+        res.on("aborted", () => {
+          if (!settled) reject(sourceError ?? new GatewayError("PEER_UNREACHABLE", `${peer.authority} cut its answer short`));
+        });
       });
       req.on("timeout", () => req.destroy(new GatewayError("PEER_UNREACHABLE", `no progress uploading to ${peer.authority} for ${this.#options.stallTimeoutMs} ms`)));
       req.on("error", (error) => {
-        if (!settled) reject(sourceError ?? error);
+        // A refusal closes the connection while we may still be writing: the answer, already
+        // being read, is what counts (its end or error settles).
+        if (!settled && !answered) reject(sourceError ?? error);
       });
       body.on("error", (error) => {
         sourceError = error;

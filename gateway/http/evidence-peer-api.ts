@@ -58,6 +58,8 @@ export function evidencePeerRoutes(ctx: GatewayContext): express.Router {
       res.status(outcome.status).json({ packageId, itemId, offset: outcome.offset, length: outcome.length, state: outcome.state, ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }) });
     } catch (error) {
       if (error instanceof GatewayError && error.code === "EVIDENCE_RANGE_MISMATCH") res.set("Upload-Offset", String(error.details?.["offset"]));
+      // Refused before the body was all read: answer, then close, rather than read the rest of a large body.
+      if (!req.complete) res.set("Connection", "close");
       next(error);
     }
   });

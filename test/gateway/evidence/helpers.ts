@@ -4,7 +4,7 @@
  * the evidence tables.
  */
 import http from "node:http";
-import { createHash, randomUUID } from "node:crypto";
+import { createCipheriv, createHash, randomUUID } from "node:crypto";
 import type { Db } from "../../../gateway/store/database.js";
 import { itemAad, newItemKey, sealItem, type StreamParams } from "../../../gateway/evidence/stream.js";
 import type { EvidenceManifest, ManifestItem } from "../../../gateway/evidence/manifest.js";
@@ -28,15 +28,10 @@ export const PROVENANCE = {
   legalInstrument: "Order under 18 U.S.C. 3512, D.D.C., Misc. No. 25-1182",
 } as const;
 
-/** A deterministic pseudo-random plaintext of `size` bytes. */
+/** A deterministic pseudo-random plaintext of `size` bytes (an AES-CTR keystream keyed by `seed`). */
 export function plaintextOf(size: number, seed = "evidence"): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let block = createHash("sha256").update(seed).digest();
-  for (let at = 0; at < size; at += block.byteLength) {
-    block.copy(out, at, 0, Math.min(block.byteLength, size - at));
-    block = createHash("sha256").update(block).digest();
-  }
-  return out;
+  const key = createHash("sha256").update(seed).digest();
+  return createCipheriv("aes-256-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(size));
 }
 
 /** An item of `plaintext` for `packageId`, sealed with a fresh key. */
