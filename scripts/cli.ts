@@ -12,6 +12,7 @@ import { registerPki } from "./commands/pki.js";
 import { registerPeers } from "./commands/peers.js";
 import { registerStart } from "./commands/start.js";
 import { registerToken } from "./commands/token.js";
+import { registerEvidence } from "./commands/evidence.js";
 
 /** Builds the command tree; actions run against `context`. */
 export function buildProgram(context: CliContext): Command {
@@ -28,6 +29,7 @@ export function buildProgram(context: CliContext): Command {
   registerPeers(program, context);
   registerToken(program, context);
   registerStart(program, context);
+  registerEvidence(program, context);
   return program;
 }
 

@@ -13,6 +13,7 @@ import { appendEntry } from "../audit/append.js";
 import { SealedStreamReader } from "./stream.js";
 import { findCaseItem, streamParamsOf, type ItemRow } from "./items.js";
 import { storedPath } from "./sealed-store.js";
+import type { HomePaths } from "../home.js";
 
 /** Who reads, for the audit entry. */
 export interface Reader {
@@ -58,13 +59,23 @@ export async function readItem(ctx: GatewayContext, caseId: string, itemId: stri
   return { item, plaintext: verifiedPlaintext(ctx, item) };
 }
 
-async function* verifiedPlaintext(ctx: GatewayContext, item: ItemRow): AsyncGenerator<Buffer> {
+/**
+ * The plaintext of a received item, from its stored sealed stream, verified
+ * as it is produced (every tag, then the manifest's SHA-256 before the last
+ * chunk). Throws the stream's code on a bad chunk. No audit: callers record the read.
+ */
+export async function* storedPlaintext(paths: HomePaths, item: ItemRow): AsyncGenerator<Buffer> {
+  if (item.sealed_sha256 === null) throw new GatewayError("EVIDENCE_ITEM_NOT_RECEIVED", "the item is not received");
   const reader = new SealedStreamReader(streamParamsOf(item), item.sha256);
+  for await (const piece of createReadStream(storedPath(paths, item.sealed_sha256), { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>) {
+    for (const chunk of reader.write(piece)) yield chunk.plaintext;
+  }
+  reader.finish();
+}
+
+async function* verifiedPlaintext(ctx: GatewayContext, item: ItemRow): AsyncGenerator<Buffer> {
   try {
-    for await (const piece of createReadStream(storedPath(ctx.paths, item.sealed_sha256!), { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>) {
-      for (const chunk of reader.write(piece)) yield chunk.plaintext;
-    }
-    reader.finish();
+    yield* storedPlaintext(ctx.paths, item);
   } catch (error) {
     // Received items verified on arrival: a failure now means the store was altered or damaged.
     const code = (error as { code?: string }).code ?? "INTERNAL";
