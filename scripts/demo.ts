@@ -19,6 +19,7 @@ import { startGateways, stopGateways } from "./demo/steps/gateways.js";
 import { deliverRequest, readAtUs, submitRequest, verifyDeliveryReceipt } from "./demo/steps/request.js";
 import { refuseIncompleteRequest } from "./demo/steps/refusal.js";
 import { showAuditLogs, showTimeline } from "./demo/steps/audit.js";
+import { sendEvidence } from "./demo/steps/evidence.js";
 
 /** The demo, in order. New features add their steps here. */
 export const DEMO_STEPS: readonly DemoStep[] = [
@@ -33,6 +34,7 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   refuseIncompleteRequest,
   showAuditLogs,
   showTimeline,
+  sendEvidence,
   stopGateways,
 ];
 
