@@ -68,7 +68,10 @@ export async function* storedPlaintext(paths: HomePaths, item: ItemRow): AsyncGe
   if (item.sealed_sha256 === null) throw new GatewayError("EVIDENCE_ITEM_NOT_RECEIVED", "the item is not received");
   const reader = new SealedStreamReader(streamParamsOf(item), item.sha256);
   for await (const piece of createReadStream(storedPath(paths, item.sealed_sha256), { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>) {
-    for (const chunk of reader.write(piece)) yield chunk.plaintext;
+    for (const chunk of reader.write(piece)) {
+      reader.recycle(chunk.sealed); // only the plaintext leaves
+      yield chunk.plaintext;
+    }
   }
   reader.finish();
 }

@@ -34,7 +34,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import * as openpgp from "openpgp";
+import type * as OpenPgp from "openpgp";
 import { GatewayError } from "../errors.js";
 import { PkiError } from "../../pki/errors.js";
 import type { Db } from "../store/database.js";
@@ -64,7 +64,7 @@ export interface ExportOptions {
   /** The folder to create (absent or empty). */
   readonly outDir: string;
   /** The signing key: armored private key (and its passphrase when protected). */
-  readonly signingKey: openpgp.PrivateKey;
+  readonly signingKey: OpenPgp.PrivateKey;
 }
 
 /** What an export wrote. */
@@ -77,6 +77,14 @@ export interface ExportResult {
   readonly files: readonly string[];
 }
 
+/**
+ * openpgp.js, loaded on first use: it is large, and a gateway (valise start)
+ * never needs it — only exports do.
+ */
+function pgp(): Promise<typeof OpenPgp> {
+  return import("openpgp");
+}
+
 /** The home's own export signing key, made on first use. */
 export const HOME_EXPORT_KEY = join("openpgp", "export-signing-key.asc");
 
@@ -85,8 +93,9 @@ export const HOME_EXPORT_KEY = join("openpgp", "export-signing-key.asc");
  * `EVIDENCE_EXPORT_KEY_INVALID` (not a private key, or cannot sign),
  * `PKI_PASSPHRASE_MISSING`, `PKI_BAD_PASSPHRASE`.
  */
-export async function unlockSigningKey(armored: string, passphrase: string | undefined): Promise<openpgp.PrivateKey> {
-  let key: openpgp.PrivateKey;
+export async function unlockSigningKey(armored: string, passphrase: string | undefined): Promise<OpenPgp.PrivateKey> {
+  const openpgp = await pgp();
+  let key: OpenPgp.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey: armored });
   } catch (cause) {
@@ -112,10 +121,10 @@ export async function unlockSigningKey(armored: string, passphrase: string | und
  * The home's export signing key, protected by `passphrase` (the home's);
  * generated (Ed25519, OpenPGP v4, as GnuPG 2.2 reads it) when absent.
  */
-export async function homeSigningKey(paths: HomePaths, authority: string, passphrase: string, now: Date): Promise<{ key: openpgp.PrivateKey; created: boolean }> {
+export async function homeSigningKey(paths: HomePaths, authority: string, passphrase: string, now: Date): Promise<{ key: OpenPgp.PrivateKey; created: boolean }> {
   const path = join(paths.root, HOME_EXPORT_KEY);
   if (existsSync(path)) return { key: await unlockSigningKey(readFileSync(path, "utf8"), passphrase), created: false };
-  const { privateKey, publicKey } = await openpgp.generateKey({
+  const { privateKey, publicKey } = await (await pgp()).generateKey({
     type: "ecc",
     curve: "ed25519Legacy",
     userIDs: [{ name: `${authority} Valise evidence export`, email: `evidence-export@${authority.toLowerCase()}.valise.invalid` }],
@@ -130,10 +139,10 @@ export async function homeSigningKey(paths: HomePaths, authority: string, passph
 }
 
 /** Reads the recipient's public key; `EVIDENCE_EXPORT_KEY_INVALID` unless it is a public key that can encrypt. */
-export async function readRecipientKey(armored: string): Promise<openpgp.PublicKey> {
-  let key: openpgp.Key;
+export async function readRecipientKey(armored: string): Promise<OpenPgp.PublicKey> {
+  let key: OpenPgp.Key;
   try {
-    key = await openpgp.readKey({ armoredKey: armored });
+    key = await (await pgp()).readKey({ armoredKey: armored });
   } catch (cause) {
     throw new GatewayError("EVIDENCE_EXPORT_KEY_INVALID", "the recipient key is not an armored OpenPGP public key", { cause });
   }
@@ -144,10 +153,10 @@ export async function readRecipientKey(armored: string): Promise<openpgp.PublicK
   } catch (cause) {
     throw new GatewayError("EVIDENCE_EXPORT_KEY_INVALID", "the recipient key cannot encrypt (no valid encryption key or subkey)", { cause });
   }
-  return key as openpgp.PublicKey;
+  return key as OpenPgp.PublicKey;
 }
 
-function describeKey(key: openpgp.Key): { fingerprint: string; userIds: string[] } {
+function describeKey(key: OpenPgp.Key): { fingerprint: string; userIds: string[] } {
   return { fingerprint: key.getFingerprint().toUpperCase(), userIds: key.getUserIDs() };
 }
 
@@ -242,17 +251,19 @@ export async function exportEvidence(ctx: ExportContext, options: ExportOptions)
 }
 
 /** One item, decrypted and verified from the store, signed and encrypted to `recipient` as it streams into `file`. */
-async function encryptItem(paths: HomePaths, item: ItemRow, file: string, recipient: openpgp.PublicKey, signer: openpgp.PrivateKey, date: Date): Promise<void> {
+async function encryptItem(paths: HomePaths, item: ItemRow, file: string, recipient: OpenPgp.PublicKey, signer: OpenPgp.PrivateKey, date: Date): Promise<void> {
   const plaintext = Readable.toWeb(Readable.from(storedPlaintext(paths, item), { objectMode: false })) as unknown as ReadableStream<Uint8Array>;
+  const openpgp = await pgp();
   const message = await openpgp.createMessage({ binary: plaintext, filename: item.name, date, format: "binary" });
   const encrypted = await openpgp.encrypt({ message, encryptionKeys: recipient, signingKeys: signer, format: "binary", date });
   await pipeline(Readable.fromWeb(encrypted as unknown as WebReadableStream<Uint8Array>), createWriteStream(file, { mode: 0o600 }));
 }
 
 /** Writes `text` and its armored detached signature beside it (`.asc`). */
-async function writeSigned(path: string, text: string, signer: openpgp.PrivateKey, date: Date): Promise<void> {
+async function writeSigned(path: string, text: string, signer: OpenPgp.PrivateKey, date: Date): Promise<void> {
   const bytes = Buffer.from(text, "utf8");
   writeFileSync(path, bytes, { mode: 0o644 });
+  const openpgp = await pgp();
   const signature = await openpgp.sign({ message: await openpgp.createMessage({ binary: bytes }), signingKeys: signer, detached: true, format: "armored", date });
   writeFileSync(`${path}.asc`, signature, { mode: 0o644 });
 }

@@ -55,6 +55,8 @@ export interface UploadOutcome extends UploadStatus {
 
 /** Bytes written between two background fdatasyncs of a partial file (the disk works while the upload goes on). */
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
+/** Chunk writes queued behind the verification before the socket is paused. */
+const WRITES_IN_FLIGHT = 4;
 /** Read size when rescanning a partial file. */
 const RESCAN_BYTES = 1024 * 1024;
 
@@ -195,31 +197,15 @@ export class EvidenceReceiver {
   /** Streams one request's body into the partial file; see the module comment. */
   async #append(row: ItemRow, reader: SealedStreamReader, body: Readable): Promise<UploadOutcome> {
     const handle = await open(partialPath(this.#ctx.paths, row.item_id), constants.O_WRONLY);
-    let position = reader.offset;
-    let sinceSync = 0;
-    let syncing: Promise<void> | undefined;
-    let failure: unknown;
-    try {
-      // Not destroyed when we stop early: the error answer still has to go out on this connection.
-      for await (const piece of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-        for (const chunk of reader.write(piece)) {
-          await writeAll(handle, chunk.sealed, position);
-          position += chunk.sealed.byteLength;
-          sinceSync += chunk.sealed.byteLength;
-          if (sinceSync >= SYNC_EVERY_BYTES && syncing === undefined) {
-            sinceSync = 0;
-            syncing = handle.datasync().finally(() => {
-              syncing = undefined;
-            });
-          }
-        }
+    let { position, failure } = await pump(body, reader, handle);
+    if (failure === undefined && !reader.complete) {
+      try {
+        reader.pause();
+      } catch (error) {
+        failure = error;
       }
-      if (!reader.complete) reader.pause();
-    } catch (error) {
-      failure = error;
     }
     try {
-      await syncing;
       await handle.datasync(); // before any offset is acknowledged
     } finally {
       await handle.close();
@@ -371,6 +357,83 @@ function rangeMismatch(offset: number, start: number | undefined): GatewayError 
   return new GatewayError("EVIDENCE_RANGE_MISMATCH", `the stored stream ends at ${offset}; upload from there (HEAD says how far it got)`, { details: { offset, start: start ?? null } });
 }
 
+/**
+ * Feeds a request body to `reader` and writes the verified chunks behind
+ * it, at the reader's offset: the CPU work (tags, hashes) on this thread
+ * overlaps the disk writes in libuv's pool, at most {@link WRITES_IN_FLIGHT}
+ * chunks behind, the socket paused beyond that (backpressure: memory stays at
+ * a few chunks whatever the upload). Resolves, once no write is in flight,
+ * with the end of what was written contiguously and the first failure (a
+ * stream error from the reader, a cut connection, a disk error). The body is
+ * not destroyed on a failure: the error answer still has to go out.
+ */
+function pump(body: Readable, reader: SealedStreamReader, handle: FileHandle): Promise<{ position: number; failure: unknown }> {
+  return new Promise((resolve) => {
+    const pending: Array<{ end: number; done: boolean }> = [];
+    let issued = reader.offset;
+    let position = reader.offset;
+    let sinceSync = 0;
+    let syncing: Promise<void> | undefined;
+    let failure: unknown;
+    let ended = false;
+    let settled = false;
+    const settle = (): void => {
+      if (settled || pending.length > 0 || (failure === undefined && !ended)) return;
+      settled = true;
+      body.off("data", onData);
+      void (syncing ?? Promise.resolve()).catch(() => undefined).then(() => resolve({ position, failure }));
+    };
+    const fail = (error: unknown): void => {
+      failure ??= error;
+      body.off("data", onData);
+      settle();
+    };
+    const onData = (piece: Buffer): void => {
+      let chunks;
+      try {
+        chunks = reader.write(piece);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      for (const chunk of chunks) {
+        const entry = { end: issued + chunk.sealed.byteLength, done: false };
+        pending.push(entry);
+        writeAll(handle, chunk.sealed, issued).then(
+          () => {
+            entry.done = true;
+            reader.recycle(chunk.sealed);
+            while (pending[0]?.done === true) position = pending.shift()!.end;
+            sinceSync += chunk.sealed.byteLength;
+            if (sinceSync >= SYNC_EVERY_BYTES && syncing === undefined) {
+              // The disk flushes while the upload goes on: the fsync before the answer has less to do.
+              sinceSync = 0;
+              syncing = handle.datasync().finally(() => (syncing = undefined));
+            }
+            if (pending.length < WRITES_IN_FLIGHT && failure === undefined) body.resume();
+            settle();
+          },
+          (error: unknown) => {
+            pending.splice(pending.indexOf(entry), 1);
+            fail(error);
+          },
+        );
+        issued = entry.end;
+      }
+      if (pending.length >= WRITES_IN_FLIGHT) body.pause();
+    };
+    body.on("data", onData);
+    body.once("end", () => {
+      ended = true;
+      settle();
+    });
+    body.once("error", fail);
+    body.once("close", () => {
+      if (!body.readableEnded) fail(new GatewayError("REQUEST_MALFORMED", "the upload was cut short"));
+    });
+  });
+}
+
 async function writeAll(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
   let written = 0;
   while (written < bytes.byteLength) {
@@ -407,7 +470,7 @@ async function feed(handle: FileHandle, reader: SealedStreamReader, length: numb
   for (let position = 0; position < length; ) {
     const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.byteLength, length - position), position);
     if (bytesRead === 0) break;
-    reader.write(buffer.subarray(0, bytesRead));
+    for (const chunk of reader.write(buffer.subarray(0, bytesRead))) reader.recycle(chunk.sealed);
     position += bytesRead;
   }
 }

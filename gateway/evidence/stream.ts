@@ -227,6 +227,8 @@ export class SealedStreamReader {
   #filled = 0;
   #digests: StreamDigests | undefined;
   #failed: GatewayError | undefined;
+  /** Full-size chunk buffers handed back by the caller, reused for the next chunks (fewer allocations, flatter memory). */
+  readonly #spare: Buffer[] = [];
   /** A chunk authenticated as a later one: reading on to tell a drop from a reorder. */
   #diagnosis: { readonly index: number; readonly foundAs: number; looked: number } | undefined;
 
@@ -236,7 +238,7 @@ export class SealedStreamReader {
     this.#params = params;
     this.#expectedSha256 = expectedSha256;
     this.#count = chunkCount(params.size, params.chunkSize);
-    this.#pending = Buffer.allocUnsafe(this.#sealedLengthOf(0));
+    this.#pending = this.#buffer(this.#sealedLengthOf(0));
   }
 
   /** Sealed bytes of the chunks verified so far: where an interrupted upload resumes. */
@@ -284,11 +286,19 @@ export class SealedStreamReader {
         const chunk = this.#chunkArrived(this.#pending);
         if (chunk !== undefined) opened.push(chunk);
         this.#filled = 0;
-        // A fresh buffer: the caller may still hold the last one (to write it out).
-        if (this.#next < this.#count) this.#pending = Buffer.allocUnsafe(this.#sealedLengthOf(this.#diagnosisPosition()));
+        // Another buffer: the caller may still hold the last one (to write it out) until it recycles it.
+        if (this.#next < this.#count) this.#pending = this.#buffer(this.#sealedLengthOf(this.#diagnosisPosition()));
       }
     }
     return opened;
+  }
+
+  /**
+   * Hands back the `sealed` buffer of a chunk this reader returned, once the
+   * caller is done with it (written out): it is reused for a later chunk.
+   */
+  recycle(sealed: Buffer): void {
+    if (sealed.byteLength === this.#params.chunkSize + TAG_BYTES && this.#spare.length < 8 && sealed !== this.#pending) this.#spare.push(sealed);
   }
 
   /**
@@ -315,6 +325,10 @@ export class SealedStreamReader {
       );
     }
     return this.#digests;
+  }
+
+  #buffer(length: number): Buffer {
+    return (length === this.#params.chunkSize + TAG_BYTES ? this.#spare.pop() : undefined) ?? Buffer.allocUnsafe(length);
   }
 
   #sealedLengthOf(index: number): number {

@@ -9,9 +9,7 @@
  * either side, or a segment the receiver refused). A resumed item is
  * byte-identical: chunk i is always sealed with the item's key and nonce i
  * from the same bytes — which is also why the file must not change: its
- * device, inode, size and mtime must be those hashed for the manifest, and
- * the plaintext is hashed again as it is sent, so the last chunk never goes
- * out when the file no longer has the manifest's SHA-256
+ * device, inode, size and mtime must stay those hashed for the manifest
  * (`EVIDENCE_SOURCE_CHANGED`, final: the manifest cannot change).
  *
  * Segments: one PUT carries whole chunks worth about {@link UploaderOptions.segmentSeconds}
@@ -27,7 +25,6 @@
 import https from "node:https";
 import { constants, mkdirSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
-import { createHash, type Hash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { IncomingHttpHeaders } from "node:http";
 import { GATEWAY_ERRORS, GatewayError, type GatewayErrorCode } from "../errors.js";
@@ -457,21 +454,24 @@ function answerError(answer: PeerAnswer): GatewayError {
 }
 
 /**
- * The item's file, read chunk by chunk and hashed as it goes. Hashing
- * restarts from a copy of the state at the last segment start (or from the
- * file's beginning) when the upload goes back.
+ * The item's file, read chunk by chunk. It must stay the file that was
+ * hashed for the manifest: its device, inode, size and mtime are checked
+ * when it is opened and again before the last chunk is sealed, so a file
+ * replaced or rewritten in the meantime is never delivered as the manifest
+ * describes it (`EVIDENCE_SOURCE_CHANGED`). A change that keeps all four
+ * (a deliberate one) is caught by the receiver, which compares the SHA-256
+ * of everything it decrypted with the manifest's before it accepts the item.
  */
 class PlaintextSource {
   readonly #handle: FileHandle;
   readonly #row: ItemRow;
+  readonly #stat: SourceStat;
   readonly #buffer: Buffer;
-  #hash: Hash = createHash("sha256");
-  #next = 0;
-  #mark: { hash: Hash; next: number } | undefined;
 
-  private constructor(handle: FileHandle, row: ItemRow) {
+  private constructor(handle: FileHandle, row: ItemRow, stat: SourceStat) {
     this.#handle = handle;
     this.#row = row;
+    this.#stat = stat;
     this.#buffer = Buffer.allocUnsafe(row.chunk_size);
   }
 
@@ -484,33 +484,26 @@ class PlaintextSource {
     } catch (cause) {
       throw new GatewayError("EVIDENCE_FILE_UNREADABLE", `cannot open ${row.source_path}`, { cause, details: { path: row.source_path } });
     }
-    const now = sourceStatOf(await handle.stat());
-    if (!sameSource(now, JSON.parse(row.source_stat) as SourceStat)) {
+    const source = new PlaintextSource(handle, row, JSON.parse(row.source_stat) as SourceStat);
+    try {
+      await source.checkUnchanged();
+    } catch (error) {
       await handle.close();
-      throw new GatewayError("EVIDENCE_SOURCE_CHANGED", `${row.source_path} changed after it was hashed for the manifest`, { details: { path: row.source_path } });
+      throw error;
     }
-    return new PlaintextSource(handle, row);
+    return source;
   }
 
-  /** Positions the hash just before chunk `index` (reading and hashing the chunks before it if needed). */
-  async seek(index: number): Promise<void> {
-    if (this.#next > index) {
-      if (this.#mark !== undefined && this.#mark.next <= index) {
-        this.#hash = this.#mark.hash.copy();
-        this.#next = this.#mark.next;
-      } else {
-        this.#hash = createHash("sha256");
-        this.#next = 0;
-      }
+  /** `EVIDENCE_SOURCE_CHANGED` unless the open file still has the identity it had when hashed. */
+  async checkUnchanged(): Promise<void> {
+    if (!sameSource(sourceStatOf(await this.#handle.stat()), this.#stat)) {
+      throw new GatewayError("EVIDENCE_SOURCE_CHANGED", `${this.#row.source_path} changed after it was hashed for the manifest`, { details: { path: this.#row.source_path } });
     }
-    while (this.#next < index) await this.chunk(this.#next);
-    this.#mark = { hash: this.#hash.copy(), next: this.#next };
   }
 
-  /** The plaintext of chunk `index` (the next one), hashed; the last one only if the whole file has the manifest's SHA-256. */
+  /** The plaintext of chunk `index` (in a buffer reused by the next call). */
   async chunk(index: number): Promise<Buffer> {
-    const { size, chunk_size: chunkSize, sha256 } = this.#row;
-    if (index !== this.#next) throw new GatewayError("INTERNAL", "chunks are read in order");
+    const { size, chunk_size: chunkSize } = this.#row;
     const length = plaintextLengthOf(index, size, chunkSize);
     let filled = 0;
     while (filled < length) {
@@ -518,14 +511,7 @@ class PlaintextSource {
       if (bytesRead === 0) throw new GatewayError("EVIDENCE_SOURCE_CHANGED", `${this.#row.source_path} is shorter than when it was hashed`, { details: { path: this.#row.source_path } });
       filled += bytesRead;
     }
-    const plaintext = this.#buffer.subarray(0, length);
-    this.#hash.update(plaintext);
-    this.#next += 1;
-    if (index === chunkCount(size, chunkSize) - 1 && this.#hash.copy().digest("hex") !== sha256) {
-      // The manifest is sealed and sent: a file that no longer matches it must not be delivered as if it did.
-      throw new GatewayError("EVIDENCE_SOURCE_CHANGED", `${this.#row.source_path} no longer has the SHA-256 of the manifest`, { details: { path: this.#row.source_path } });
-    }
-    return plaintext;
+    return this.#buffer.subarray(0, length);
   }
 
   close(): Promise<void> {
@@ -535,10 +521,11 @@ class PlaintextSource {
 
 /** The sealed bytes of chunks [from, to); `onSent` sees the running total. */
 async function* sealedChunks(source: PlaintextSource, params: StreamParams, from: number, to: number, running: () => boolean, onSent: (bytes: number) => void): AsyncGenerator<Buffer> {
-  await source.seek(from);
+  const last = chunkCount(params.size, params.chunkSize) - 1;
   let sent = 0;
   for (let index = from; index < to; index += 1) {
     if (!running()) throw new GatewayError("PEER_UNREACHABLE", "the gateway is stopping; the upload resumes after the restart");
+    if (index === last) await source.checkUnchanged();
     // The plaintext buffer is reused: sealChunk has copied it into the ciphertext before the next read.
     const [ciphertext, tag] = sealChunk(params, index, await source.chunk(index));
     if (ciphertext.byteLength > 0) yield ciphertext;
