@@ -82,6 +82,10 @@ if (tls !== undefined && max !== undefined) {
   console.log(`   ceiling reference: bare mutual TLS ${tls.requestsPerSecond.toFixed(0)} requests/s; the gateways reach ${((100 * max.envelopesPerSecond) / tls.requestsPerSecond).toFixed(1)}% of it`);
 }
 
+console.log("");
+console.log("Evidence (a 4 GiB item between two gateways, memory and throughput against a bare mutual-TLS upload) takes a few minutes");
+console.log("and 12 GB of scratch disk, so it runs on its own: npm run bench:evidence  (figures in README.md, Evidence)");
+
 if (cpuProfileDir !== undefined) {
   console.log("");
   console.log(`4. CPU profiles of the gateways (${cpuProfileDir})`);

@@ -6,6 +6,8 @@
  * (VmHWM, over each process's whole life) of every process involved.
  *
  * Phases:
+ * - `tls`: the same upload to a sink that discards the body (the network and
+ *   TLS ceiling on this machine, no disk);
  * - `bare`: the file PUT in one request to scripts/bench/mtls-sink.ts (GB's
  *   certificate, US's client certificate, TLS 1.3), which writes it to disk
  *   and fsyncs before answering — no Valise logic;
@@ -38,7 +40,7 @@ import { VALISE_BIN } from "../demo/valise-cli.js";
 import { createBenchHomes } from "./homes.js";
 
 /** The phases of the benchmark. */
-export const EVIDENCE_PHASES = ["bare", "valise", "export"] as const;
+export const EVIDENCE_PHASES = ["tls", "bare", "valise", "export"] as const;
 export type EvidencePhase = (typeof EVIDENCE_PHASES)[number];
 
 /** Options of {@link benchEvidence}. */
@@ -126,7 +128,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, inter
 }
 
 /** The bare reference: one PUT of the file to the mTLS sink, which writes and fsyncs it. */
-async function runBare(gbHome: string, usHome: string, passphrase: string, file: string, size: number, sinkFile: string): Promise<EvidenceRun> {
+async function runBare(phase: "tls" | "bare", gbHome: string, usHome: string, passphrase: string, file: string, size: number, sinkFile: string): Promise<EvidenceRun> {
   const server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./mtls-sink.ts", import.meta.url)), gbHome, "US-DOJ-OIA", sinkFile], {
     env: { ...process.env, VALISE_PASSPHRASE: passphrase },
     stdio: ["ignore", "pipe", "inherit"],
@@ -163,11 +165,11 @@ async function runBare(gbHome: string, usHome: string, passphrase: string, file:
       createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(req);
     });
     const seconds = (performance.now() - started) / 1000;
-    if (statSync(sinkFile).size !== size) throw new Error("the sink wrote another size");
-    return { phase: "bare", seconds, mbPerSecond: size / 1e6 / seconds, peakRssMiB: { "mTLS sink": peakRss(server.pid!) ?? Number.NaN } };
+    if (sinkFile !== "-" && statSync(sinkFile).size !== size) throw new Error("the sink wrote another size");
+    return { phase, seconds, mbPerSecond: size / 1e6 / seconds, peakRssMiB: { "mTLS sink": peakRss(server.pid!) ?? Number.NaN } };
   } finally {
     server.kill("SIGTERM");
-    rmSync(sinkFile, { force: true });
+    if (sinkFile !== "-") rmSync(sinkFile, { force: true });
   }
 }
 
@@ -194,9 +196,13 @@ export async function benchEvidence(options: BenchEvidenceOptions = {}): Promise
     await generate(file, size);
     execFileSync("sync");
 
+    if (phases.includes("tls")) {
+      progress("bare mutual-TLS upload, discarded");
+      runs.push(await runBare("tls", homes.gbHome, homes.usHome, homes.passphrase, file, size, "-"));
+    }
     if (phases.includes("bare")) {
-      progress("bare mutual-TLS upload");
-      runs.push(await runBare(homes.gbHome, homes.usHome, homes.passphrase, file, size, join(workdir, "bare-sink.bin")));
+      progress("bare mutual-TLS upload, written to disk and fsynced");
+      runs.push(await runBare("bare", homes.gbHome, homes.usHome, homes.passphrase, file, size, join(workdir, "bare-sink.bin")));
       execFileSync("sync");
     }
 
@@ -283,7 +289,10 @@ export async function benchEvidence(options: BenchEvidenceOptions = {}): Promise
 
 /** The results as a table. */
 export function formatEvidenceTable(results: EvidenceResults): string {
-  const lines = [`item: ${(results.size / 1024 ** 3).toFixed(2)} GiB (${results.size} bytes), pseudo-random`, "phase    seconds     MB/s   peak RSS (VmHWM)"];
+  const lines = [
+    `item: ${(results.size / 1024 ** 3).toFixed(2)} GiB (${results.size} bytes), pseudo-random; MB = 10^6 bytes of plaintext`,
+    "phase    seconds     MB/s   peak RSS (VmHWM, whole life of the process)",
+  ];
   for (const run of results.runs) {
     const rss = Object.entries(run.peakRssMiB).map(([who, mib]) => `${who} ${mib.toFixed(0)} MiB`).join(", ");
     lines.push(`${run.phase.padEnd(8)} ${run.seconds.toFixed(1).padStart(7)} ${run.mbPerSecond.toFixed(0).padStart(8)}   ${rss}`);

@@ -2,7 +2,8 @@
  * The reference of the evidence benchmark: a bare HTTPS server with the
  * gateway's TLS settings (TLS 1.3 only, client certificate required and
  * checked against the peer's root) and a gateway home's certificate and key,
- * that writes each PUT body to a file and fsyncs it before answering 201.
+ * that writes each PUT body to a file and fsyncs it before answering 201
+ * (or, with OUT-FILE `-`, discards it: the network and TLS ceiling alone).
  * No Valise logic: what mutual TLS, HTTP and the disk alone cost for a large
  * upload on this machine.
  *
@@ -36,10 +37,14 @@ const server = https.createServer(
   },
   (req, res) => {
     void (async () => {
-      await pipeline(req, createWriteStream(outFile, { highWaterMark: 1024 * 1024 }));
-      const handle = await open(outFile, "r");
-      await handle.sync(); // durable before the answer, as the gateway is
-      await handle.close();
+      if (outFile === "-") {
+        for await (const _ of req) void _; // discard
+      } else {
+        await pipeline(req, createWriteStream(outFile, { highWaterMark: 1024 * 1024 }));
+        const handle = await open(outFile, "r");
+        await handle.sync(); // durable before the answer, as the gateway is
+        await handle.close();
+      }
       res.writeHead(201, { "content-type": "application/json" });
       res.end('{"ok":true}');
     })().catch((error: unknown) => {
