@@ -53,7 +53,11 @@ export interface UploaderOptions {
   readonly idlePollMs: number;
   /** Target duration of one PUT (default 4 s). */
   readonly segmentSeconds: number;
-  /** Smallest and largest PUT, in sealed bytes (defaults 4 MiB and 1 GiB); always whole chunks, at least one. */
+  /**
+   * Smallest and largest PUT, in sealed bytes (defaults 1 MiB and 1 GiB); always whole chunks, at least
+   * one. Every attempt starts with the smallest, so a slow link still finishes a PUT within the peer's
+   * request timeout (30 s): one chunk per 30 s is the slowest link an upload can cross.
+   */
   readonly minSegmentBytes: number;
   readonly maxSegmentBytes: number;
   /** Rejections of an item's stream by the receiver before it is given up (default 3). */
@@ -70,7 +74,7 @@ export const DEFAULT_UPLOADER_OPTIONS: UploaderOptions = Object.freeze({
   giveUpAfterMs: 7 * 24 * 3600 * 1000,
   idlePollMs: 500,
   segmentSeconds: 4,
-  minSegmentBytes: 4 * 1024 * 1024,
+  minSegmentBytes: 1024 * 1024,
   maxSegmentBytes: 1024 * 1024 * 1024,
   maxRejections: 3,
   stallTimeoutMs: 60_000,
