@@ -35,6 +35,7 @@ import { peerApi } from "./http/peer-api.js";
 import { clientErrorHandler } from "./http/errors.js";
 import type { GatewayContext } from "./context.js";
 import type { ListenAddress } from "./config/config.js";
+import { EvidenceUploader, type UploaderOptions } from "./evidence/uploader.js";
 
 /** How to run a gateway. */
 export interface GatewayOptions {
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   readonly processMetrics?: boolean;
   /** When to submit checkpoints to peers for cosigning (defaults: 1 s after a new checkpoint, and every minute). */
   readonly witness?: WitnessClientOptions;
+  /** Evidence upload tuning; retries follow the delivery options unless given here. */
+  readonly evidence?: Partial<UploaderOptions>;
 }
 
 /** Where a started gateway listens. */
@@ -136,6 +139,15 @@ export function createGateway(options: GatewayOptions): Gateway {
           ...options.delivery,
         });
 
+        const uploader = new EvidenceUploader(ctx, client, {
+          ...(config.delivery?.initialBackoffMs === undefined ? {} : { initialBackoffMs: config.delivery.initialBackoffMs }),
+          ...(config.delivery?.maxBackoffMs === undefined ? {} : { maxBackoffMs: config.delivery.maxBackoffMs }),
+          ...(config.delivery?.giveUpAfterSeconds === undefined ? {} : { giveUpAfterMs: config.delivery.giveUpAfterSeconds * 1000 }),
+          ...(options.delivery?.initialBackoffMs === undefined ? {} : { initialBackoffMs: options.delivery.initialBackoffMs }),
+          ...(options.delivery?.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.delivery.maxBackoffMs }),
+          ...options.evidence,
+        });
+
         const peerServer = https.createServer(peerServerTlsOptions(identity, peers), peerApi(ctx));
         peerServer.headersTimeout = 10_000;
         peerServer.requestTimeout = 30_000; // a slow body gets a 408, not a held socket
@@ -164,6 +176,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         worker.start();
         // Case deadlines: alerted once each when they pass, on this gateway's clock.
         const deadlines = startDeadlineMonitor(ctx);
+        uploader.start();
         // A checkpoint over everything up to this start, then peers are asked to cosign it.
         ctx.checkpoints.sign();
         const witnessClient = new WitnessClient(ctx, client, options.witness);
@@ -194,6 +207,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await worker?.stop();
           await deadlines.stop();
+          await uploader.stop();
           await witnessClient.stop();
           await stopping;
           await commits.run(() => appendEntry(db, { kind: "gateway.stopped", actor: "operator", time: now(), details: {} }));

@@ -15,6 +15,7 @@ import { registerToken } from "./commands/token.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerCase } from "./commands/case.js";
 import { registerReport } from "./commands/report.js";
+import { registerEvidence } from "./commands/evidence.js";
 
 /** Builds the command tree; actions run against `context`. */
 export function buildProgram(context: CliContext): Command {
@@ -34,6 +35,7 @@ export function buildProgram(context: CliContext): Command {
   registerAudit(program, context);
   registerCase(program, context);
   registerReport(program, context);
+  registerEvidence(program, context);
   return program;
 }
 

@@ -20,7 +20,8 @@ import { deliverRequest, readAtUs, submitRequest, verifyDeliveryReceipt } from "
 import { refuseIncompleteRequest } from "./demo/steps/refusal.js";
 import { showAuditLogs, showTimeline } from "./demo/steps/audit.js";
 import { verifyAuditLogs } from "./demo/steps/audit-verify.js";
-import { compareTimelines, executeRequest, showKpis } from "./demo/steps/lifecycle.js";
+import { acceptRequest, closeCase, compareTimelines, showKpis } from "./demo/steps/lifecycle.js";
+import { sendEvidence } from "./demo/steps/evidence.js";
 
 /** The demo, in order. New features add their steps here. */
 export const DEMO_STEPS: readonly DemoStep[] = [
@@ -35,7 +36,9 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   refuseIncompleteRequest,
   showAuditLogs,
   showTimeline,
-  executeRequest,
+  acceptRequest,
+  sendEvidence,
+  closeCase,
   compareTimelines,
   showKpis,
   verifyAuditLogs,

@@ -70,13 +70,15 @@ function parseBody(body: unknown): { step: CaseStep; fields: Record<string, unkn
 }
 
 /**
- * Takes `body.step` on `caseId` on behalf of `principal`.
+ * Takes `body.step` on `caseId` on behalf of `principal` (or, for a step the
+ * gateway takes itself, e.g. when an evidence package is delivered, of
+ * `actor`).
  *
  * @throws GatewayError `CASE_UNKNOWN` (404); `CASE_TRANSITION_INVALID` (409,
  *   details name the steps allowed now); `DOCUMENT_INVALID` (422, every
  *   failing field with a hint, e.g. a refusal without grounds).
  */
-export async function takeStep(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal): Promise<StepTaken> {
+export async function takeStep(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal | { readonly actor: string }): Promise<StepTaken> {
   const { step, fields } = parseBody(body);
   for (let attempt = 1; ; attempt += 1) {
     const record = readCase(ctx.db, caseId);
@@ -132,7 +134,7 @@ export async function takeStep(ctx: GatewayContext, caseId: string, body: unknow
         supersededBy: null,
       });
       moveCase(ctx.db, caseId, status, sealed.envelopeId, now);
-      const actor = `token:${principal.name}`;
+      const actor = "actor" in principal ? principal.actor : `token:${principal.name}`;
       const envelope = { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest };
       appendEntry(ctx.db, { kind: "envelope.sent", actor, time: now, ...envelope, details: { type: "status-update", to: peer.authority, priority: record.priority } });
       appendEntry(ctx.db, {

@@ -36,6 +36,13 @@ export interface GatewayConfig {
   };
   /** Case clocks (gateway/cases/clocks.ts); defaults apply to what is left out. */
   readonly clocks?: ClockConfig;
+  /** Evidence packages (gateway/evidence/). */
+  readonly evidence?: {
+    /** Folders the local API may read evidence files from, besides HOME/outgoing. */
+    readonly sendFrom?: readonly string[];
+    readonly chunkSize?: number;
+    readonly uploadConcurrency?: number;
+  };
 }
 
 /** Days per request priority. */

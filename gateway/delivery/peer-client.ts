@@ -54,6 +54,11 @@ export class PeerClient {
     });
   }
 
+  /** The pooled keep-alive agent (one TLS context) of `peer`, for streaming requests (evidence uploads). */
+  agent(peer: Peer): https.Agent {
+    return this.#agentFor(peer);
+  }
+
   /** Closes every pooled connection. */
   close(): void {
     for (const { agent } of this.#agents.values()) agent.destroy();

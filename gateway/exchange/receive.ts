@@ -17,6 +17,7 @@ import { REQUEST_KINDS } from "./submit.js";
 import { storeInboundEnvelope } from "./store.js";
 import { statement } from "../store/statements.js";
 import { recordInboundCaseDocument } from "../cases/inbound.js";
+import { MANIFEST_TYPE, recordInboundPackage } from "../evidence/manifest.js";
 
 /** How long a sender may keep retrying by default: envelopes this old are still accepted. */
 export const DEFAULT_GIVE_UP_SECONDS = 7 * 24 * 3600;
@@ -122,6 +123,8 @@ function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer
     throw new GatewayError("CASE_UNKNOWN", "no case with this id is shared with the sender", { details: { caseId: header.caseId } });
   }
   storeInboundEnvelope(ctx, opened, body.toString("utf8"), canonicalize(opened.document), storedAt);
+  // An evidence manifest opens its items for upload, in the same transaction.
+  if (header.type === MANIFEST_TYPE) recordInboundPackage(ctx, opened, storedAt);
   const entry = appendEntry(ctx.db, {
     kind: "envelope.received",
     actor: `peer:${header.from}`,

@@ -14,6 +14,7 @@ import { healthReport } from "../health.js";
 import type { PeerClient } from "../delivery/peer-client.js";
 import { errorHandler } from "./errors.js";
 import { caseLifecycleApi } from "./cases-api.js";
+import { evidenceApiRoutes } from "./evidence-api.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -97,6 +98,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
       res.json(await healthReport(ctx, client));
     }),
   );
+  api.use(evidenceApiRoutes(ctx));
   api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
 
   app.use("/api/v1", api);

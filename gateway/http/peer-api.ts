@@ -14,6 +14,7 @@ import type { Peer } from "../peers/directory.js";
 import { errorHandler } from "./errors.js";
 import { currentTrustBundle } from "../peers/refresh.js";
 import { peerLogRoutes } from "./peer-log.js";
+import { evidencePeerRoutes } from "./evidence-peer-api.js";
 
 /** Builds the express app of the peer API. */
 export function peerApi(ctx: GatewayContext): express.Express {
@@ -59,6 +60,7 @@ export function peerApi(ctx: GatewayContext): express.Express {
   );
 
   app.use(peerLogRoutes(ctx));
+  app.use(evidencePeerRoutes(ctx));
   app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
   app.use(errorHandler(ctx.logger, (code) => ctx.metrics.envelopesRejected.inc({ code })));
   return app;

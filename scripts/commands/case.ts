@@ -16,7 +16,7 @@ import { dueSoonDeadlines, overdueDeadlines, type DeadlineItem } from "../../gat
 import { DAY_MS } from "../../gateway/cases/clocks.js";
 import type { StepTaken } from "../../gateway/cases/transition.js";
 import { type CliContext, type CommonOptions, homeDir, withCommonOptions } from "../cli/context.js";
-import { callLocalApi, localApiTarget, type LocalApiOptions } from "../cli/local-api.js";
+import { localApiOf, withApiOptions as withApiCall, type ApiOptions } from "../cli/local-api.js";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -34,12 +34,10 @@ export function withHomeDatabase<T>(options: CommonOptions, context: CliContext,
 }
 
 function withApiOptions(command: Command): Command {
-  return withCommonOptions(command, false)
-    .option("--token-file <file>", "file holding a caseworker bearer token (default: $VALISE_TOKEN)")
-    .option("--api-url <url>", "the gateway's local API (default: localApi in valise.json)");
+  return withApiCall(withCommonOptions(command, false));
 }
 
-type StepOptions = LocalApiOptions & {
+type StepOptions = ApiOptions & {
   note?: string;
   question?: string[];
   answer?: string[];
@@ -189,7 +187,7 @@ export function registerCase(program: Command, context: CliContext): void {
     command = configure === undefined ? command : configure(command);
     withApiOptions(command).action(async (caseId: string, options: StepOptions) => {
       const body = stepBody(step, options);
-      const taken = (await callLocalApi(localApiTarget(options, context), "POST", `/api/v1/cases/${encodeURIComponent(caseId)}/status`, body)) as StepTaken;
+      const taken = await localApiOf(options, context).json<StepTaken>("POST", `/api/v1/cases/${encodeURIComponent(caseId)}/status`, body);
       context
         .output(options.json === true)
         .result(taken, () => `${taken.step}: case ${taken.caseId} ${taken.from} → ${taken.status}\n  envelope ${taken.envelopeId}\n  digest   ${taken.envelopeDigest}\n  signed, sealed and queued for delivery`);

@@ -59,9 +59,9 @@ async function reaches(authority: DemoAuthority, caseId: string, status: string)
   return view;
 }
 
-/** US acknowledges, accepts and executes; GB closes. */
-export const executeRequest: DemoStep = {
-  title: "US acknowledges, accepts and executes the request; GB closes the case (valise case …)",
+/** US acknowledges and accepts (the evidence step then executes the request). */
+export const acceptRequest: DemoStep = {
+  title: "US acknowledges and accepts the request (valise case …)",
   async run(state, report) {
     const caseId = caseIdOf(state);
     const { gb, us } = state;
@@ -71,9 +71,19 @@ export const executeRequest: DemoStep = {
     await reaches(gb, caseId, "acknowledged");
     await caseworker(report, us, ["accept", caseId, "--condition", "The data may be used only in the proceedings described in the request."], "accepted");
     await reaches(gb, caseId, "accepted");
-    await caseworker(report, us, ["executed", caseId, "--delivered", "Subscriber, traffic and content data of the account, produced by the provider."], "executed");
-    await reaches(gb, caseId, "executed");
     report.ok("GB's gateway shows each step as soon as it arrives: no black box");
+  },
+};
+
+/** After the evidence executed the request: an invalid step refused, then GB closes. */
+export const closeCase: DemoStep = {
+  title: "The delivered evidence executed the request; GB closes the case",
+  async run(state, report) {
+    const caseId = caseIdOf(state);
+    const { gb, us } = state;
+    await reaches(us, caseId, "executed");
+    await reaches(gb, caseId, "executed");
+    report.ok("the evidence package completed the request: both gateways show the case executed (a signed status update naming the package)");
 
     report.say("");
     report.say("A step the lifecycle does not allow is refused before anything is sealed:");

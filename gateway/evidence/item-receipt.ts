@@ -1,0 +1,250 @@
+/**
+ * Item receipts: the receiving authority's signed statement that it holds an
+ * evidence item whose plaintext has exactly the manifest's size and SHA-256,
+ * stored sealed under `sealedSha256`, and logged in its audit log. A compact
+ * JWS by the receiver's `sign` key (`typ` {@link ITEM_RECEIPT_TYP}) over the
+ * RFC 8785 canonical JSON of
+ * `{caseId, packageId, itemId, from, to, size, sha256, sealedSha256, receivedAt, log}`,
+ * where `log` is the position of the `evidence.item.received` entry (entry,
+ * signed checkpoint, inclusion proof) exactly as envelope receipts carry it.
+ *
+ * The sender keeps it as proof of delivery, so it is checked like an
+ * envelope receipt: the header is attacker-controlled, the signer must chain
+ * to the receiver's pinned root, and every field must name the item the
+ * sender sent — a receipt for another item, or for other bytes, proves nothing.
+ */
+import type { KeyObject } from "node:crypto";
+import { CompactSign, compactVerify } from "jose";
+import { isAuthorityId } from "../../pki/authority.js";
+import { jwkThumbprint } from "../../pki/keys.js";
+import { GatewayError } from "../errors.js";
+import { isSigningAlgorithm, signingAlgorithmFor } from "../envelope/algorithms.js";
+import { canonicalBytes, canonicalize } from "../envelope/canonical-json.js";
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_ENVELOPE_LIMITS } from "../envelope/limits.js";
+import type { ReceiptLogPosition } from "../envelope/receipt.js";
+import { isEnvelopeId, parseTimestamp } from "../envelope/routing-header.js";
+import type { EnvelopeSigner } from "../envelope/seal.js";
+import { decodeBase64url, decodeJsonObject, parseJsonObject, splitCompact } from "../envelope/serialization.js";
+import { verifySigner, type AuthorityTrust } from "../envelope/signer.js";
+import type { SignerIdentity } from "../envelope/types.js";
+import { decodeX5c, encodeX5c } from "../envelope/x5c.js";
+import type { ParsedCertificate } from "../../pki/certificate.js";
+import { checkpointOrigin, verifyCheckpoint } from "../audit/checkpoint.js";
+import { leafHash } from "../audit/merkle.js";
+import { verifyInclusion } from "../audit/merkle-verify.js";
+
+/** `typ` of an item receipt's compact JWS. */
+export const ITEM_RECEIPT_TYP = "valise-evidence-receipt+jws";
+
+/** The audit kind an item receipt's log entry must have. */
+export const ITEM_RECEIVED_KIND = "evidence.item.received";
+
+/** The signed content of an item receipt. */
+export interface ItemReceipt {
+  readonly caseId: string;
+  readonly packageId: string;
+  readonly itemId: string;
+  /** The sender of the item. */
+  readonly from: string;
+  /** The receiver, which signs. */
+  readonly to: string;
+  /** Plaintext bytes, as verified. */
+  readonly size: number;
+  /** SHA-256 of the plaintext, hex, as verified (equal to the manifest's). */
+  readonly sha256: string;
+  /** SHA-256 of the sealed stream as stored, hex. */
+  readonly sealedSha256: string;
+  readonly receivedAt: string;
+  readonly log: ReceiptLogPosition;
+}
+
+/** What an item receipt must name. */
+export interface ExpectedItemReceipt {
+  readonly caseId: string;
+  readonly packageId: string;
+  readonly itemId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** Options of {@link verifyItemReceipt}. */
+export interface VerifyItemReceiptOptions {
+  readonly expected: ExpectedItemReceipt;
+  /** Root and CRL of the receiver. */
+  readonly trustFor: (authority: string) => AuthorityTrust | undefined;
+  /** The receiver's `log` public keys (current and previous). */
+  readonly logKeys: readonly KeyObject[];
+  readonly now: Date;
+  readonly clockSkewMs?: number;
+  readonly parsedCertificates?: Map<string, ParsedCertificate>;
+}
+
+/** A verified item receipt: who signed it and the receiver's checkpoint it carries. */
+export interface VerifiedItemReceipt {
+  readonly receipt: ItemReceipt;
+  readonly signer: SignerIdentity;
+  readonly checkpoint: { readonly size: number; readonly root: Buffer; readonly note: string };
+}
+
+const MEMBERS = new Set(["caseId", "packageId", "itemId", "from", "to", "size", "sha256", "sealedSha256", "receivedAt", "log"]);
+const LOG_MEMBERS = new Set(["origin", "index", "checkpoint", "inclusionProof", "entry"]);
+const HEADER_MEMBERS = new Set(["alg", "kid", "x5c", "typ"]);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const HASH_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
+const MAX_RECEIPT_BYTES = 256 * 1024;
+const HEADER_LIMITS = { maxBytes: DEFAULT_ENVELOPE_LIMITS.maxHeaderBytes, code: "RECEIPT_MALFORMED", tooLargeCode: "RECEIPT_MALFORMED" } as const;
+
+/** Signs an item receipt with the receiver's `sign` key. */
+export async function signItemReceipt(receipt: ItemReceipt, signer: EnvelopeSigner): Promise<string> {
+  const checked = checkItemReceipt({ ...receipt } as Record<string, unknown>, "ENVELOPE_INVALID_ARGUMENT");
+  const kid = await jwkThumbprint(signer.privateKey);
+  if (signer.kid !== undefined && signer.kid !== kid) throw new GatewayError("ENVELOPE_INVALID_ARGUMENT", "The signer kid is not the JWK thumbprint of its key.");
+  return new CompactSign(canonicalBytes(checked))
+    .setProtectedHeader({ alg: signingAlgorithmFor(signer.privateKey), kid, x5c: encodeX5c(signer.certificates), typ: ITEM_RECEIPT_TYP })
+    .sign(signer.privateKey);
+}
+
+/** Reads an item receipt's payload without verifying it (for listings of receipts already verified or issued). */
+export function readItemReceipt(jws: string): ItemReceipt {
+  const [, payload] = splitCompact(jws, 3, "item receipt", "RECEIPT_MALFORMED") as [string, string, string];
+  return checkItemReceipt(parseJsonObject(decodeBase64url(payload, "item receipt payload", "RECEIPT_MALFORMED"), "item receipt payload", "RECEIPT_MALFORMED"), "RECEIPT_MALFORMED");
+}
+
+/**
+ * Verifies an item receipt: shape; that it names the expected item, size
+ * and digest; its signer (chained to the receiver's root, valid at
+ * `receivedAt`, not revoked) and signature; and its log position (the
+ * checkpoint is signed by the receiver's log key, the entry records the
+ * reception of this item, the inclusion proof leads to the checkpoint's root).
+ *
+ * @throws GatewayError `RECEIPT_MALFORMED`, `RECEIPT_MISMATCH`,
+ *   `RECEIPT_SIGNER_UNTRUSTED`, `RECEIPT_BAD_SIGNATURE`, or an `AUDIT_*`
+ *   code for a bad log position.
+ */
+export async function verifyItemReceipt(jws: unknown, options: VerifyItemReceiptOptions): Promise<VerifiedItemReceipt> {
+  if (typeof jws === "string" && jws.length > MAX_RECEIPT_BYTES) malformed("the receipt is too large");
+  const [protectedPart, payloadPart, signaturePart] = splitCompact(jws, 3, "item receipt", "RECEIPT_MALFORMED") as [string, string, string];
+  const header = decodeJsonObject(protectedPart, "item receipt header", HEADER_LIMITS);
+  for (const key of Object.keys(header)) if (!HEADER_MEMBERS.has(key)) malformed(`unexpected header member ${key.slice(0, 32)}`);
+  // Attacker-controlled alg: only the allow-list, never none or HS*.
+  if (!isSigningAlgorithm(header.alg)) malformed("the algorithm is not EdDSA, ES256 or ES384");
+  // A typ check keeps an envelope receipt (or any other JWS of the signer) from passing as an item receipt.
+  if (header.typ !== ITEM_RECEIPT_TYP) malformed(`typ must be ${ITEM_RECEIPT_TYP}`);
+  const x5c = decodeX5c(header.x5c, DEFAULT_ENVELOPE_LIMITS.maxCertificates, "RECEIPT_MALFORMED");
+  decodeBase64url(signaturePart, "item receipt signature", "RECEIPT_MALFORMED");
+  const receipt = checkItemReceipt(parseJsonObject(decodeBase64url(payloadPart, "item receipt payload", "RECEIPT_MALFORMED"), "item receipt payload", "RECEIPT_MALFORMED"), "RECEIPT_MALFORMED");
+
+  const { expected } = options;
+  for (const field of ["caseId", "packageId", "itemId", "from", "to", "size", "sha256"] as const) {
+    if (receipt[field] !== expected[field]) {
+      throw new GatewayError("RECEIPT_MISMATCH", `The item receipt's ${field} is not the expected one.`, { details: { field, expected: expected[field], actual: receipt[field] } });
+    }
+  }
+  const receivedAt = parseTimestamp(receipt.receivedAt) as number;
+  if (receivedAt > options.now.getTime() + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS)) malformed("receivedAt is in the future");
+
+  const trust = options.trustFor(receipt.to);
+  if (trust === undefined) throw new GatewayError("RECEIPT_SIGNER_UNTRUSTED", `No trust material for ${receipt.to}.`, { details: { to: receipt.to } });
+  const signer = await verifySigner(x5c, header.kid, header.alg, {
+    authority: receipt.to,
+    trust,
+    at: new Date(receivedAt),
+    crlAt: options.now,
+    layer: "receipt",
+    parsedCertificates: options.parsedCertificates,
+  });
+  try {
+    await compactVerify(jws as string, signer.publicKey, { algorithms: [header.alg] });
+  } catch (cause) {
+    throw new GatewayError("RECEIPT_BAD_SIGNATURE", "The item receipt signature does not verify.", { cause });
+  }
+  return { receipt, signer: signer.identity, checkpoint: verifyItemLogPosition(receipt, options.logKeys) };
+}
+
+/**
+ * The receipt's log position against the receiver's log keys: the
+ * checkpoint is signed by that log, the entry is an `evidence.item.received`
+ * entry naming this package, item, size and digest, and the inclusion proof
+ * leads from it to the checkpoint's root.
+ */
+function verifyItemLogPosition(receipt: ItemReceipt, logKeys: readonly KeyObject[]): { size: number; root: Buffer; note: string } {
+  const position = receipt.log;
+  const origin = checkpointOrigin(receipt.to);
+  if (position.origin !== origin) throw new GatewayError("AUDIT_ORIGIN_MISMATCH", "the item receipt names another log", { details: { origin: position.origin, expected: origin } });
+  const entry = position.entry as { index?: unknown; kind?: unknown; caseId?: unknown; details?: Record<string, unknown> } | undefined;
+  const details = entry?.details;
+  if (
+    entry === undefined ||
+    entry.index !== position.index ||
+    entry.kind !== ITEM_RECEIVED_KIND ||
+    entry.caseId !== receipt.caseId ||
+    details?.["packageId"] !== receipt.packageId ||
+    details["itemId"] !== receipt.itemId ||
+    details["size"] !== receipt.size ||
+    details["sha256"] !== receipt.sha256 ||
+    details["sealedSha256"] !== receipt.sealedSha256
+  ) {
+    throw new GatewayError("RECEIPT_MISMATCH", "the item receipt's log entry does not record the reception of this item", { details: { index: position.index } });
+  }
+  let lastError: unknown;
+  for (const publicKey of logKeys) {
+    try {
+      const { checkpoint } = verifyCheckpoint(position.checkpoint, { origin, publicKey });
+      const proof = position.inclusionProof.map((hash) => Buffer.from(hash, "base64"));
+      verifyInclusion(leafHash(Buffer.from(canonicalize(entry), "utf8")), position.index, checkpoint.size, proof, checkpoint.rootHash);
+      return { size: checkpoint.size, root: checkpoint.rootHash, note: position.checkpoint };
+    } catch (error) {
+      if ((error as { code?: string }).code !== "AUDIT_SIGNATURE_INVALID") throw error;
+      lastError = error; // signed by another (rotated) log key: try the next one
+    }
+  }
+  throw lastError ?? new GatewayError("AUDIT_SIGNATURE_INVALID", "no log key of the receiver is known");
+}
+
+function checkItemReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" | "ENVELOPE_INVALID_ARGUMENT"): ItemReceipt {
+  const fail = (field: string, why: string): never => {
+    throw new GatewayError(code, `Item receipt ${field}: ${why}.`, { details: { field } });
+  };
+  for (const key of Object.keys(value)) if (!MEMBERS.has(key)) fail(key, "unknown member");
+  for (const field of ["caseId", "packageId", "itemId"]) if (!isEnvelopeId(value[field])) fail(field, "not a UUID");
+  if (!isAuthorityId(value["from"])) fail("from", "not an authority id");
+  if (!isAuthorityId(value["to"])) fail("to", "not an authority id");
+  if (!Number.isSafeInteger(value["size"]) || (value["size"] as number) < 0) fail("size", "not a non-negative integer");
+  for (const field of ["sha256", "sealedSha256"]) if (typeof value[field] !== "string" || !SHA256_HEX.test(value[field] as string)) fail(field, "not 64 hex digits");
+  if (parseTimestamp(value["receivedAt"]) === undefined) fail("receivedAt", "not an RFC 3339 date-time");
+  const log = value["log"];
+  if (typeof log !== "object" || log === null || Array.isArray(log)) return fail("log", "not an object");
+  const position = log as Record<string, unknown>;
+  for (const key of Object.keys(position)) if (!LOG_MEMBERS.has(key)) fail(`log.${key}`, "unknown member");
+  if (position["origin"] !== `valise/${value["to"] as string}`) fail("log.origin", "not valise/<to>");
+  if (!Number.isSafeInteger(position["index"]) || (position["index"] as number) < 0) fail("log.index", "not a non-negative integer");
+  if (typeof position["checkpoint"] !== "string" || position["checkpoint"].length === 0 || position["checkpoint"].length > 65536) fail("log.checkpoint", "not a signed note");
+  const proof = position["inclusionProof"];
+  if (!Array.isArray(proof) || proof.length > 64 || !proof.every((hash) => typeof hash === "string" && HASH_BASE64.test(hash))) fail("log.inclusionProof", "not a list of base64 SHA-256 hashes");
+  const entry = position["entry"];
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) fail("log.entry", "not an object");
+  return {
+    caseId: value["caseId"] as string,
+    packageId: value["packageId"] as string,
+    itemId: value["itemId"] as string,
+    from: value["from"] as string,
+    to: value["to"] as string,
+    size: value["size"] as number,
+    sha256: value["sha256"] as string,
+    sealedSha256: value["sealedSha256"] as string,
+    receivedAt: value["receivedAt"] as string,
+    log: {
+      origin: position["origin"] as string,
+      index: position["index"] as number,
+      checkpoint: position["checkpoint"] as string,
+      inclusionProof: [...(proof as string[])],
+      entry: entry as Record<string, unknown>,
+    },
+  };
+}
+
+function malformed(why: string): never {
+  throw new GatewayError("RECEIPT_MALFORMED", `Malformed item receipt: ${why}.`);
+}

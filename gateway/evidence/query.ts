@@ -1,0 +1,127 @@
+/**
+ * The evidence of a case as a caseworker sees it: packages, sent or
+ * received, with each item's description, state, progress and receipt —
+ * never an item key.
+ */
+import { GatewayError } from "../errors.js";
+import type { GatewayContext } from "../context.js";
+import { statement } from "../store/statements.js";
+import { itemsOfPackage, type ItemRow, type ItemState, type PackageState } from "./items.js";
+import type { EvidenceManifest, ItemSource } from "./manifest.js";
+
+/** One item as listed. */
+export interface ListedItem {
+  readonly itemId: string;
+  readonly name: string;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly description: string;
+  readonly source: ItemSource;
+  readonly acquiredAt: string;
+  readonly legalInstrument: string;
+  readonly chunkSize: number;
+  /** Length of the sealed stream. */
+  readonly sealedSize: number;
+  readonly state: ItemState;
+  /** Sealed bytes acknowledged by the receiver (outbound) or stored and verified (inbound). */
+  readonly ackedBytes: number;
+  /** Outbound: sealed bytes pushed so far (progress). */
+  readonly sentBytes: number;
+  readonly receivedAt: string | null;
+  /** Inbound: the content address of the stored sealed stream. */
+  readonly sealedSha256: string | null;
+  /** The item receipt: the peer's (outbound, verified) or ours (inbound). */
+  readonly receipt: string | null;
+  readonly attempts: number;
+  readonly lastError: string | null;
+}
+
+/** One package as listed. */
+export interface ListedPackage {
+  readonly packageId: string;
+  readonly direction: "outbound" | "inbound";
+  readonly peer: string;
+  readonly state: PackageState;
+  readonly completes: string;
+  readonly note: string | null;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  /** The manifest envelope. */
+  readonly envelopeId: string;
+  readonly envelopeDigest: string;
+  /** Outbound: the manifest's delivery (`pending`, `delivered`, `failed`). */
+  readonly manifestDelivery: string | null;
+  readonly items: readonly ListedItem[];
+}
+
+interface PackageRow {
+  package_id: string;
+  direction: "outbound" | "inbound";
+  peer: string;
+  state: PackageState;
+  completes: string;
+  created_at: string;
+  finished_at: string | null;
+  envelope_id: string;
+  digest: string;
+  document: string;
+  outbox_state: string | null;
+}
+
+/** The evidence packages of `caseId`, oldest first. `CASE_UNKNOWN` when there is no such case. */
+export function listEvidence(ctx: GatewayContext, caseId: string): { caseId: string; packages: ListedPackage[] } {
+  if (statement(ctx.db, "SELECT 1 FROM cases WHERE case_id = ?").get(caseId) === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
+  const rows = statement(
+    ctx.db,
+    `SELECT p.*, e.digest, b.document, o.state AS outbox_state FROM evidence_packages p
+       JOIN envelopes e ON e.envelope_id = p.envelope_id JOIN envelope_bodies b ON b.envelope_id = p.envelope_id
+       LEFT JOIN outbox o ON o.envelope_id = p.envelope_id
+      WHERE p.case_id = ? ORDER BY p.created_at, p.package_id`,
+  ).all(caseId) as PackageRow[];
+  return {
+    caseId,
+    packages: rows.map((row) => {
+      const manifest = JSON.parse(row.document) as EvidenceManifest;
+      const described = new Map(manifest.items.map((item) => [item.itemId, item]));
+      return {
+        packageId: row.package_id,
+        direction: row.direction,
+        peer: row.peer,
+        state: row.state,
+        completes: row.completes,
+        note: manifest.note ?? null,
+        createdAt: row.created_at,
+        finishedAt: row.finished_at,
+        envelopeId: row.envelope_id,
+        envelopeDigest: row.digest,
+        manifestDelivery: row.outbox_state,
+        items: itemsOfPackage(ctx.db, row.package_id).map((item) => listedItem(item, described.get(item.item_id))),
+      };
+    }),
+  };
+}
+
+function listedItem(row: ItemRow, described: EvidenceManifest["items"][number] | undefined): ListedItem {
+  return {
+    itemId: row.item_id,
+    name: row.name,
+    mediaType: row.media_type,
+    size: row.size,
+    sha256: row.sha256,
+    description: described?.description ?? "",
+    source: described?.source ?? { organisation: "" },
+    acquiredAt: described?.acquiredAt ?? "",
+    legalInstrument: described?.legalInstrument ?? "",
+    chunkSize: row.chunk_size,
+    sealedSize: row.sealed_size,
+    state: row.state,
+    ackedBytes: row.acked_bytes,
+    sentBytes: row.sent_bytes,
+    receivedAt: row.received_at,
+    sealedSha256: row.sealed_sha256,
+    receipt: row.receipt,
+    attempts: row.attempts,
+    lastError: row.last_error,
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * Evidence end to end between two real gateways: GB requested, US sends a
+ * package through its local API (files in US's outgoing folder), the
+ * manifest travels through the outbox, the uploader seals and PUTs each item
+ * in segments, GB verifies and receipts every item, US verifies and keeps
+ * the receipts and the package is delivered; a GB caseworker downloads each
+ * item, verified, with the read audited first. Refusals of the send (wrong
+ * direction, paths outside the allowed folders, missing fields) store
+ * nothing; a file changed after it was hashed is never delivered.
+ */
+import { createHash } from "node:crypto";
+import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import type { Gateway } from "../../../gateway/gateway.js";
+import { createGateway } from "../../../gateway/gateway.js";
+import { createLogger } from "../../../gateway/log.js";
+import { verifyItemReceipt } from "../../../gateway/evidence/item-receipt.js";
+import { loadPeerTrust } from "../../../pki/peers.js";
+import { storedPath } from "../../../gateway/evidence/sealed-store.js";
+import { homePaths } from "../../../gateway/home.js";
+import { FAST_DELIVERY, PASSPHRASE, count, createNetwork, localRequest, waitFor, type HttpAnswer, type TestAuthority, type TestNetwork } from "../fixtures.js";
+import { exchangeRequest } from "../witness/helpers.js";
+import { PROVENANCE, TEST_CHUNK, entriesOfKind, getBytes, plaintextOf } from "./helpers.js";
+
+/** Small segments, so that an item of a few chunks takes several PUTs. */
+const EVIDENCE_TUNING = { idlePollMs: 50, minSegmentBytes: 3 * (TEST_CHUNK + 16), maxSegmentBytes: 5 * (TEST_CHUNK + 16) };
+
+function gatewayOf(authority: TestAuthority): Gateway {
+  return createGateway({ home: authority.home, passphrase: PASSPHRASE, logger: createLogger({ authority: authority.authority, silent: true }), delivery: FAST_DELIVERY, evidence: EVIDENCE_TUNING });
+}
+
+interface Listed {
+  packages: Array<{ packageId: string; direction: string; state: string; completes: string; items: Array<{ itemId: string; name: string; size: number; sha256: string; state: string; receipt: string | null; sealedSize: number; ackedBytes: number; lastError: string | null }> }>;
+}
+
+describe("gateway/evidence: sending a package between two gateways", function () {
+  let network: TestNetwork;
+  let gb: Gateway;
+  let us: Gateway;
+  let caseId: string;
+  let outgoing: string;
+
+  const files: Record<string, Buffer> = {
+    "empty.bin": Buffer.alloc(0),
+    "one-byte.txt": Buffer.from("x"),
+    "exact-multiple.bin": plaintextOf(4 * TEST_CHUNK, "exact"),
+    "mailbox.mbox": plaintextOf(17 * TEST_CHUNK + 4321, "mailbox"),
+  };
+
+  const send = (body: unknown, id = caseId): Promise<HttpAnswer> => localRequest(network.us.localPort, "POST", `/api/v1/cases/${id}/evidence`, { token: network.us.tokens.caseworker, body });
+  const listAt = async (authority: TestAuthority, id = caseId): Promise<Listed> => (await localRequest(authority.localPort, "GET", `/api/v1/cases/${id}/evidence`, { token: authority.tokens.caseworker })).json as Listed;
+  const item = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ path: join(outgoing, name), ...PROVENANCE, ...extra });
+
+  before(async function () {
+    network = await createNetwork();
+    gb = gatewayOf(network.gb);
+    us = gatewayOf(network.us);
+    await gb.start();
+    await us.start();
+    caseId = await exchangeRequest(network.gb); // GB asks US; US answers with evidence
+    outgoing = join(network.us.home, "outgoing");
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(outgoing, name), bytes);
+  });
+
+  after(async function () {
+    await gb?.stop();
+    await us?.stop();
+    network?.cleanup();
+  });
+
+  it("delivers every item (empty, one byte, an exact chunk multiple, many chunks), receipted, verified, and the package delivered", async function () {
+    const answer = await send({ completes: "executed", chunkSize: TEST_CHUNK, items: Object.keys(files).map((name) => item(name)) });
+    expect(answer.status, answer.text).to.equal(201);
+    const { packageId, items } = answer.json as { packageId: string; items: Array<{ itemId: string; name: string; size: number; sha256: string }> };
+    expect(items.map((i) => [i.name, i.size, i.sha256])).to.deep.equal(Object.entries(files).map(([name, bytes]) => [name, bytes.byteLength, createHash("sha256").update(bytes).digest("hex")]));
+
+    const sent = await waitFor("US's package to be delivered", async () => {
+      const listed = await listAt(network.us);
+      const pkg = listed.packages.find((p) => p.packageId === packageId);
+      expect(pkg?.state).to.not.equal("failed");
+      return pkg?.state === "delivered" ? pkg : undefined;
+    }, 30_000);
+    expect(sent.completes).to.equal("executed");
+    const gbTrust = loadPeerTrust(join(network.us.home, "peers"), "GB-UKCA");
+    for (const listed of sent.items) {
+      expect(listed.state).to.equal("receipted");
+      const verified = await verifyItemReceipt(listed.receipt, {
+        expected: { caseId, packageId, itemId: listed.itemId, from: "US-DOJ-OIA", to: "GB-UKCA", size: listed.size, sha256: listed.sha256 },
+        trustFor: (authority) => (authority === "GB-UKCA" ? { root: gbTrust.root, crl: gbTrust.crl } : undefined),
+        logKeys: gbTrust.certificates.filter((c) => c.use === "log").map((c) => c.certificate.publicKey),
+        now: new Date(),
+      });
+      expect(verified.signer.authority).to.equal("GB-UKCA");
+    }
+
+    const received = (await listAt(network.gb)).packages.find((p) => p.packageId === packageId);
+    expect(received).to.include({ direction: "inbound", state: "received", completes: "executed" });
+    expect(received!.items.map((i) => i.state)).to.deep.equal(["received", "received", "received", "received"]);
+
+    // US's log: what was sent, each receipt, the package delivered; GB's: each item received, the package received.
+    const usDb = us.context.db;
+    expect(entriesOfKind(usDb, "evidence.package.sent").filter((e) => e.details["packageId"] === packageId)).to.have.length(1);
+    expect(entriesOfKind(usDb, "evidence.receipt.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(4);
+    const delivered = entriesOfKind(usDb, "evidence.package.delivered").filter((e) => e.details["packageId"] === packageId);
+    expect(delivered).to.have.length(1);
+    expect(delivered[0]!.details).to.include({ completes: "executed", items: 4, to: "GB-UKCA" });
+    expect(entriesOfKind(gb.context.db, "evidence.item.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(4);
+    expect(entriesOfKind(gb.context.db, "evidence.package.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(1);
+    // Names and descriptions stay in the sealed manifest, out of the logs.
+    expect(JSON.stringify(entriesOfKind(usDb, "evidence.package.sent"))).to.not.contain("mailbox.mbox");
+  });
+
+  it("lets a GB caseworker download each item, verified as it is decrypted, after an access.read entry", async function () {
+    const received = (await listAt(network.gb)).packages.find((p) => p.direction === "inbound" && p.state === "received");
+    expect(received).to.not.equal(undefined);
+    for (const listed of received!.items) {
+      const readsBefore = entriesOfKind(gb.context.db, "access.read").length;
+      const answer = await getBytes(network.gb.localPort, `/api/v1/cases/${caseId}/evidence/${listed.itemId}`, network.gb.tokens.caseworker);
+      expect(answer.status).to.equal(200);
+      expect(answer.complete).to.equal(true);
+      const bytes = answer.body;
+      expect(answer.headers["content-length"]).to.equal(String(listed.size));
+      expect(answer.headers["repr-digest"]).to.equal(`sha-256=:${Buffer.from(listed.sha256, "hex").toString("base64")}:`);
+      expect(answer.headers["content-disposition"]).to.contain(encodeURIComponent(listed.name));
+      expect(createHash("sha256").update(bytes).digest("hex")).to.equal(createHash("sha256").update(files[listed.name]!).digest("hex"));
+      const reads = entriesOfKind(gb.context.db, "access.read");
+      expect(reads).to.have.length(readsBefore + 1);
+      expect(reads.at(-1)!.details).to.include({ what: "evidence", itemId: listed.itemId, sha256: listed.sha256, role: "caseworker" });
+    }
+    const unknown = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}/evidence/00000000-0000-4000-8000-000000000000`, { token: network.gb.tokens.caseworker });
+    expect(unknown.status).to.equal(404);
+    expect(unknown.json.error.code).to.equal("EVIDENCE_ITEM_UNKNOWN");
+    const asAuditor = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}/evidence`, { token: network.gb.tokens.auditor });
+    expect(asAuditor.status).to.equal(403);
+  });
+
+  it("never hands out a stored item altered on disk: a coded error, or a download cut short; the failure audited", async function () {
+    const received = (await listAt(network.gb)).packages.find((p) => p.direction === "inbound" && p.state === "received")!;
+    const mailbox = received.items.find((i) => i.name === "mailbox.mbox")!;
+    const row = gb.context.db.prepare("SELECT sealed_sha256 FROM evidence_items WHERE item_id = ?").get(mailbox.itemId) as { sealed_sha256: string };
+    const stored = storedPath(homePaths(network.gb.home), row.sealed_sha256);
+    const download = () => getBytes(network.gb.localPort, `/api/v1/cases/${caseId}/evidence/${mailbox.itemId}`, network.gb.tokens.caseworker);
+    const unreadable = () => entriesOfKind(gb.context.db, "evidence.item.unreadable").filter((e) => e.details["itemId"] === mailbox.itemId);
+    const damage = (chunk: number): void => {
+      const bytes = readFileSync(stored);
+      bytes[chunk * (TEST_CHUNK + 16) + 3]! ^= 0x10;
+      writeFileSync(stored, bytes);
+    };
+
+    // The last chunk (16 of 0..16) lies past the first MiB read from the store: the headers are out by then.
+    damage(16);
+    const cut = await download();
+    expect(cut.status).to.equal(200);
+    expect(cut.complete).to.equal(false);
+    expect(cut.body.byteLength).to.be.at.most(16 * TEST_CHUNK);
+    await waitFor("the failure to be audited", () => (unreadable().length === 1 ? true : undefined));
+    expect(unreadable()[0]!.details["code"]).to.equal("EVIDENCE_CHUNK_TAG_INVALID");
+
+    // Chunk 2 fails before a byte went out: the answer is the error itself.
+    damage(2);
+    const refused = await download();
+    expect(refused.status).to.equal(422);
+    expect(JSON.parse(refused.body.toString("utf8")).error.code).to.equal("EVIDENCE_CHUNK_TAG_INVALID");
+    expect(unreadable()).to.have.length(2);
+  });
+
+  describe("refusals that store nothing", function () {
+    let before: { packages: number; envelopes: number; outbox: number };
+    const snapshot = () => ({
+      packages: (us.context.db.prepare("SELECT COUNT(*) AS n FROM evidence_packages").get() as { n: number }).n,
+      envelopes: count(us.context.db, "envelopes"),
+      outbox: count(us.context.db, "outbox"),
+    });
+    beforeEach(function () {
+      before = snapshot();
+    });
+    afterEach(function () {
+      expect(snapshot()).to.deep.equal(before);
+    });
+
+    it("evidence on a case this side sent: 409 EVIDENCE_CASE_DIRECTION", async function () {
+      const answer = await localRequest(network.gb.localPort, "POST", `/api/v1/cases/${caseId}/evidence`, { token: network.gb.tokens.caseworker, body: { completes: "executed", items: [item("one-byte.txt")] } });
+      expect(answer.status).to.equal(409);
+      expect(answer.json.error.code).to.equal("EVIDENCE_CASE_DIRECTION");
+    });
+
+    it("a file outside the allowed folders, even through a symbolic link: 403 EVIDENCE_PATH_NOT_ALLOWED", async function () {
+      const direct = await send({ completes: "executed", items: [{ ...item("x"), path: join(network.us.home, "valise.db") }] });
+      expect(direct.status).to.equal(403);
+      expect(direct.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+      symlinkSync(join(network.us.home, "valise.json"), join(outgoing, "innocent.txt"));
+      const linked = await send({ completes: "executed", items: [item("innocent.txt")] });
+      expect(linked.status).to.equal(403);
+      expect(linked.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+    });
+
+    it("a missing file (404 EVIDENCE_FILE_UNREADABLE), a folder (404), a missing description (422 at /items/0/description)", async function () {
+      const missing = await send({ completes: "executed", items: [item("no-such-file.pdf")] });
+      expect(missing.status).to.equal(404);
+      expect(missing.json.error.code).to.equal("EVIDENCE_FILE_UNREADABLE");
+      mkdirSync(join(outgoing, "a-folder"), { recursive: true });
+      const folder = await send({ completes: "executed", items: [item("a-folder")] });
+      expect(folder.json.error.code).to.equal("EVIDENCE_FILE_UNREADABLE");
+      const undescribed = await send({ completes: "executed", items: [{ ...item("one-byte.txt"), description: undefined }] });
+      expect(undescribed.status).to.equal(422);
+      expect(undescribed.json.error.code).to.equal("DOCUMENT_INVALID");
+      expect((undescribed.json.error.details.errors as Array<{ path: string }>).map((e) => e.path)).to.deep.equal(["/items/0/description"]);
+      const noCompletes = await send({ items: [item("one-byte.txt")] });
+      expect((noCompletes.json.error.details.errors as Array<{ path: string }>).map((e) => e.path)).to.deep.equal(["/completes"]);
+    });
+  });
+
+  it("never delivers a file changed after it was hashed: the item fails with EVIDENCE_SOURCE_CHANGED, audited", async function () {
+    // GB is down, so the manifest waits in US's outbox while the file changes.
+    await gb.stop();
+    writeFileSync(join(outgoing, "changing.log"), plaintextOf(3 * TEST_CHUNK, "before"));
+    const answer = await send({ completes: "partially-executed", chunkSize: TEST_CHUNK, items: [item("changing.log")] });
+    expect(answer.status, answer.text).to.equal(201);
+    appendFileSync(join(outgoing, "changing.log"), "one more line\n");
+    gb = gatewayOf(network.gb);
+    await gb.start();
+    const itemId = (answer.json as { items: Array<{ itemId: string }> }).items[0]!.itemId;
+    const failed = await waitFor("the item to fail", async () => {
+      const pkg = (await listAt(network.us)).packages.find((p) => p.packageId === answer.json.packageId);
+      return pkg?.state === "failed" ? pkg : undefined;
+    }, 30_000);
+    expect(failed.items[0]!.lastError).to.match(/^EVIDENCE_SOURCE_CHANGED/);
+    expect(entriesOfKind(us.context.db, "evidence.item.failed").filter((e) => e.details["itemId"] === itemId).map((e) => e.details["code"])).to.deep.equal(["EVIDENCE_SOURCE_CHANGED"]);
+    expect(entriesOfKind(gb.context.db, "evidence.item.received").filter((e) => e.details["itemId"] === itemId)).to.have.length(0);
+  });
+});
