@@ -195,5 +195,21 @@ export async function readDocument(ctx: GatewayContext, caseId: string, envelope
       details: { what: "document", role: principal.role, tokenId: principal.tokenId },
     }),
   );
-  return JSON.parse(row.document) as unknown;
+  return withoutItemKeys(JSON.parse(row.document) as unknown);
+}
+
+/**
+ * An evidence manifest as a caseworker may read it: every item's
+ * decryption key withheld (the gateway decrypts; a key handed out would let
+ * a copy of the sealed store be opened outside the audited download path).
+ */
+function withoutItemKeys(document: unknown): unknown {
+  const manifest = document as { kind?: unknown; items?: unknown };
+  if (manifest.kind !== "evidence-manifest" || !Array.isArray(manifest.items)) return document;
+  return {
+    ...manifest,
+    items: manifest.items.map((item: { encryption?: Record<string, unknown> }) =>
+      item.encryption === undefined ? item : { ...item, encryption: { ...item.encryption, key: "(withheld)", noncePrefix: "(withheld)" } },
+    ),
+  };
 }

@@ -133,9 +133,6 @@ export async function sendPackage(ctx: GatewayContext, caseId: string, body: unk
   }
   const peer = ctx.peers.get(kase.peer);
   const request = checkRequest(body);
-  // The package will move the case when it is delivered (see delivered.ts):
-  // refused now, before any hashing, if the case cannot take that step.
-  assertStepAllowed(ctx, caseId, completionStep(request.completes));
   const chunkSize = request.chunkSize ?? ctx.config.evidence?.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const packageId = randomUUID();
   const createdAt = ctx.now().toISOString();
@@ -143,6 +140,9 @@ export async function sendPackage(ctx: GatewayContext, caseId: string, body: unk
   // Which files, before any is read: allowed folders, regular files.
   const roots = await allowedRoots(ctx);
   const files = await Promise.all(request.items.map((item, i) => resolveSource(item.path, roots, i)));
+  // The package will move the case when it is delivered (see delivered.ts):
+  // refused now, before any hashing, if the case cannot take that step.
+  assertStepAllowed(ctx, caseId, completionStep(request.completes));
 
   // The descriptive fields are checked before the (long) hashing pass.
   const draft = (hashes: ReadonlyArray<{ size: number; sha256: string }>): { manifest: EvidenceManifest; keys: ManifestItem["encryption"][] } => {

@@ -92,8 +92,8 @@ describe("valise case and valise report", function () {
 
   it("needs a token, and says so when no gateway answers", async function () {
     const noToken = await valise(["case", "acknowledge", caseId, "--home", network.us.home, "--json"]);
-    expect(noToken.exit).to.equal(2);
-    expect(codeOf(noToken)).to.equal("USAGE");
+    expect(noToken.exit).to.equal(6);
+    expect(codeOf(noToken)).to.equal("UNAUTHENTICATED");
     const wrongToken = await valise(["case", "acknowledge", caseId, "--home", network.us.home, "--json"], { VALISE_TOKEN: network.gb.tokens.caseworker });
     expect(wrongToken.exit).to.equal(6);
     expect(codeOf(wrongToken)).to.equal("UNAUTHENTICATED");

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Gateway } from "../../gateway/gateway.js";
 import { PASSPHRASE, createNetwork, type TestNetwork } from "../gateway/fixtures.js";
-import { exchangeRequest } from "../gateway/witness/helpers.js";
+import { acceptedRequest } from "../gateway/witness/helpers.js";
 import { PROVENANCE, entriesOfKind, plaintextOf } from "../gateway/evidence/helpers.js";
 import { valise, type CliRun } from "./cli-helpers.js";
 
@@ -55,7 +55,7 @@ describe("valise evidence: send, list, get and export (with GnuPG)", function ()
     us = network.us.gateway();
     await gb.start();
     await us.start();
-    caseId = await exchangeRequest(network.gb);
+    caseId = await acceptedRequest(network.gb, network.us);
     work = mkdtempSync(join(tmpdir(), "valise-evidence-cli-"));
     gnupg = join(work, "gnupg");
     mkdirSync(gnupg, { mode: 0o700 });
@@ -87,7 +87,7 @@ describe("valise evidence: send, list, get and export (with GnuPG)", function ()
     expect(sent.items.map((i) => [i.name, i.sha256])).to.deep.equal(Object.entries(files).map(([name, bytes]) => [name, sha256(bytes)]));
   });
 
-  it("send refusals: no token (exit 6), a case that does not exist (exit 4), a file outside the allowed folders (exit 6)", async function () {
+  it("send refusals: no token (exit 6), a case that does not exist (exit 4), a file outside the allowed folders (exit 6), a case already executed (exit 5)", async function () {
     const file = join(network.us.home, "outgoing", "login-records.csv");
     const describe = ["--describe", JSON.stringify(PROVENANCE), "--json"];
     expectError(await valise(["evidence", "send", caseId, file, "--home", network.us.home, ...describe], {}), "UNAUTHENTICATED", 6);
@@ -95,6 +95,8 @@ describe("valise evidence: send, list, get and export (with GnuPG)", function ()
     const outside = join(work, "elsewhere.txt");
     writeFileSync(outside, "x");
     expectError(await valise(["evidence", "send", caseId, outside, "--home", network.us.home, ...describe], { VALISE_TOKEN: network.us.tokens.caseworker }), "EVIDENCE_PATH_NOT_ALLOWED", 6);
+    // The first package executed the request: the lifecycle allows no further package on it.
+    expectError(await valise(["evidence", "send", caseId, file, "--home", network.us.home, ...describe], { VALISE_TOKEN: network.us.tokens.caseworker }), "CASE_TRANSITION_INVALID", 5);
   });
 
   it("list and get at GB: the items, and each download verified to the bytes sent", async function () {

@@ -15,7 +15,7 @@ import { createGateway, type Gateway } from "../../../gateway/gateway.js";
 import { createLogger } from "../../../gateway/log.js";
 import { startGatewayProcess, type GatewayProcess } from "../../../scripts/demo/gateway-process.js";
 import { FAST_DELIVERY, PASSPHRASE, createNetwork, localRequest, waitFor, type TestNetwork } from "../fixtures.js";
-import { exchangeRequest } from "../witness/helpers.js";
+import { acceptedRequest } from "../witness/helpers.js";
 import { PROVENANCE, TEST_CHUNK, entriesOfKind, getBytes, plaintextOf } from "./helpers.js";
 
 /** One MiB segments: an item of 32 MiB takes 32 PUTs, each a resume point. */
@@ -63,7 +63,7 @@ describe("gateway/evidence: resume after kill -9 of the receiver, and after a re
     gb = await startGb();
     us = usGateway();
     await us.start();
-    caseId = await exchangeRequest(network.gb);
+    caseId = await acceptedRequest(network.gb, network.us);
   });
 
   after(async function () {

@@ -20,7 +20,7 @@ import { loadPeerTrust } from "../../../pki/peers.js";
 import { storedPath } from "../../../gateway/evidence/sealed-store.js";
 import { homePaths } from "../../../gateway/home.js";
 import { FAST_DELIVERY, PASSPHRASE, count, createNetwork, localRequest, waitFor, type HttpAnswer, type TestAuthority, type TestNetwork } from "../fixtures.js";
-import { exchangeRequest } from "../witness/helpers.js";
+import { acceptedRequest, exchangeRequest } from "../witness/helpers.js";
 import { PROVENANCE, TEST_CHUNK, entriesOfKind, getBytes, plaintextOf } from "./helpers.js";
 
 /** Small segments, so that an item of a few chunks takes several PUTs. */
@@ -58,7 +58,7 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     us = gatewayOf(network.us);
     await gb.start();
     await us.start();
-    caseId = await exchangeRequest(network.gb); // GB asks US; US answers with evidence
+    caseId = await acceptedRequest(network.gb, network.us); // GB asks US; US answers with evidence
     outgoing = join(network.us.home, "outgoing");
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(outgoing, name), bytes);
   });
@@ -70,7 +70,7 @@ describe("gateway/evidence: sending a package between two gateways", function ()
   });
 
   it("delivers every item (empty, one byte, an exact chunk multiple, many chunks), receipted, verified, and the package delivered", async function () {
-    const answer = await send({ completes: "executed", chunkSize: TEST_CHUNK, items: Object.keys(files).map((name) => item(name)) });
+    const answer = await send({ completes: "partially-executed", chunkSize: TEST_CHUNK, items: Object.keys(files).map((name) => item(name)) });
     expect(answer.status, answer.text).to.equal(201);
     const { packageId, items } = answer.json as { packageId: string; items: Array<{ itemId: string; name: string; size: number; sha256: string }> };
     expect(items.map((i) => [i.name, i.size, i.sha256])).to.deep.equal(Object.entries(files).map(([name, bytes]) => [name, bytes.byteLength, createHash("sha256").update(bytes).digest("hex")]));
@@ -81,7 +81,7 @@ describe("gateway/evidence: sending a package between two gateways", function ()
       expect(pkg?.state).to.not.equal("failed");
       return pkg?.state === "delivered" ? pkg : undefined;
     }, 30_000);
-    expect(sent.completes).to.equal("executed");
+    expect(sent.completes).to.equal("partially-executed");
     const gbTrust = loadPeerTrust(join(network.us.home, "peers"), "GB-UKCA");
     for (const listed of sent.items) {
       expect(listed.state).to.equal("receipted");
@@ -95,7 +95,7 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     }
 
     const received = (await listAt(network.gb)).packages.find((p) => p.packageId === packageId);
-    expect(received).to.include({ direction: "inbound", state: "received", completes: "executed" });
+    expect(received).to.include({ direction: "inbound", state: "received", completes: "partially-executed" });
     expect(received!.items.map((i) => i.state)).to.deep.equal(["received", "received", "received", "received"]);
 
     // US's log: what was sent, each receipt, the package delivered; GB's: each item received, the package received.
@@ -104,11 +104,34 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(entriesOfKind(usDb, "evidence.receipt.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(4);
     const delivered = entriesOfKind(usDb, "evidence.package.delivered").filter((e) => e.details["packageId"] === packageId);
     expect(delivered).to.have.length(1);
-    expect(delivered[0]!.details).to.include({ completes: "executed", items: 4, to: "GB-UKCA" });
+    expect(delivered[0]!.details).to.include({ completes: "partially-executed", items: 4, to: "GB-UKCA" });
+
+    // The delivery moves the case on both sides: a report-progress step naming the package, taken by the gateway.
+    for (const side of [network.us, network.gb]) {
+      const kase = await waitFor(`${side.authority} to see the case partially executed`, async () => {
+        const answer = await localRequest(side.localPort, "GET", `/api/v1/cases/${caseId}`, { token: side.tokens.caseworker });
+        return answer.json?.status === "partially-executed" ? answer.json : undefined;
+      });
+      const step = (kase.steps as Array<{ step: string; to: string }>).at(-1);
+      expect(step).to.include({ step: "report-progress", to: "partially-executed" });
+    }
+    const changed = entriesOfKind(usDb, "status.changed").filter((e) => e.details["step"] === "report-progress");
+    expect(changed.map((e) => (e as unknown as { actor: string }).actor)).to.deep.equal(["gateway"]);
     expect(entriesOfKind(gb.context.db, "evidence.item.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(4);
     expect(entriesOfKind(gb.context.db, "evidence.package.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(1);
     // Names and descriptions stay in the sealed manifest, out of the logs.
     expect(JSON.stringify(entriesOfKind(usDb, "evidence.package.sent"))).to.not.contain("mailbox.mbox");
+  });
+
+  it("shows a caseworker the manifest with every item key withheld", async function () {
+    const kase = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}`, { token: network.gb.tokens.caseworker });
+    const manifestEnvelope = (kase.json.envelopes as Array<{ envelopeId: string; type: string }>).find((e) => e.type === "evidence-manifest");
+    expect(manifestEnvelope).to.not.equal(undefined);
+    const read = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}/documents/${manifestEnvelope!.envelopeId}`, { token: network.gb.tokens.caseworker });
+    expect(read.status).to.equal(200);
+    const items = read.json.items as Array<{ sha256: string; encryption: { key: string; noncePrefix: string; chunkSize: number } }>;
+    expect(items.length).to.be.greaterThan(0);
+    for (const listed of items) expect(listed.encryption).to.include({ key: "(withheld)", noncePrefix: "(withheld)", chunkSize: TEST_CHUNK });
   });
 
   it("lets a GB caseworker download each item, verified as it is decrypted, after an access.read entry", async function () {
@@ -177,6 +200,15 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     });
     afterEach(function () {
       expect(snapshot()).to.deep.equal(before);
+    });
+
+    it("evidence on a case not yet accepted: 409 CASE_TRANSITION_INVALID, before any file is read", async function () {
+      const fresh = await exchangeRequest(network.gb);
+      before = snapshot(); // the fresh case's own rows are not the refusal's
+      const answer = await send({ completes: "executed", items: [item("one-byte.txt")] }, fresh);
+      expect(answer.status, answer.text).to.equal(409);
+      expect(answer.json.error.code).to.equal("CASE_TRANSITION_INVALID");
+      expect(answer.json.error.details.allowed).to.include("accept");
     });
 
     it("evidence on a case this side sent: 409 EVIDENCE_CASE_DIRECTION", async function () {

@@ -43,3 +43,18 @@ export async function exchangeRequest(sender: TestAuthority): Promise<string> {
 export function rows<T>(db: Db, table: "audit_cosignatures" | "witnessed_logs" | "log_alarms" | "audit_entries", where = "1 = 1", ...params: unknown[]): T[] {
   return db.prepare(`SELECT * FROM ${table} WHERE ${where}`).all(...params) as T[];
 }
+
+/**
+ * A request from `sender` that `receiver` has accepted (both sides see it
+ * accepted): what a case must be before the requested side sends evidence.
+ */
+export async function acceptedRequest(sender: TestAuthority, receiver: TestAuthority): Promise<string> {
+  const caseId = await exchangeRequest(sender);
+  const accepted = await localRequest(receiver.localPort, "POST", `/api/v1/cases/${caseId}/status`, { token: receiver.tokens.caseworker, body: { step: "accept" } });
+  if (accepted.status !== 201) throw new Error(`accept answered ${accepted.status}: ${accepted.text}`);
+  await waitFor("the acceptance to reach the requesting side", async () => {
+    const answer = await localRequest(sender.localPort, "GET", `/api/v1/cases/${caseId}`, { token: sender.tokens.caseworker });
+    return answer.json?.status === "accepted" ? true : undefined;
+  });
+  return caseId;
+}
