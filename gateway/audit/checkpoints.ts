@@ -100,20 +100,31 @@ export function latestCheckpoint(db: Db): StoredCheckpoint | undefined {
   return statement(db, "SELECT size, root, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").get() as StoredCheckpoint | undefined;
 }
 
+/** A position in a receiver's log, as a receipt carries it (envelope and item receipts alike). */
+export interface LogPosition {
+  readonly origin: string;
+  readonly index: number;
+  readonly checkpoint: string;
+  readonly inclusionProof: readonly string[];
+  readonly entry?: Record<string, unknown>;
+}
+
 /**
- * Verifies a receipt's log position against the receiver's log key: the
- * checkpoint is signed by that log, it covers the entry, the inclusion proof
- * leads from the entry to the checkpoint's root, and the entry records the
- * reception of this envelope. Returns the verified checkpoint.
- * Throws AUDIT_* codes (signature, origin, proof) or RECEIPT_MISMATCH.
+ * Verifies that `position.entry` is in the log of `receiver`: the position
+ * names that log, the entry sits at the stated index and is the one the
+ * caller expects (`recordsIt`), the checkpoint is signed by one of the log's
+ * keys (current or rotated), and the inclusion proof leads from the entry to
+ * the checkpoint's root. Returns the verified checkpoint.
+ * Throws AUDIT_* codes (signature, origin, proof) or RECEIPT_MISMATCH (`what` names the event).
  */
-export function verifyLogPosition(
-  position: ReceiptLogPosition,
+export function verifyEntryInLog(
+  position: LogPosition,
   expected: {
     receiver: string;
-    envelopeId: string;
-    envelopeDigest: string;
     logKeys: readonly KeyObject[];
+    /** What the entry must record, e.g. "the reception of this envelope". */
+    what: string;
+    recordsIt: (entry: Partial<AuditEntry>) => boolean;
     /** Notes already verified against `logKeys` (an auditor checks thousands of receipts carrying the same few checkpoints). */
     verifiedNotes?: Map<string, { size: number; root: Buffer }>;
   },
@@ -122,16 +133,16 @@ export function verifyLogPosition(
   if (position.origin !== origin) {
     throw new GatewayError("AUDIT_ORIGIN_MISMATCH", "the receipt names another log", { details: { origin: position.origin, expected: origin } });
   }
+  const entry = position.entry as Partial<AuditEntry> | undefined;
+  if (entry === undefined || entry.index !== position.index || !expected.recordsIt(entry)) {
+    throw new GatewayError("RECEIPT_MISMATCH", `the receipt's log entry does not record ${expected.what}`, { details: { index: position.index } });
+  }
   let lastError: unknown;
   for (const publicKey of expected.logKeys) {
     try {
       const known = expected.verifiedNotes?.get(position.checkpoint);
       const checkpoint = known === undefined ? verifyCheckpoint(position.checkpoint, { origin, publicKey }).checkpoint : { size: known.size, rootHash: known.root };
       expected.verifiedNotes?.set(position.checkpoint, { size: checkpoint.size, root: checkpoint.rootHash });
-      const entry = position.entry as Partial<AuditEntry> | undefined;
-      if (entry === undefined || entry.index !== position.index || entry.kind !== "envelope.received" || entry.envelopeId !== expected.envelopeId || entry.envelopeDigest !== expected.envelopeDigest) {
-        throw new GatewayError("RECEIPT_MISMATCH", "the receipt's log entry does not record the reception of this envelope", { details: { index: position.index } });
-      }
       const proof = position.inclusionProof.map((hash) => Buffer.from(hash, "base64"));
       verifyInclusion(leafHash(Buffer.from(canonicalize(entry), "utf8")), position.index, checkpoint.size, proof, checkpoint.rootHash);
       return { size: checkpoint.size, root: checkpoint.rootHash, note: position.checkpoint };
@@ -143,3 +154,25 @@ export function verifyLogPosition(
   throw lastError ?? new GatewayError("AUDIT_SIGNATURE_INVALID", "no log key of the receiver is known");
 }
 
+/**
+ * Verifies an envelope receipt's log position: {@link verifyEntryInLog} with
+ * an `envelope.received` entry naming this envelope and its digest.
+ */
+export function verifyLogPosition(
+  position: ReceiptLogPosition,
+  expected: {
+    receiver: string;
+    envelopeId: string;
+    envelopeDigest: string;
+    logKeys: readonly KeyObject[];
+    verifiedNotes?: Map<string, { size: number; root: Buffer }>;
+  },
+): { size: number; root: Buffer; note: string } {
+  return verifyEntryInLog(position, {
+    receiver: expected.receiver,
+    logKeys: expected.logKeys,
+    ...(expected.verifiedNotes === undefined ? {} : { verifiedNotes: expected.verifiedNotes }),
+    what: "the reception of this envelope",
+    recordsIt: (entry) => entry.kind === "envelope.received" && entry.envelopeId === expected.envelopeId && entry.envelopeDigest === expected.envelopeDigest,
+  });
+}

@@ -13,13 +13,15 @@
  * to the receiver's pinned root, and every field must name the item the
  * sender sent — a receipt for another item, or for other bytes, proves nothing.
  */
+import { verificationKey } from "../envelope/verification-key.js";
+import { verifyEntryInLog } from "../audit/checkpoints.js";
 import type { KeyObject } from "node:crypto";
 import { CompactSign, compactVerify } from "jose";
 import { isAuthorityId } from "../../pki/authority.js";
 import { jwkThumbprint } from "../../pki/keys.js";
 import { GatewayError } from "../errors.js";
 import { isSigningAlgorithm, signingAlgorithmFor } from "../envelope/algorithms.js";
-import { canonicalBytes, canonicalize } from "../envelope/canonical-json.js";
+import { canonicalBytes } from "../envelope/canonical-json.js";
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_ENVELOPE_LIMITS } from "../envelope/limits.js";
 import type { ReceiptLogPosition } from "../envelope/receipt.js";
 import { isEnvelopeId, parseTimestamp } from "../envelope/routing-header.js";
@@ -29,9 +31,6 @@ import { verifySigner, type AuthorityTrust } from "../envelope/signer.js";
 import type { SignerIdentity } from "../envelope/types.js";
 import { decodeX5c, encodeX5c } from "../envelope/x5c.js";
 import type { ParsedCertificate } from "../../pki/certificate.js";
-import { checkpointOrigin, verifyCheckpoint } from "../audit/checkpoint.js";
-import { leafHash } from "../audit/merkle.js";
-import { verifyInclusion } from "../audit/merkle-verify.js";
 
 /** `typ` of an item receipt's compact JWS. */
 export const ITEM_RECEIPT_TYP = "valise-evidence-receipt+jws";
@@ -156,7 +155,7 @@ export async function verifyItemReceipt(jws: unknown, options: VerifyItemReceipt
     parsedCertificates: options.parsedCertificates,
   });
   try {
-    await compactVerify(jws as string, signer.publicKey, { algorithms: [header.alg] });
+    await compactVerify(jws as string, await verificationKey(signer.publicKey), { algorithms: [header.alg] });
   } catch (cause) {
     throw new GatewayError("RECEIPT_BAD_SIGNATURE", "The item receipt signature does not verify.", { cause });
   }
@@ -170,37 +169,23 @@ export async function verifyItemReceipt(jws: unknown, options: VerifyItemReceipt
  * leads from it to the checkpoint's root.
  */
 function verifyItemLogPosition(receipt: ItemReceipt, logKeys: readonly KeyObject[]): { size: number; root: Buffer; note: string } {
-  const position = receipt.log;
-  const origin = checkpointOrigin(receipt.to);
-  if (position.origin !== origin) throw new GatewayError("AUDIT_ORIGIN_MISMATCH", "the item receipt names another log", { details: { origin: position.origin, expected: origin } });
-  const entry = position.entry as { index?: unknown; kind?: unknown; caseId?: unknown; details?: Record<string, unknown> } | undefined;
-  const details = entry?.details;
-  if (
-    entry === undefined ||
-    entry.index !== position.index ||
-    entry.kind !== ITEM_RECEIVED_KIND ||
-    entry.caseId !== receipt.caseId ||
-    details?.["packageId"] !== receipt.packageId ||
-    details["itemId"] !== receipt.itemId ||
-    details["size"] !== receipt.size ||
-    details["sha256"] !== receipt.sha256 ||
-    details["sealedSha256"] !== receipt.sealedSha256
-  ) {
-    throw new GatewayError("RECEIPT_MISMATCH", "the item receipt's log entry does not record the reception of this item", { details: { index: position.index } });
-  }
-  let lastError: unknown;
-  for (const publicKey of logKeys) {
-    try {
-      const { checkpoint } = verifyCheckpoint(position.checkpoint, { origin, publicKey });
-      const proof = position.inclusionProof.map((hash) => Buffer.from(hash, "base64"));
-      verifyInclusion(leafHash(Buffer.from(canonicalize(entry), "utf8")), position.index, checkpoint.size, proof, checkpoint.rootHash);
-      return { size: checkpoint.size, root: checkpoint.rootHash, note: position.checkpoint };
-    } catch (error) {
-      if ((error as { code?: string }).code !== "AUDIT_SIGNATURE_INVALID") throw error;
-      lastError = error; // signed by another (rotated) log key: try the next one
-    }
-  }
-  throw lastError ?? new GatewayError("AUDIT_SIGNATURE_INVALID", "no log key of the receiver is known");
+  return verifyEntryInLog(receipt.log, {
+    receiver: receipt.to,
+    logKeys,
+    what: "the reception of this item",
+    recordsIt: (entry) => {
+      const details = entry.details;
+      return (
+        entry.kind === ITEM_RECEIVED_KIND &&
+        entry.caseId === receipt.caseId &&
+        details?.["packageId"] === receipt.packageId &&
+        details["itemId"] === receipt.itemId &&
+        details["size"] === receipt.size &&
+        details["sha256"] === receipt.sha256 &&
+        details["sealedSha256"] === receipt.sealedSha256
+      );
+    },
+  });
 }
 
 function checkItemReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" | "ENVELOPE_INVALID_ARGUMENT"): ItemReceipt {
