@@ -7,19 +7,10 @@ import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import { statement } from "../store/statements.js";
 import { itemsOfPackage, type ItemRow, type ItemState, type PackageState } from "./items.js";
-import type { EvidenceManifest, ItemSource } from "./manifest.js";
+import type { EvidenceManifest, ManifestItem } from "./manifest.js";
 
 /** One item as listed. */
-export interface ListedItem {
-  readonly itemId: string;
-  readonly name: string;
-  readonly mediaType: string;
-  readonly size: number;
-  readonly sha256: string;
-  readonly description: string;
-  readonly source: ItemSource;
-  readonly acquiredAt: string;
-  readonly legalInstrument: string;
+export interface ListedItem extends Omit<ManifestItem, "encryption"> {
   readonly chunkSize: number;
   /** Length of the sealed stream. */
   readonly sealedSize: number;
