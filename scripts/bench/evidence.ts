@@ -213,6 +213,9 @@ export async function benchEvidence(options: BenchEvidenceOptions = {}): Promise
       if (submitted.status !== 201) throw new Error(`the request answered ${submitted.status}`);
       const caseId = submitted.json.caseId as string;
       await until("US to hold the request", async () => ((await api(us.started.localUrl, usToken, "GET", `/api/v1/cases/${caseId}`)).status === 200 ? true : undefined), 50);
+      // Evidence executes an accepted request (the case lifecycle refuses it before).
+      const accepted = await api(us.started.localUrl, usToken, "POST", `/api/v1/cases/${caseId}/status`, { step: "accept" });
+      if (accepted.status !== 201) throw new Error(`the acceptance answered ${accepted.status}: ${JSON.stringify(accepted.json)}`);
 
       const idle = { "US gateway (sender)": peakRss(us.pid, "VmRSS") ?? Number.NaN, "GB gateway (receiver)": peakRss(gb.pid, "VmRSS") ?? Number.NaN };
       progress("Valise: send, upload, verify, receipt");
