@@ -125,36 +125,54 @@ export async function signReceipt(receipt: Receipt, signer: EnvelopeSigner): Pro
  *   check failed), `RECEIPT_BAD_SIGNATURE`.
  */
 export async function verifyReceipt(jws: unknown, options: VerifyReceiptOptions): Promise<VerifiedReceipt> {
-  if (typeof jws === "string" && jws.length > MAX_RECEIPT_BYTES) malformed("the receipt is too large");
-  const [protectedPart, payloadPart, signaturePart] = splitCompact(jws, 3, "receipt", "RECEIPT_MALFORMED") as [
-    string,
-    string,
-    string,
-  ];
-  const header = decodeJsonObject(protectedPart, "receipt header", HEADER_LIMITS);
-  for (const key of Object.keys(header)) if (!HEADER_MEMBERS.has(key)) malformed(`unexpected header member ${key.slice(0, 32)}`);
-  // Attacker-controlled alg: only the allow-list, never none or HS*.
-  if (!isSigningAlgorithm(header.alg)) malformed("the algorithm is not EdDSA, ES256 or ES384");
-  if (header.typ !== RECEIPT_TYP) malformed(`typ must be ${RECEIPT_TYP}`);
-  const x5c = decodeX5c(header.x5c, DEFAULT_ENVELOPE_LIMITS.maxCertificates, "RECEIPT_MALFORMED");
-  decodeBase64url(signaturePart, "receipt signature", "RECEIPT_MALFORMED");
-  const receipt = checkReceipt(
-    parseJsonObject(decodeBase64url(payloadPart, "receipt payload", "RECEIPT_MALFORMED"), "receipt payload", "RECEIPT_MALFORMED"),
-    "RECEIPT_MALFORMED",
-  );
+  return verifyReceiptJws(jws, { typ: RECEIPT_TYP, name: "receipt", check: (payload) => checkReceipt(payload, "RECEIPT_MALFORMED") }, options.expected, options);
+}
 
-  const { expected } = options;
-  for (const field of ["envelopeId", "envelopeDigest", "from", "to"] as const) {
-    if (receipt[field] !== expected[field]) {
-      throw new GatewayError("RECEIPT_MISMATCH", `The receipt's ${field} is not the expected one.`, {
-        details: { field, expected: expected[field], actual: receipt[field] },
-      });
+/** What kind of signed receipt a JWS must be. */
+export interface ReceiptKind<T> {
+  /** The JWS `typ` (keeps one kind of receipt, or any other JWS of the signer, from passing as another). */
+  readonly typ: string;
+  /** For messages: "receipt", "item receipt". */
+  readonly name: string;
+  /** Checks the payload's shape (throws `RECEIPT_MALFORMED`). */
+  readonly check: (payload: Record<string, unknown>) => T;
+}
+
+/**
+ * The checks every signed receipt gets: size, header (members, algorithm
+ * allow-list, `typ`, `x5c`), payload shape, every field of `expected` equal
+ * (`RECEIPT_MISMATCH`), `receivedAt` not in the future, the signer chained
+ * to the receiver's pinned root, valid at `receivedAt` and not revoked, and
+ * the signature.
+ */
+export async function verifyReceiptJws<T extends { readonly to: string; readonly receivedAt: string }>(
+  jws: unknown,
+  kind: ReceiptKind<T>,
+  expected: object,
+  options: Pick<VerifyReceiptOptions, "trustFor" | "now" | "clockSkewMs" | "parsedCertificates">,
+): Promise<{ receipt: T; signer: SignerIdentity }> {
+  const malformedKind: (why: string) => never = (why) => {
+    throw new GatewayError("RECEIPT_MALFORMED", `Malformed ${kind.name}: ${why}.`);
+  };
+  if (typeof jws === "string" && jws.length > MAX_RECEIPT_BYTES) malformedKind("too large");
+  const [protectedPart, payloadPart, signaturePart] = splitCompact(jws, 3, kind.name, "RECEIPT_MALFORMED") as [string, string, string];
+  const header = decodeJsonObject(protectedPart, `${kind.name} header`, HEADER_LIMITS);
+  for (const key of Object.keys(header)) if (!HEADER_MEMBERS.has(key)) malformedKind(`unexpected header member ${key.slice(0, 32)}`);
+  // Attacker-controlled alg: only the allow-list, never none or HS*.
+  if (!isSigningAlgorithm(header.alg)) malformedKind("the algorithm is not EdDSA, ES256 or ES384");
+  if (header.typ !== kind.typ) malformedKind(`typ must be ${kind.typ}`);
+  const x5c = decodeX5c(header.x5c, DEFAULT_ENVELOPE_LIMITS.maxCertificates, "RECEIPT_MALFORMED");
+  decodeBase64url(signaturePart, `${kind.name} signature`, "RECEIPT_MALFORMED");
+  const receipt = kind.check(parseJsonObject(decodeBase64url(payloadPart, `${kind.name} payload`, "RECEIPT_MALFORMED"), `${kind.name} payload`, "RECEIPT_MALFORMED"));
+
+  for (const [field, value] of Object.entries(expected)) {
+    const actual = (receipt as Record<string, unknown>)[field];
+    if (actual !== value) {
+      throw new GatewayError("RECEIPT_MISMATCH", `The ${kind.name}'s ${field} is not the expected one.`, { details: { field, expected: value, actual } });
     }
   }
   const receivedAt = parseTimestamp(receipt.receivedAt) as number;
-  if (receivedAt > options.now.getTime() + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS)) {
-    malformed("receivedAt is in the future");
-  }
+  if (receivedAt > options.now.getTime() + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS)) malformedKind("receivedAt is in the future");
 
   const trust = options.trustFor(receipt.to);
   if (trust === undefined) {
@@ -171,7 +189,7 @@ export async function verifyReceipt(jws: unknown, options: VerifyReceiptOptions)
   try {
     await compactVerify(jws as string, await verificationKey(signer.publicKey), { algorithms: [header.alg] });
   } catch (cause) {
-    throw new GatewayError("RECEIPT_BAD_SIGNATURE", "The receipt signature does not verify.", { cause });
+    throw new GatewayError("RECEIPT_BAD_SIGNATURE", `The ${kind.name} signature does not verify.`, { cause });
   }
   return { receipt, signer: signer.identity };
 }
@@ -222,6 +240,3 @@ function checkReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" 
   };
 }
 
-function malformed(why: string): never {
-  throw new GatewayError("RECEIPT_MALFORMED", `Malformed receipt: ${why}.`);
-}

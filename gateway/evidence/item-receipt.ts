@@ -13,23 +13,21 @@
  * to the receiver's pinned root, and every field must name the item the
  * sender sent — a receipt for another item, or for other bytes, proves nothing.
  */
-import { verificationKey } from "../envelope/verification-key.js";
 import { verifyEntryInLog } from "../audit/checkpoints.js";
 import type { KeyObject } from "node:crypto";
-import { CompactSign, compactVerify } from "jose";
+import { CompactSign } from "jose";
 import { isAuthorityId } from "../../pki/authority.js";
 import { jwkThumbprint } from "../../pki/keys.js";
 import { GatewayError } from "../errors.js";
-import { isSigningAlgorithm, signingAlgorithmFor } from "../envelope/algorithms.js";
+import { signingAlgorithmFor } from "../envelope/algorithms.js";
 import { canonicalBytes } from "../envelope/canonical-json.js";
-import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_ENVELOPE_LIMITS } from "../envelope/limits.js";
-import type { ReceiptLogPosition } from "../envelope/receipt.js";
+import { verifyReceiptJws, type ReceiptLogPosition } from "../envelope/receipt.js";
 import { isEnvelopeId, parseTimestamp } from "../envelope/routing-header.js";
 import type { EnvelopeSigner } from "../envelope/seal.js";
-import { decodeBase64url, decodeJsonObject, parseJsonObject, splitCompact } from "../envelope/serialization.js";
-import { verifySigner, type AuthorityTrust } from "../envelope/signer.js";
+import { decodeBase64url, parseJsonObject, splitCompact } from "../envelope/serialization.js";
+import type { AuthorityTrust } from "../envelope/signer.js";
 import type { SignerIdentity } from "../envelope/types.js";
-import { decodeX5c, encodeX5c } from "../envelope/x5c.js";
+import { encodeX5c } from "../envelope/x5c.js";
 import type { ParsedCertificate } from "../../pki/certificate.js";
 
 /** `typ` of an item receipt's compact JWS. */
@@ -89,11 +87,8 @@ export interface VerifiedItemReceipt {
 
 const MEMBERS = new Set(["caseId", "packageId", "itemId", "from", "to", "size", "sha256", "sealedSha256", "receivedAt", "log"]);
 const LOG_MEMBERS = new Set(["origin", "index", "checkpoint", "inclusionProof", "entry"]);
-const HEADER_MEMBERS = new Set(["alg", "kid", "x5c", "typ"]);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const HASH_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
-const MAX_RECEIPT_BYTES = 256 * 1024;
-const HEADER_LIMITS = { maxBytes: DEFAULT_ENVELOPE_LIMITS.maxHeaderBytes, code: "RECEIPT_MALFORMED", tooLargeCode: "RECEIPT_MALFORMED" } as const;
 
 /** Signs an item receipt with the receiver's `sign` key. */
 export async function signItemReceipt(receipt: ItemReceipt, signer: EnvelopeSigner): Promise<string> {
@@ -123,43 +118,13 @@ export function readItemReceipt(jws: string): ItemReceipt {
  *   code for a bad log position.
  */
 export async function verifyItemReceipt(jws: unknown, options: VerifyItemReceiptOptions): Promise<VerifiedItemReceipt> {
-  if (typeof jws === "string" && jws.length > MAX_RECEIPT_BYTES) malformed("the receipt is too large");
-  const [protectedPart, payloadPart, signaturePart] = splitCompact(jws, 3, "item receipt", "RECEIPT_MALFORMED") as [string, string, string];
-  const header = decodeJsonObject(protectedPart, "item receipt header", HEADER_LIMITS);
-  for (const key of Object.keys(header)) if (!HEADER_MEMBERS.has(key)) malformed(`unexpected header member ${key.slice(0, 32)}`);
-  // Attacker-controlled alg: only the allow-list, never none or HS*.
-  if (!isSigningAlgorithm(header.alg)) malformed("the algorithm is not EdDSA, ES256 or ES384");
-  // A typ check keeps an envelope receipt (or any other JWS of the signer) from passing as an item receipt.
-  if (header.typ !== ITEM_RECEIPT_TYP) malformed(`typ must be ${ITEM_RECEIPT_TYP}`);
-  const x5c = decodeX5c(header.x5c, DEFAULT_ENVELOPE_LIMITS.maxCertificates, "RECEIPT_MALFORMED");
-  decodeBase64url(signaturePart, "item receipt signature", "RECEIPT_MALFORMED");
-  const receipt = checkItemReceipt(parseJsonObject(decodeBase64url(payloadPart, "item receipt payload", "RECEIPT_MALFORMED"), "item receipt payload", "RECEIPT_MALFORMED"), "RECEIPT_MALFORMED");
-
-  const { expected } = options;
-  for (const field of ["caseId", "packageId", "itemId", "from", "to", "size", "sha256"] as const) {
-    if (receipt[field] !== expected[field]) {
-      throw new GatewayError("RECEIPT_MISMATCH", `The item receipt's ${field} is not the expected one.`, { details: { field, expected: expected[field], actual: receipt[field] } });
-    }
-  }
-  const receivedAt = parseTimestamp(receipt.receivedAt) as number;
-  if (receivedAt > options.now.getTime() + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS)) malformed("receivedAt is in the future");
-
-  const trust = options.trustFor(receipt.to);
-  if (trust === undefined) throw new GatewayError("RECEIPT_SIGNER_UNTRUSTED", `No trust material for ${receipt.to}.`, { details: { to: receipt.to } });
-  const signer = await verifySigner(x5c, header.kid, header.alg, {
-    authority: receipt.to,
-    trust,
-    at: new Date(receivedAt),
-    crlAt: options.now,
-    layer: "receipt",
-    parsedCertificates: options.parsedCertificates,
-  });
-  try {
-    await compactVerify(jws as string, await verificationKey(signer.publicKey), { algorithms: [header.alg] });
-  } catch (cause) {
-    throw new GatewayError("RECEIPT_BAD_SIGNATURE", "The item receipt signature does not verify.", { cause });
-  }
-  return { receipt, signer: signer.identity, checkpoint: verifyItemLogPosition(receipt, options.logKeys) };
+  const { receipt, signer } = await verifyReceiptJws(
+    jws,
+    { typ: ITEM_RECEIPT_TYP, name: "item receipt", check: (payload) => checkItemReceipt(payload, "RECEIPT_MALFORMED") },
+    options.expected,
+    options,
+  );
+  return { receipt, signer, checkpoint: verifyItemLogPosition(receipt, options.logKeys) };
 }
 
 /**
@@ -230,6 +195,3 @@ function checkItemReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORM
   };
 }
 
-function malformed(why: string): never {
-  throw new GatewayError("RECEIPT_MALFORMED", `Malformed item receipt: ${why}.`);
-}
