@@ -56,15 +56,7 @@ export interface ItemReceipt {
 }
 
 /** What an item receipt must name. */
-export interface ExpectedItemReceipt {
-  readonly caseId: string;
-  readonly packageId: string;
-  readonly itemId: string;
-  readonly from: string;
-  readonly to: string;
-  readonly size: number;
-  readonly sha256: string;
-}
+export type ExpectedItemReceipt = Pick<ItemReceipt, "caseId" | "packageId" | "itemId" | "from" | "to" | "size" | "sha256">;
 
 /** Options of {@link verifyItemReceipt}. */
 export interface VerifyItemReceiptOptions {

@@ -9,28 +9,13 @@
  * with VALISE_PASSPHRASE set; prints `{"listening": port}` on stdout.
  */
 import https from "node:https";
-import { join } from "node:path";
-import { openAuthorityPki } from "../../pki/store.js";
-import { loadPeerTrust } from "../../pki/peers.js";
-import { loadIdentity } from "../../gateway/identity.js";
+import { bareTlsServerOptions } from "./bare-tls.js";
 
 const [home, peerId] = process.argv.slice(2);
 if (home === undefined || peerId === undefined) throw new Error("usage: mtls-echo.ts HOME PEER-ID");
-const identity = await loadIdentity(openAuthorityPki(join(home, "pki")), process.env["VALISE_PASSPHRASE"] ?? "", new Date());
-const peer = loadPeerTrust(join(home, "peers"), peerId);
 const answer = Buffer.from('{"ok":true}');
 const server = https.createServer(
-  {
-    key: identity.tls.key, // the encrypted PKCS#8 PEM of the home
-    passphrase: identity.tls.passphrase,
-    cert: identity.tls.cert,
-    ca: [peer.root.pem],
-    crl: [peer.crl.pem],
-    requestCert: true,
-    rejectUnauthorized: true,
-    minVersion: "TLSv1.3",
-    maxVersion: "TLSv1.3",
-  },
+  await bareTlsServerOptions(home, peerId),
   (req, res) => {
     req.on("data", () => {});
     req.on("end", () => {

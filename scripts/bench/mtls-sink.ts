@@ -11,30 +11,15 @@
  * with VALISE_PASSPHRASE set; prints `{"listening": port}` on stdout.
  */
 import https from "node:https";
+import { bareTlsServerOptions } from "./bare-tls.js";
 import { createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { openAuthorityPki } from "../../pki/store.js";
-import { loadPeerTrust } from "../../pki/peers.js";
-import { loadIdentity } from "../../gateway/identity.js";
 
 const [home, peerId, outFile] = process.argv.slice(2);
 if (home === undefined || peerId === undefined || outFile === undefined) throw new Error("usage: mtls-sink.ts HOME PEER-ID OUT-FILE");
-const identity = await loadIdentity(openAuthorityPki(join(home, "pki")), process.env["VALISE_PASSPHRASE"] ?? "", new Date());
-const peer = loadPeerTrust(join(home, "peers"), peerId);
 const server = https.createServer(
-  {
-    key: identity.tls.key,
-    passphrase: identity.tls.passphrase,
-    cert: identity.tls.cert,
-    ca: [peer.root.pem],
-    crl: [peer.crl.pem],
-    requestCert: true,
-    rejectUnauthorized: true,
-    minVersion: "TLSv1.3",
-    maxVersion: "TLSv1.3",
-  },
+  await bareTlsServerOptions(home, peerId),
   (req, res) => {
     void (async () => {
       if (outFile === "-") {
