@@ -1,57 +1,60 @@
 /**
- * The audit log's Merkle tree in SQLite: the `audit_nodes` table holds every
- * completed perfect subtree, so roots and proofs are computed with O(log² n)
- * lookups, never by rebuilding the tree.
+ * The audit log's Merkle tree as the store keeps it: `audit_nodes` holds
+ * every completed perfect subtree, so roots and proofs take O(log² n) node
+ * lookups, never a rebuild.
+ *
+ * The Merkle functions (merkle.ts) are pure and synchronous; the nodes live
+ * in a database that may be across a network. Which nodes a root or proof
+ * reads depends only on the sizes, never on the hashes, so each computation
+ * runs twice: once over a reader that records the coordinates asked for,
+ * then — after one query fetched them all — over the fetched hashes.
  */
-import type { Statement } from "better-sqlite3";
-import type { Db } from "../store/database.js";
 import { GatewayError } from "../errors.js";
+import type { Tx } from "../store/store.js";
 import { nodeHash, subtreeCoordinates, type HashReader } from "./merkle.js";
 
-/** A {@link HashReader} over `audit_nodes`, and the append that fills it. */
-export class StoredTree implements HashReader {
-  readonly #count: Statement;
-  readonly #get: Statement;
-  readonly #put: Statement;
+const ZERO = Buffer.alloc(32);
 
-  constructor(db: Db) {
-    // MAX, not COUNT: one index lookup instead of a scan (leaves are gapless;
-    // the start-up integrity check refuses a log where they are not).
-    this.#count = db.prepare("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM audit_nodes WHERE level = 0");
-    this.#get = db.prepare("SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?");
-    this.#put = db.prepare("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)");
-  }
+/** Runs `compute` over the stored tree of `leafCount` leaves, fetching the nodes it needs in one query. */
+export async function withStoredTree<T>(tx: Tx, leafCount: number, compute: (reader: HashReader) => T): Promise<T> {
+  const wanted = new Map<string, { level: number; idx: number }>();
+  compute({
+    leafCount,
+    subtreeHash(start, size) {
+      const c = subtreeCoordinates(start, size);
+      wanted.set(`${c.level}:${c.idx}`, c);
+      return ZERO;
+    },
+  });
+  const nodes = await tx.audit.nodes([...wanted.values()]);
+  return compute({
+    leafCount,
+    subtreeHash(start, size) {
+      const { level, idx } = subtreeCoordinates(start, size);
+      const hash = nodes.get(`${level}:${idx}`);
+      // A missing node means rows were deleted behind the triggers' back.
+      if (hash === undefined) throw new GatewayError("STORE_CORRUPT", `the audit tree lacks node (${level}, ${idx})`, { details: { level, idx } });
+      return hash;
+    },
+  });
+}
 
-  /** Number of leaves (committed, or inside the caller's open transaction). */
-  get leafCount(): number {
-    return (this.#count.get() as { n: number }).n;
+/**
+ * Stores leaf `index` (the next one) and every perfect subtree it completes.
+ * Call inside the transaction that stores the entry.
+ */
+export async function appendLeaf(tx: Tx, index: number, leaf: Buffer): Promise<void> {
+  // The left siblings the new leaf completes: (level, idx - 1) while idx is odd.
+  const siblings: Array<{ level: number; idx: number }> = [];
+  for (let level = 0, idx = index; idx % 2 === 1; level += 1, idx = (idx - 1) / 2) siblings.push({ level, idx: idx - 1 });
+  const stored = siblings.length === 0 ? new Map<string, Buffer>() : await tx.audit.nodes(siblings);
+  const nodes = [{ level: 0, idx: index, hash: leaf }];
+  let hash = leaf;
+  for (const sibling of siblings) {
+    const left = stored.get(`${sibling.level}:${sibling.idx}`);
+    if (left === undefined) throw new GatewayError("STORE_CORRUPT", `the audit tree lacks node (${sibling.level}, ${sibling.idx})`, { details: sibling });
+    hash = nodeHash(left, hash);
+    nodes.push({ level: sibling.level + 1, idx: (sibling.idx) / 2, hash });
   }
-
-  /** The stored hash of the aligned perfect subtree [start, start + size). */
-  subtreeHash(start: number, size: number): Buffer {
-    const { level, idx } = subtreeCoordinates(start, size);
-    return this.#node(level, idx);
-  }
-
-  /**
-   * Appends leaf `index` (which must be the next one) and every subtree it
-   * completes. Call inside the transaction that stores the entry.
-   */
-  appendLeaf(index: number, leaf: Buffer): void {
-    this.#put.run(0, index, leaf);
-    let hash = leaf;
-    let idx = index;
-    for (let level = 0; idx % 2 === 1; level += 1) {
-      hash = nodeHash(this.#node(level, idx - 1), hash);
-      idx = (idx - 1) / 2;
-      this.#put.run(level + 1, idx, hash);
-    }
-  }
-
-  #node(level: number, idx: number): Buffer {
-    const row = this.#get.get(level, idx) as { hash: Buffer } | undefined;
-    // A missing node means rows were deleted behind the triggers' back.
-    if (row === undefined) throw new GatewayError("STORE_CORRUPT", `the audit tree lacks node (${level}, ${idx})`, { details: { level, idx } });
-    return row.hash;
-  }
+  await tx.audit.insertNodes(nodes);
 }

@@ -1,0 +1,231 @@
+/**
+ * Envelopes as they travelled (`envelopes`, `envelope_bodies`) and the
+ * outbox of those still to deliver, with per-row leases so that two
+ * instances never deliver the same envelope at once.
+ */
+import type { Sql } from "../sql.js";
+
+/** An envelope to store (sent or received). */
+export interface NewEnvelope {
+  readonly envelopeId: string;
+  readonly caseId: string;
+  readonly direction: "outbound" | "inbound";
+  readonly type: string;
+  readonly from: string;
+  readonly to: string;
+  readonly inReplyTo: string | null;
+  readonly createdAt: string;
+  readonly storedAt: string;
+  readonly digest: string;
+  readonly signerKid: string;
+  readonly wire: string;
+  readonly document: string;
+}
+
+/** A row of `envelopes`. */
+export interface EnvelopeRow {
+  envelope_id: string;
+  case_id: string;
+  direction: "outbound" | "inbound";
+  type: string;
+  from_authority: string;
+  to_authority: string;
+  in_reply_to: string | null;
+  created_at: string;
+  stored_at: string;
+  digest: string;
+  signer_kid: string;
+  receipt: string | null;
+}
+
+/** An envelope row with its delivery state (outbound ones). */
+export interface EnvelopeWithDelivery extends EnvelopeRow {
+  state: "pending" | "delivered" | "failed" | null;
+  attempts: number | null;
+  last_error: string | null;
+  next_attempt_at: number | null;
+}
+
+/** An outbox row claimed for delivery. */
+export interface DueEnvelope {
+  envelope_id: string;
+  peer: string;
+  attempts: number;
+  created_at: string;
+  digest: string;
+  case_id: string;
+  type: string;
+}
+
+/** Envelopes and their bodies. */
+export class EnvelopesRepository {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /** Stores an envelope and its body (`STORE_DUPLICATE` if the id exists). */
+  async insert(e: NewEnvelope): Promise<void> {
+    await this.#sql.run(
+      `INSERT INTO envelopes (envelope_id, case_id, direction, type, from_authority, to_authority, in_reply_to, created_at, stored_at, digest, signer_kid)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [e.envelopeId, e.caseId, e.direction, e.type, e.from, e.to, e.inReplyTo, e.createdAt, e.storedAt, e.digest, e.signerKid],
+    );
+    await this.#sql.run("INSERT INTO envelope_bodies (envelope_id, wire, document) VALUES (?, ?, ?)", [e.envelopeId, e.wire, e.document]);
+  }
+
+  /** The envelope row, if any. */
+  get(envelopeId: string): Promise<EnvelopeRow | undefined> {
+    return this.#sql.get<EnvelopeRow>("SELECT * FROM envelopes WHERE envelope_id = ?", [envelopeId]);
+  }
+
+  /** Whether an envelope with this id is stored. */
+  async exists(envelopeId: string): Promise<boolean> {
+    return (await this.#sql.get("SELECT 1 AS one FROM envelopes WHERE envelope_id = ?", [envelopeId])) !== undefined;
+  }
+
+  /** The wire form (flattened JWS JSON) of an envelope. */
+  async wire(envelopeId: string): Promise<string | undefined> {
+    return (await this.#sql.get<{ wire: string }>("SELECT wire FROM envelope_bodies WHERE envelope_id = ?", [envelopeId]))?.wire;
+  }
+
+  /** The business document and digest of an envelope of a case. */
+  documentOf(caseId: string, envelopeId: string): Promise<{ document: string; digest: string; type: string } | undefined> {
+    return this.#sql.get(
+      "SELECT b.document, e.digest, e.type FROM envelopes e JOIN envelope_bodies b ON b.envelope_id = e.envelope_id WHERE e.envelope_id = ? AND e.case_id = ?",
+      [envelopeId, caseId],
+    );
+  }
+
+  /** The envelope with its wire form and document. */
+  withBody(envelopeId: string): Promise<(EnvelopeRow & { wire: string; document: string }) | undefined> {
+    return this.#sql.get("SELECT e.*, b.wire, b.document FROM envelopes e JOIN envelope_bodies b ON b.envelope_id = e.envelope_id WHERE e.envelope_id = ?", [envelopeId]);
+  }
+
+  /** The envelopes of a case with their delivery state, in the order stored. */
+  ofCase(caseId: string): Promise<EnvelopeWithDelivery[]> {
+    return this.#sql.all<EnvelopeWithDelivery>(
+      `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at
+         FROM envelopes e LEFT JOIN outbox o ON o.envelope_id = e.envelope_id
+        WHERE e.case_id = ? ORDER BY e.stored_at, e.envelope_id`,
+      [caseId],
+    );
+  }
+
+  /** Envelopes of one direction that hold a receipt, in the order stored. */
+  withReceipts(direction: "outbound" | "inbound"): Promise<EnvelopeRow[]> {
+    return this.#sql.all<EnvelopeRow>("SELECT * FROM envelopes WHERE direction = ? AND receipt IS NOT NULL ORDER BY stored_at, envelope_id", [direction]);
+  }
+
+  /** Records the receipt of an envelope (issued for inbound, verified for outbound). */
+  setReceipt(envelopeId: string, receipt: string): Promise<unknown> {
+    return this.#sql.run("UPDATE envelopes SET receipt = ? WHERE envelope_id = ?", [receipt, envelopeId]);
+  }
+}
+
+/** The outbox: envelopes to deliver, claimed under a lease. */
+export class OutboxRepository {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /** Queues an envelope for delivery. */
+  async enqueue(o: { envelopeId: string; peer: string; rank: number; at: Date }): Promise<void> {
+    await this.#sql.run("INSERT INTO outbox (envelope_id, peer, state, attempts, next_attempt_at, created_at, rank) VALUES (?, ?, 'pending', 0, ?, ?, ?)", [
+      o.envelopeId,
+      o.peer,
+      o.at.getTime(),
+      o.at.toISOString(),
+      o.rank,
+    ]);
+  }
+
+  /**
+   * Claims up to `limit` due envelopes for `owner` until `now + leaseMs`:
+   * pending, due, and not leased by a live instance. On PostgreSQL rows
+   * another instance is claiming are skipped, not waited for.
+   */
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number, skip: readonly string[] = []): Promise<DueEnvelope[]> {
+    const lock = this.#sql.dialect === "postgres" ? "FOR UPDATE SKIP LOCKED" : "";
+    const exclude = skip.length === 0 ? "" : `AND envelope_id NOT IN (${skip.map(() => "?").join(", ")})`;
+    const claimed = await this.#sql.all<{ envelope_id: string }>(
+      `UPDATE outbox SET lease_owner = ?, lease_expires_at = ?
+        WHERE envelope_id IN (SELECT envelope_id FROM outbox
+                               WHERE state = 'pending' AND next_attempt_at <= ? AND lease_expires_at <= ? ${exclude}
+                               ORDER BY rank, next_attempt_at LIMIT ? ${lock})
+        RETURNING envelope_id`,
+      [owner, now + leaseMs, now, now, ...skip, limit],
+    );
+    if (claimed.length === 0) return [];
+    return this.#sql.all<DueEnvelope>(
+      `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.digest, e.case_id, e.type
+         FROM outbox o JOIN envelopes e ON e.envelope_id = o.envelope_id
+        WHERE o.envelope_id IN (${claimed.map(() => "?").join(", ")}) ORDER BY o.rank, o.next_attempt_at`,
+      claimed.map((row) => row.envelope_id),
+    );
+  }
+
+  /** Extends the leases `owner` holds on these envelopes. */
+  renew(owner: string, envelopeIds: readonly string[], until: number): Promise<unknown> {
+    if (envelopeIds.length === 0) return Promise.resolve();
+    return this.#sql.run(`UPDATE outbox SET lease_expires_at = ? WHERE lease_owner = ? AND envelope_id IN (${envelopeIds.map(() => "?").join(", ")})`, [
+      until,
+      owner,
+      ...envelopeIds,
+    ]);
+  }
+
+  /** When the next pending envelope is due (epoch ms), if any. */
+  async nextDue(): Promise<number | undefined> {
+    const row = await this.#sql.get<{ next: number | null }>("SELECT MIN(CASE WHEN lease_expires_at > next_attempt_at THEN lease_expires_at ELSE next_attempt_at END) AS next FROM outbox WHERE state = 'pending'");
+    return row?.next ?? undefined;
+  }
+
+  /** Marks a pending envelope delivered; false if it was not pending (another instance finished it). */
+  async markDelivered(envelopeId: string, at: string): Promise<boolean> {
+    const changed = await this.#sql.run(
+      "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL, lease_owner = NULL, lease_expires_at = 0 WHERE envelope_id = ? AND state = 'pending'",
+      [at, envelopeId],
+    );
+    return changed.changes > 0;
+  }
+
+  /** Gives up on a pending envelope; false if it was not pending. */
+  async markFailed(envelopeId: string, attempts: number, error: string, at: string): Promise<boolean> {
+    const changed = await this.#sql.run(
+      "UPDATE outbox SET state = 'failed', attempts = ?, last_error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = 0 WHERE envelope_id = ? AND state = 'pending'",
+      [attempts, error, at, envelopeId],
+    );
+    return changed.changes > 0;
+  }
+
+  /** Schedules the next attempt and releases the lease. */
+  reschedule(envelopeId: string, attempts: number, nextAttemptAt: number, error: string): Promise<unknown> {
+    return this.#sql.run(
+      "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = 0 WHERE envelope_id = ? AND state = 'pending'",
+      [attempts, nextAttemptAt, error, envelopeId],
+    );
+  }
+
+  /** The delivery state of an envelope. */
+  get(envelopeId: string): Promise<{ state: string; attempts: number; last_error: string | null; peer: string } | undefined> {
+    return this.#sql.get("SELECT state, attempts, last_error, peer FROM outbox WHERE envelope_id = ?", [envelopeId]);
+  }
+
+  /** Pending and failed counts and the oldest pending envelope's creation time. */
+  async health(): Promise<{ pending: number; failed: number; oldest: string | null }> {
+    const row = await this.#sql.get<{ pending: number | null; failed: number | null; oldest: string | null }>(
+      `SELECT SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
+              MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest FROM outbox`,
+    );
+    return { pending: row?.pending ?? 0, failed: row?.failed ?? 0, oldest: row?.oldest ?? null };
+  }
+
+  /** Number of pending envelopes. */
+  async pendingCount(): Promise<number> {
+    return (await this.#sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'"))?.n ?? 0;
+  }
+}

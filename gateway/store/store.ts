@@ -1,0 +1,124 @@
+/**
+ * The gateway's store: one asynchronous interface over two engines (SQLite
+ * embedded, PostgreSQL for production), the only place in Valise with SQL.
+ *
+ * Domain code runs a unit of work with {@link Store.transaction} and reaches
+ * the tables through the repositories of the {@link Tx} it is given; an
+ * acknowledgement (a 201, a receipt, an item receipt) is sent only after the
+ * transaction's promise resolves, i.e. after COMMIT. Work inside a
+ * transaction does no IO but the store's: no network, no timers.
+ *
+ * @example
+ * const store = await openStore({ kind: "sqlite", path: "/srv/valise/valise.db" }, "apply");
+ * const caseRow = await store.read((tx) => tx.cases.get(caseId));
+ * await store.transaction(async (tx) => { await tx.cases.insert(…); await appendEntry(tx, …); });
+ */
+import type { Dialect, Sql } from "./sql.js";
+import type { MigrationMode } from "./migrations.js";
+import { SqliteEngine } from "./sqlite/engine.js";
+import { PostgresEngine } from "./postgres/engine.js";
+import { CasesRepository } from "./repos/cases.js";
+import { EnvelopesRepository, OutboxRepository } from "./repos/envelopes.js";
+import { AuditRepository } from "./repos/audit.js";
+import { PeerLogsRepository } from "./repos/peer-logs.js";
+import { TokensRepository } from "./repos/tokens.js";
+import { LeasesRepository } from "./repos/leases.js";
+import { EvidenceRepository } from "./repos/evidence.js";
+
+/** Where the store lives. */
+export type StoreLocation = { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
+
+/** The repositories of one transaction (or read). */
+export class Tx {
+  readonly #sql: Sql;
+  #cases?: CasesRepository;
+  #envelopes?: EnvelopesRepository;
+  #outbox?: OutboxRepository;
+  #audit?: AuditRepository;
+  #peerLogs?: PeerLogsRepository;
+  #tokens?: TokensRepository;
+  #leases?: LeasesRepository;
+  #evidence?: EvidenceRepository;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /** The engine (for the rare behaviour that differs, e.g. what health reports). */
+  get dialect(): Dialect {
+    return this.#sql.dialect;
+  }
+  get cases(): CasesRepository {
+    return (this.#cases ??= new CasesRepository(this.#sql));
+  }
+  get envelopes(): EnvelopesRepository {
+    return (this.#envelopes ??= new EnvelopesRepository(this.#sql));
+  }
+  get outbox(): OutboxRepository {
+    return (this.#outbox ??= new OutboxRepository(this.#sql));
+  }
+  get audit(): AuditRepository {
+    return (this.#audit ??= new AuditRepository(this.#sql));
+  }
+  get peerLogs(): PeerLogsRepository {
+    return (this.#peerLogs ??= new PeerLogsRepository(this.#sql));
+  }
+  get tokens(): TokensRepository {
+    return (this.#tokens ??= new TokensRepository(this.#sql));
+  }
+  get leases(): LeasesRepository {
+    return (this.#leases ??= new LeasesRepository(this.#sql));
+  }
+  get evidence(): EvidenceRepository {
+    return (this.#evidence ??= new EvidenceRepository(this.#sql));
+  }
+}
+
+/** An open store. */
+export interface Store {
+  readonly kind: Dialect;
+  /** Runs `work` as one transaction; resolves after COMMIT with its result, rejects (rolled back) with its error. */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `work` over committed data (writes are refused on SQLite's read connection: use a transaction). */
+  read<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Resolves when no transaction is queued or running. */
+  drained(): Promise<void>;
+  /** Finishes running transactions and closes the connections. */
+  close(): Promise<void>;
+}
+
+class EngineStore implements Store {
+  readonly kind: Dialect;
+  readonly #engine: SqliteEngine | PostgresEngine;
+
+  constructor(kind: Dialect, engine: SqliteEngine | PostgresEngine) {
+    this.kind = kind;
+    this.#engine = engine;
+  }
+
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#engine.transaction((sql) => work(new Tx(sql)));
+  }
+
+  read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#engine.read((sql) => work(new Tx(sql)));
+  }
+
+  drained(): Promise<void> {
+    return this.#engine.drained();
+  }
+
+  close(): Promise<void> {
+    return this.#engine.close();
+  }
+}
+
+/**
+ * Opens the store at `location`. `migrate`: "apply" brings an older schema
+ * up to date (start, migrate, and commands that write); "refuse" fails with
+ * `STORE_SCHEMA_OLD` (read-only commands never migrate).
+ */
+export async function openStore(location: StoreLocation, migrate: MigrationMode, options: { readonly poolSize?: number } = {}): Promise<Store> {
+  if (location.kind === "sqlite") return new EngineStore("sqlite", SqliteEngine.open(location.path, migrate));
+  return new EngineStore("postgres", await PostgresEngine.open(location.url, migrate, options.poolSize));
+}
