@@ -42,7 +42,13 @@ export interface GatewayConfig {
     readonly sendFrom?: readonly string[];
     readonly chunkSize?: number;
     readonly uploadConcurrency?: number;
+    /** Where evidence bytes live (default HOME/evidence); shared by instances. */
+    readonly dir?: string;
   };
+  /** The database (default SQLite in the home). */
+  readonly store?: { readonly kind: "sqlite" } | { readonly kind: "postgres"; readonly url: string; readonly poolSize?: number };
+  /** Several instances on one PostgreSQL store. */
+  readonly instances?: { readonly leaseSeconds?: number };
 }
 
 /** Days per request priority. */
