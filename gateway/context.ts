@@ -5,8 +5,8 @@
  */
 import type { GatewayConfig } from "./config/config.js";
 import type { HomePaths } from "./home.js";
-import type { Db } from "./store/database.js";
-import type { GroupCommit } from "./store/group-commit.js";
+import type { Store } from "./store/store.js";
+import type { JobRunner } from "./jobs/runner.js";
 import type { GatewayIdentity } from "./identity.js";
 import type { PeerDirectory } from "./peers/directory.js";
 import type { DocumentValidator } from "../schemas/validate.js";
@@ -22,9 +22,10 @@ export interface GatewayContext {
   readonly paths: HomePaths;
   readonly authority: string;
   readonly pki: AuthorityPki;
-  readonly db: Db;
-  /** Durable, batched writes: await before acknowledging anything. */
-  readonly commits: GroupCommit;
+  /** The store: every read and write goes through it; await a transaction before acknowledging anything. */
+  readonly store: Store;
+  /** Background jobs of this instance (delivery, uploads, checkpoints, deadlines). */
+  readonly jobs: JobRunner;
   readonly identity: GatewayIdentity;
   readonly peers: PeerDirectory;
   /** Signs this gateway's audit checkpoints and places entries in them. */

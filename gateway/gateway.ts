@@ -15,8 +15,8 @@ import type { AddressInfo } from "node:net";
 import { openHome } from "./home.js";
 import { openAuthorityPki } from "../pki/store.js";
 import { loadIdentity } from "./identity.js";
-import { openDatabase } from "./store/database.js";
-import { GroupCommit } from "./store/group-commit.js";
+import { openHomeStore } from "./store/home-store.js";
+import { JobRunner, type Job } from "./jobs/runner.js";
 import { PeerDirectory } from "./peers/directory.js";
 import { peerServerTlsOptions } from "./peers/tls.js";
 import { documentValidator } from "../schemas/validate.js";
@@ -30,7 +30,7 @@ import { checkLogIntegrity } from "./audit/integrity.js";
 import { WitnessClient, type WitnessClientOptions } from "./audit/witness-client.js";
 import { localApi } from "./http/local-api.js";
 import { refreshTrust } from "./peers/refresh.js";
-import { startDeadlineMonitor } from "./cases/deadlines.js";
+import { deadlineJob } from "./cases/deadlines.js";
 import { peerApi } from "./http/peer-api.js";
 import { clientErrorHandler } from "./http/errors.js";
 import type { GatewayContext } from "./context.js";
@@ -60,6 +60,10 @@ export interface GatewayOptions {
   readonly witness?: WitnessClientOptions;
   /** Evidence upload tuning; retries follow the delivery options unless given here. */
   readonly evidence?: Partial<UploaderOptions>;
+  /** This instance's name in leases (several instances on one PostgreSQL store); default host:pid:random. */
+  readonly instance?: string;
+  /** Lease time of the leader and of claimed rows (default `instances.leaseSeconds`, 15 s). */
+  readonly leaseMs?: number;
 }
 
 /** Where a started gateway listens. */
@@ -106,30 +110,34 @@ export function createGateway(options: GatewayOptions): Gateway {
       const logger = options.logger ?? createLogger({ authority: config.authority, ...(options.logLevel === undefined ? {} : { level: options.logLevel }) });
       const pki = openAuthorityPki(paths.pki);
       const identity = await loadIdentity(pki, options.passphrase, now());
-      const db = openDatabase(paths.database);
+      const store = await openHomeStore(home, "apply");
       try {
-        const integrity = checkLogIntegrity(db, config.authority, pki.certificates("log").map((c) => c.certificate.publicKey));
+        const integrity = await store.read((tx) => checkLogIntegrity(tx, config.authority, pki.certificates("log").map((c) => c.certificate.publicKey)));
         const peers = new PeerDirectory(paths.peers);
-        const commits = new GroupCommit(db);
-        const outboxDepth = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'");
-        const metrics = createMetrics(() => (outboxDepth.get() as { n: number }).n, options.processMetrics === true);
+        const metrics = createMetrics(() => store.read((tx) => tx.outbox.pendingCount()), options.processMetrics === true);
+        const jobs = new JobRunner({
+          store,
+          logger,
+          ...(options.instance === undefined ? {} : { owner: options.instance }),
+          leaseMs: options.leaseMs ?? (config.instances?.leaseSeconds ?? 15) * 1000,
+        });
         let worker: DeliveryWorker | undefined;
         const ctx: GatewayContext = {
           config,
           paths,
           authority: config.authority,
           pki,
-          db,
-          commits,
+          store,
+          jobs,
           identity,
           peers,
-          checkpoints: new Checkpointer(db, commits, config.authority, identity.logKey, now),
+          checkpoints: new Checkpointer(store, config.authority, identity.logKey, now),
           validator: documentValidator(),
           logger,
           metrics,
           certificateCache: new Map(),
           now,
-          wakeDelivery: () => worker?.wake(),
+          wakeDelivery: () => jobs.wake("delivery"),
         };
         const client = new PeerClient(identity, peers, now);
         worker = new DeliveryWorker(ctx, client, {
@@ -172,23 +180,23 @@ export function createGateway(options: GatewayOptions): Gateway {
           await close(peerServer);
           throw error;
         }
-        await commits.run(() => appendEntry(db, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority) } }));
-        worker.start();
-        // Case deadlines: alerted once each when they pass, on this gateway's clock.
-        const deadlines = startDeadlineMonitor(ctx);
-        uploader.start();
-        // A checkpoint over everything up to this start, then peers are asked to cosign it.
-        ctx.checkpoints.sign();
+        await store.transaction((tx) =>
+          appendEntry(tx, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority), instance: jobs.owner } }),
+        );
+        // A checkpoint over everything up to this start; the witness job asks peers to cosign it.
+        await ctx.checkpoints.sign();
         const witnessClient = new WitnessClient(ctx, client, options.witness);
-        witnessClient.start();
-        context = ctx;
-        witness = witnessClient;
+        // Every background duty is a job: row jobs on any instance, singletons on the leader.
+        jobs.add(worker);
+        jobs.add(uploader);
+        jobs.add(deadlineJob(ctx));
+        jobs.add(witnessClient);
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;
-        const refresh = (): void => void refreshTrust(ctx, client);
-        if (refreshEvery > 0) refresh();
-        const refreshTimer = refreshEvery > 0 ? setInterval(refresh, refreshEvery) : undefined;
-        refreshTimer?.unref();
+        if (refreshEvery > 0) jobs.add(trustRefreshJob(ctx, client, refreshEvery));
+        await jobs.start();
+        context = ctx;
+        witness = witnessClient;
         // The handshake's CA list and CRLs follow the peer directory, which re-reads
         // peers/ only when asked: ask every second, so that an operator's `valise peers
         // update` (a revoked certificate) reaches the TLS layer even with no traffic.
@@ -202,18 +210,13 @@ export function createGateway(options: GatewayOptions): Gateway {
         peerWatch.unref();
 
         stopper = async () => {
-          clearInterval(refreshTimer);
           clearInterval(peerWatch);
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
-          await worker?.stop();
-          await deadlines.stop();
-          await uploader.stop();
-          await witnessClient.stop();
+          await jobs.stop();
           await stopping;
-          await commits.run(() => appendEntry(db, { kind: "gateway.stopped", actor: "operator", time: now(), details: {} }));
-          await commits.drained();
+          await store.transaction((tx) => appendEntry(tx, { kind: "gateway.stopped", actor: "operator", time: now(), details: { instance: jobs.owner } }));
           client.close();
-          db.close();
+          await store.close();
           logger.info("gateway stopped");
         };
         const addresses = {
@@ -222,10 +225,10 @@ export function createGateway(options: GatewayOptions): Gateway {
           peerUrl: `https://${peerListen.host}:${(peerServer.address() as AddressInfo).port}`,
           localUrl: `http://${localListen.host}:${(localServer.address() as AddressInfo).port}`,
         };
-        logger.info("gateway started", { ...addresses, endpoint: config.endpoint, peers: peers.all().map((p) => p.authority), auditEntries: integrity.entries });
+        logger.info("gateway started", { ...addresses, endpoint: config.endpoint, peers: peers.all().map((p) => p.authority), auditEntries: integrity.entries, store: store.kind, instance: jobs.owner });
         return addresses;
       } catch (error) {
-        if (db.open) db.close();
+        await store.close().catch(() => undefined);
         throw error;
       }
     },
@@ -234,6 +237,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       const stop = stopper;
       stopper = undefined;
       if (stop !== undefined) await stop();
+    },
+  };
+}
+
+/** Re-signs the own CRL before it expires and fetches peers' bundles: a singleton job (it writes the home's files). */
+function trustRefreshJob(ctx: GatewayContext, client: PeerClient, everyMs: number): Job {
+  return {
+    name: "trust-refresh",
+    singleton: true,
+    idleMs: everyMs,
+    async run() {
+      await refreshTrust(ctx, client);
+      return everyMs;
     },
   };
 }

@@ -43,7 +43,7 @@ export interface HealthReport {
 export async function healthReport(ctx: GatewayContext, client: PeerClient): Promise<HealthReport> {
   const now = ctx.now();
   const soon = now.getTime() + 30 * DAY_MS;
-  const alarms = logAlarms(ctx.db);
+  const alarms = await ctx.store.read((tx) => logAlarms(tx));
   const peers = await Promise.all(
     ctx.peers.all().map(async (peer) => {
       const started = performance.now();
@@ -51,8 +51,8 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient): Pro
       const origin = checkpointOrigin(peer.authority);
       const witnessing = {
         logConsistent: !alarms.some((alarm) => alarm.origin === origin),
-        witnessedSize: witnessedLog(ctx.db, origin)?.size ?? null,
-        cosignedOurSize: cosignedSize(ctx, witnessName(peer.authority)),
+        witnessedSize: (await ctx.store.read((tx) => witnessedLog(tx, origin)))?.size ?? null,
+        cosignedOurSize: await cosignedSize(ctx, witnessName(peer.authority)),
       };
       try {
         const response = await client.request(peer, "GET", "/peer/v1/hello");
@@ -63,22 +63,15 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient): Pro
       }
     }),
   );
-  const latest = ctx.checkpoints.latest();
+  const latest = await ctx.checkpoints.latest();
   const checkpoint =
     latest === undefined
       ? null
       : {
           size: latest.size,
-          cosignedBy: (ctx.db.prepare("SELECT witness FROM audit_cosignatures WHERE size = ? ORDER BY witness").all(latest.size) as { witness: string }[]).map(
-            (row) => row.witness,
-          ),
+          cosignedBy: (await ctx.store.read((tx) => tx.audit.cosignatures(latest.size))).map((row) => row.witness),
         };
-  const outbox = ctx.db
-    .prepare(
-      `SELECT SUM(state = 'pending') AS pending, SUM(state = 'failed') AS failed,
-              MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest FROM outbox`,
-    )
-    .get() as { pending: number | null; failed: number | null; oldest: string | null };
+  const outbox = await ctx.store.read((tx) => tx.outbox.health());
   const certificatesExpiringSoon = [
     ...ctx.pki
       .list(now)
@@ -90,12 +83,12 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient): Pro
         .map((c) => ({ owner: peer.authority, use: c.use, serial: c.certificate.serial, notAfter: c.certificate.notAfter.toISOString() })),
     ),
   ];
-  const degraded = peers.some((p) => !p.reachable) || (outbox.failed ?? 0) > 0 || certificatesExpiringSoon.length > 0 || alarms.length > 0;
+  const degraded = peers.some((p) => !p.reachable) || outbox.failed > 0 || certificatesExpiringSoon.length > 0 || alarms.length > 0;
   return {
     authority: ctx.authority,
     status: degraded ? "degraded" : "ok",
     peers,
-    outbox: { pending: outbox.pending ?? 0, failed: outbox.failed ?? 0, oldestPendingSince: outbox.oldest },
+    outbox: { pending: outbox.pending, failed: outbox.failed, oldestPendingSince: outbox.oldest },
     certificatesExpiringSoon,
     checkpoint,
     logAlarms: alarms,

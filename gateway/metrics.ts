@@ -21,7 +21,7 @@ export interface GatewayMetrics {
  * scrape. Process metrics are included when `processMetrics` is set (once
  * per process: the `valise start` case).
  */
-export function createMetrics(readOutboxDepth: () => number, processMetrics = false): GatewayMetrics {
+export function createMetrics(readOutboxDepth: () => Promise<number>, processMetrics = false): GatewayMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry, prefix: "valise_" });
   return {
@@ -40,8 +40,8 @@ export function createMetrics(readOutboxDepth: () => number, processMetrics = fa
       name: "valise_outbox_depth",
       help: "Envelopes waiting for delivery.",
       registers: [registry],
-      collect() {
-        this.set(readOutboxDepth());
+      async collect() {
+        this.set(await readOutboxDepth());
       },
     }),
     tlsHandshakeRefusals: new Counter({ name: "valise_tls_handshake_refusals_total", help: "Peer TLS connections refused.", labelNames: ["reason"], registers: [registry] }),

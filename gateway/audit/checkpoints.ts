@@ -5,16 +5,15 @@
  * is in its log, and the receiver cannot later drop it unnoticed.
  */
 import type { KeyObject } from "node:crypto";
-import type { Db } from "../store/database.js";
-import type { GroupCommit } from "../store/group-commit.js";
+import type { Store, Tx } from "../store/store.js";
 import { GatewayError } from "../errors.js";
 import { canonicalize } from "../envelope/canonical-json.js";
 import type { ReceiptLogPosition } from "../envelope/receipt.js";
-import { auditTree, type AuditEntry } from "./append.js";
+import type { AuditEntry } from "./append.js";
 import { checkpointOrigin, formatCheckpoint, signCheckpoint, verifyCheckpoint } from "./checkpoint.js";
 import { inclusionProof, leafHash, treeRoot } from "./merkle.js";
 import { verifyInclusion } from "./merkle-verify.js";
-import { statement } from "../store/statements.js";
+import { withStoredTree } from "./stored-tree.js";
 
 /** A stored checkpoint. */
 export interface StoredCheckpoint {
@@ -24,22 +23,25 @@ export interface StoredCheckpoint {
   readonly note: string;
 }
 
-/** Signs and stores checkpoints of one gateway's log. */
+/**
+ * Signs and stores checkpoints of one gateway's log. The store holds the
+ * truth (several instances may sign); this object only caches the newest
+ * checkpoint it saw and lets concurrent callers share one signature.
+ */
 export class Checkpointer {
-  readonly #db: Db;
-  readonly #commits: GroupCommit;
+  readonly #store: Store;
   readonly #origin: string;
-  readonly #logKey: KeyObject;
+  readonly #logKey: () => KeyObject;
   readonly #now: () => Date;
   #latest: StoredCheckpoint | undefined;
+  #signing: Promise<StoredCheckpoint | undefined> | undefined;
 
-  constructor(db: Db, commits: GroupCommit, authority: string, logKey: KeyObject, now: () => Date) {
-    this.#db = db;
-    this.#commits = commits;
+  /** `logKey` is read at each signature (a rotated key is picked up). */
+  constructor(store: Store, authority: string, logKey: KeyObject | (() => KeyObject), now: () => Date) {
+    this.#store = store;
     this.#origin = checkpointOrigin(authority);
-    this.#logKey = logKey;
+    this.#logKey = typeof logKey === "function" ? logKey : () => logKey;
     this.#now = now;
-    this.#latest = latestCheckpoint(db);
   }
 
   /** `valise/<AUTHORITY>`. */
@@ -47,57 +49,85 @@ export class Checkpointer {
     return this.#origin;
   }
 
-  /** The newest checkpoint, if any. */
-  latest(): StoredCheckpoint | undefined {
+  /** The newest stored checkpoint, if any (read from the store). */
+  async latest(): Promise<StoredCheckpoint | undefined> {
+    const stored = await this.#store.read((tx) => latestCheckpoint(tx));
+    if (stored !== undefined && (this.#latest === undefined || stored.size > this.#latest.size)) this.#latest = stored;
     return this.#latest;
   }
 
   /**
-   * A checkpoint of at least `minSize` entries: the latest if it is big
+   * A checkpoint of at least `minSize` entries: the cached one if it is big
    * enough, else a new one over every committed entry. Call only after the
    * entries are committed.
    */
-  covering(minSize: number): StoredCheckpoint {
+  async covering(minSize: number): Promise<StoredCheckpoint> {
     if (this.#latest !== undefined && this.#latest.size >= minSize) return this.#latest;
-    return this.sign();
+    for (;;) {
+      const signed = await this.sign();
+      if (signed.size >= minSize) return signed;
+    }
   }
 
-  /** Signs and stores a checkpoint of the whole committed log (no-op when nothing was added). */
-  sign(): StoredCheckpoint {
-    const tree = auditTree(this.#db);
-    const size = tree.leafCount;
-    if (this.#latest !== undefined && this.#latest.size === size) return this.#latest;
-    const root = treeRoot(tree, size);
-    const note = signCheckpoint(formatCheckpoint({ origin: this.#origin, size, rootHash: root, extensions: [] }), {
-      name: this.#origin,
-      privateKey: this.#logKey,
+  /** Signs and stores a checkpoint of the whole committed log (the newest one when nothing was added). */
+  async sign(): Promise<StoredCheckpoint> {
+    // Concurrent callers share one signature: wait for the one in flight, then sign again only if the log grew.
+    while (this.#signing !== undefined) await this.#signing.catch(() => undefined);
+    const signing = this.#signOnce();
+    this.#signing = signing;
+    try {
+      const signed = await signing;
+      if (signed === undefined) throw new GatewayError("INTERNAL", "no checkpoint could be signed");
+      return signed;
+    } finally {
+      if (this.#signing === signing) this.#signing = undefined;
+    }
+  }
+
+  async #signOnce(): Promise<StoredCheckpoint | undefined> {
+    return this.#store.transaction(async (tx) => {
+      const size = await tx.audit.leafCount();
+      const stored = await latestCheckpoint(tx);
+      if (stored !== undefined && stored.size >= size) {
+        this.#remember(stored);
+        return stored;
+      }
+      const root = await withStoredTree(tx, size, (reader) => treeRoot(reader, size));
+      const note = signCheckpoint(formatCheckpoint({ origin: this.#origin, size, rootHash: root, extensions: [] }), {
+        name: this.#origin,
+        privateKey: this.#logKey(),
+      });
+      // Two instances may sign the same size: the root is the same (the log is
+      // append-only), and the first stored note stays.
+      await tx.audit.insertCheckpoint({ size, root, note, createdAt: this.#now().toISOString() });
+      const checkpoint = { size, root, note };
+      this.#remember(checkpoint);
+      return checkpoint;
     });
-    // Stored with the next group commit: a receipt does not wait for it (the
-    // entries it covers are already durable, and the peer keeps the note).
-    const createdAt = this.#now().toISOString();
-    void this.#commits
-      .run(() => statement(this.#db, "INSERT OR IGNORE INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, root, note, createdAt))
-      .catch(() => undefined); // a failing commit is reported by the writes it carries
-    this.#latest = { size, root, note };
-    return this.#latest;
   }
 
-  /** The receipt log position of `entry`. */
-  positionOf(entry: AuditEntry): ReceiptLogPosition {
-    const checkpoint = this.covering(entry.index + 1);
+  #remember(checkpoint: StoredCheckpoint): void {
+    if (this.#latest === undefined || checkpoint.size > this.#latest.size) this.#latest = checkpoint;
+  }
+
+  /** The receipt log position of `entry` (committed). */
+  async positionOf(entry: AuditEntry): Promise<ReceiptLogPosition> {
+    const checkpoint = await this.covering(entry.index + 1);
+    const proof = await this.#store.read((tx) => withStoredTree(tx, checkpoint.size, (reader) => inclusionProof(reader, entry.index, checkpoint.size)));
     return {
       origin: this.#origin,
       index: entry.index,
       checkpoint: checkpoint.note,
-      inclusionProof: inclusionProof(auditTree(this.#db), entry.index, checkpoint.size).map((hash) => hash.toString("base64")),
+      inclusionProof: proof.map((hash) => hash.toString("base64")),
       entry: entry as unknown as Record<string, unknown>,
     };
   }
 }
 
-/** The newest stored checkpoint of `db`, if any. */
-export function latestCheckpoint(db: Db): StoredCheckpoint | undefined {
-  return statement(db, "SELECT size, root, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").get() as StoredCheckpoint | undefined;
+/** The newest stored checkpoint, if any. */
+export async function latestCheckpoint(tx: Tx): Promise<StoredCheckpoint | undefined> {
+  const row = await tx.audit.checkpoint();
+  return row === undefined ? undefined : { size: row.size, root: row.root, note: row.note };
 }
 
 /** A position in a receiver's log, as a receipt carries it (envelope and item receipts alike). */

@@ -6,9 +6,8 @@
  * `envelope_bodies`, so no document content can leak into a report.
  */
 import type { EnvelopeSummary } from "../exchange/store.js";
-import type { Db } from "../store/database.js";
+import type { Tx } from "../store/store.js";
 import { GatewayError } from "../errors.js";
-import { statement } from "../store/statements.js";
 import { entriesOfCase, type AuditEntry } from "./append.js";
 import { parseCheckpoint } from "./checkpoint.js";
 import { parseNote } from "./note.js";
@@ -90,9 +89,9 @@ interface EnvelopeRow {
  * receipts, and its audit entries. `CASE_UNKNOWN` when neither a case nor
  * any entry names it.
  */
-export function caseCustody(db: Db, caseId: string): CustodyReport {
-  const row = statement(db, "SELECT * FROM cases WHERE case_id = ?").get(caseId) as Record<string, string> | undefined;
-  const entries = entriesOfCase(db, caseId);
+export async function caseCustody(tx: Tx, caseId: string): Promise<CustodyReport> {
+  const row = await tx.cases.get(caseId);
+  const entries = await entriesOfCase(tx, caseId);
   if (row === undefined && entries.length === 0) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
   const indicesByEnvelope = new Map<string, number[]>();
   for (const entry of entries) {
@@ -102,11 +101,7 @@ export function caseCustody(db: Db, caseId: string): CustodyReport {
     indicesByEnvelope.set(entry.envelopeId, list);
   }
   // Deliberately not envelope_bodies: custody is metadata, never content.
-  const rows = statement(
-    db,
-    `SELECT envelope_id, direction, type, from_authority, to_authority, in_reply_to, created_at, stored_at, digest, signer_kid, receipt
-       FROM envelopes WHERE case_id = ? ORDER BY stored_at, envelope_id`,
-  ).all(caseId) as EnvelopeRow[];
+  const rows: EnvelopeRow[] = await tx.envelopes.ofCaseMetadata(caseId);
   const envelopes = rows.map(
     (e): CustodyEnvelope => ({
       envelopeId: e.envelope_id,
@@ -125,13 +120,13 @@ export function caseCustody(db: Db, caseId: string): CustodyReport {
   );
   return {
     caseId,
-    direction: (row?.["direction"] as "outbound" | "inbound" | undefined) ?? null,
-    kind: row?.["kind"] ?? null,
-    peer: row?.["peer"] ?? null,
-    status: row?.["status"] ?? null,
-    priority: row?.["priority"] ?? null,
-    createdAt: row?.["created_at"] ?? null,
-    updatedAt: row?.["updated_at"] ?? null,
+    direction: row?.direction ?? null,
+    kind: row?.kind ?? null,
+    peer: row?.peer ?? null,
+    status: row?.status ?? null,
+    priority: row?.priority ?? null,
+    createdAt: row?.created_at ?? null,
+    updatedAt: row?.updated_at ?? null,
     envelopes,
     events: entries.map((entry) => custodyEvent(entry, rows)),
   };

@@ -5,8 +5,7 @@
  * hold, and trust bundles as hints (the auditor trusts only bundles received
  * out of band; see verify-export.ts).
  */
-import type { Db } from "../store/database.js";
-import { statement } from "../store/statements.js";
+import type { Tx } from "../store/store.js";
 import { readEntries, type AuditEntry } from "./append.js";
 import { checkpointOrigin } from "./checkpoint.js";
 import { allCheckpoints, type StoredCosignature } from "./queries.js";
@@ -70,37 +69,34 @@ export interface AuditExportInput {
   readonly now: Date;
 }
 
-/** Builds the export of `db`'s log (reads only). */
-export function buildAuditExport(db: Db, input: AuditExportInput): AuditExport {
-  // One read transaction: entries, leaves, checkpoints and receipts of one moment.
-  return db.transaction((): AuditExport => {
-    const receipts = (direction: "inbound" | "outbound"): ExportedReceipt[] =>
-      (
-        statement(
-          db,
-          `SELECT envelope_id, case_id, type, digest, from_authority, to_authority, receipt FROM envelopes
-            WHERE direction = ? AND receipt IS NOT NULL ORDER BY stored_at, envelope_id`,
-        ).all(direction) as Array<Record<string, string>>
-      ).map((r) => ({
-        envelopeId: r["envelope_id"]!,
-        caseId: r["case_id"]!,
-        type: r["type"]!,
-        envelopeDigest: r["digest"]!,
-        from: r["from_authority"]!,
-        to: r["to_authority"]!,
-        jws: r["receipt"]!,
-      }));
-    const leaves = statement(db, "SELECT hash FROM audit_nodes WHERE level = 0 ORDER BY idx").all() as Array<{ hash: Buffer }>;
-    return {
-      "valise-audit-export": AUDIT_EXPORT_VERSION,
-      authority: input.authority,
-      origin: checkpointOrigin(input.authority),
-      exportedAt: input.now.toISOString(),
-      entries: readEntries(db),
-      leafHashes: leaves.map((leaf) => leaf.hash.toString("base64")),
-      checkpoints: allCheckpoints(db).map((c) => ({ size: c.size, note: c.note, createdAt: c.createdAt, cosignatures: c.cosignatures })),
-      receipts: { issued: receipts("inbound"), held: receipts("outbound") },
-      bundles: { own: input.ownBundle, peers: [...input.peerBundles] },
-    };
-  })();
+/**
+ * Builds the export of the log (reads only). Entries are append-only, so
+ * reading the first `size` entries, their leaves and the checkpoints up to
+ * `size` gives one consistent moment of the log while others keep appending.
+ */
+export async function buildAuditExport(tx: Tx, input: AuditExportInput): Promise<AuditExport> {
+  const size = await tx.audit.leafCount();
+  const receipts = async (direction: "inbound" | "outbound"): Promise<ExportedReceipt[]> =>
+    (await tx.envelopes.withReceipts(direction)).map((r) => ({
+      envelopeId: r.envelope_id,
+      caseId: r.case_id,
+      type: r.type,
+      envelopeDigest: r.digest,
+      from: r.from_authority,
+      to: r.to_authority,
+      jws: r.receipt!,
+    }));
+  const leaves = await tx.audit.leafHashes(0, size);
+  const checkpoints = (await allCheckpoints(tx)).filter((c) => c.size <= size);
+  return {
+    "valise-audit-export": AUDIT_EXPORT_VERSION,
+    authority: input.authority,
+    origin: checkpointOrigin(input.authority),
+    exportedAt: input.now.toISOString(),
+    entries: await readEntries(tx, 0, size),
+    leafHashes: leaves.map((leaf) => leaf.toString("base64")),
+    checkpoints: checkpoints.map((c) => ({ size: c.size, note: c.note, createdAt: c.createdAt, cosignatures: c.cosignatures })),
+    receipts: { issued: await receipts("inbound"), held: await receipts("outbound") },
+    bundles: { own: input.ownBundle, peers: [...input.peerBundles] },
+  };
 }

@@ -7,10 +7,10 @@
  * peers hold in receipts and cosignatures — so the gateway refuses to run on it.
  */
 import type { KeyObject } from "node:crypto";
-import type { Db } from "../store/database.js";
+import type { Tx } from "../store/store.js";
 import { GatewayError } from "../errors.js";
-import { auditTree } from "./append.js";
 import { latestCheckpoint } from "./checkpoints.js";
+import { withStoredTree } from "./stored-tree.js";
 import { checkpointOrigin, verifyCheckpoint } from "./checkpoint.js";
 import { leafHash, treeRoot } from "./merkle.js";
 
@@ -24,29 +24,27 @@ export interface LogIntegrity {
  * Verifies the stored log against its last signed checkpoint.
  * Throws `AUDIT_LOG_TAMPERED` naming the first bad index.
  */
-export function checkLogIntegrity(db: Db, authority: string, logKeys: readonly KeyObject[]): LogIntegrity {
+export async function checkLogIntegrity(tx: Tx, authority: string, logKeys: readonly KeyObject[]): Promise<LogIntegrity> {
   const tampered = (index: number, reason: string): GatewayError =>
     new GatewayError("AUDIT_LOG_TAMPERED", `the audit log does not match what was signed: ${reason} (index ${index})`, { details: { index, reason } });
 
-  const leaves = db.prepare("SELECT idx, hash FROM audit_nodes WHERE level = 0 ORDER BY idx").iterate() as IterableIterator<{ idx: number; hash: Buffer }>;
+  // Pages of entries with their leaves: memory stays flat whatever the log's size.
   let expected = 0;
-  try {
-    for (const row of db.prepare("SELECT idx, entry FROM audit_entries ORDER BY idx").iterate() as IterableIterator<{ idx: number; entry: string }>) {
+  for (;;) {
+    const page = await tx.audit.entriesWithLeaves(expected, 5000);
+    for (const row of page) {
       if (row.idx !== expected) throw tampered(expected, "entry missing");
-      const leaf = leaves.next();
-      if (leaf.done === true || leaf.value.idx !== row.idx) throw tampered(row.idx, "tree leaf missing");
-      if (!leafHash(Buffer.from(row.entry, "utf8")).equals(leaf.value.hash)) throw tampered(row.idx, "entry differs from its leaf hash");
+      if (row.hash === null) throw tampered(row.idx, "tree leaf missing");
+      if (!leafHash(Buffer.from(row.entry, "utf8")).equals(row.hash)) throw tampered(row.idx, "entry differs from its leaf hash");
       const parsed = JSON.parse(row.entry) as { index?: unknown };
       if (parsed.index !== row.idx) throw tampered(row.idx, "entry stored at another index");
       expected += 1;
     }
-    if (leaves.next().done !== true) throw tampered(expected, "tree has more leaves than entries");
-  } finally {
-    // An open iterator keeps the connection busy: the caller could not close the database.
-    leaves.return?.();
+    if (page.length < 5000) break;
   }
+  if ((await tx.audit.leafCount()) > expected) throw tampered(expected, "tree has more leaves than entries");
 
-  const checkpoint = latestCheckpoint(db);
+  const checkpoint = await latestCheckpoint(tx);
   if (checkpoint === undefined) return { entries: expected, checkpointSize: 0 };
   if (checkpoint.size > expected) throw tampered(expected, `log truncated below the signed checkpoint of size ${checkpoint.size}`);
   const origin = checkpointOrigin(authority);
@@ -55,7 +53,7 @@ export function checkLogIntegrity(db: Db, authority: string, logKeys: readonly K
   }
   // Leaves match entries, so a differing root means the stored inner nodes
   // (or the stored checkpoint) were rewritten; no single entry is to blame.
-  const root = treeRoot(auditTree(db), checkpoint.size);
+  const root = await withStoredTree(tx, expected, (reader) => treeRoot(reader, checkpoint.size));
   if (!root.equals(checkpoint.root) || !verifiedRoot(checkpoint.note, origin, logKeys).equals(root)) {
     throw tampered(checkpoint.size - 1, "the tree's root differs from the last signed checkpoint");
   }

@@ -2,9 +2,9 @@
  * Audit entries for what operators do with the CLI — certificates issued,
  * rotated and revoked, peers added, updated and removed, tokens created and
  * revoked — whether or not the gateway is running. The CLI opens the same
- * database as the gateway; both write under `BEGIN IMMEDIATE` (see
- * store/group-commit.ts), so the two processes take turns and the log keeps
- * one gapless sequence of indices.
+ * store as the gateway; appends are serialized by the store (SQLite's write
+ * lock, PostgreSQL's lock on the log head), so the processes take turns and
+ * the log keeps one gapless sequence of indices.
  *
  * The entries name certificates by serial and SHA-256 fingerprint and peers
  * by authority and pinned root fingerprint: what an auditor needs to tie a
@@ -12,27 +12,33 @@
  */
 import type { CertificateListing } from "../../pki/store.js";
 import type { PeerSummary } from "../../pki/peers.js";
-import { openDatabase, type Db } from "../store/database.js";
+import type { Home } from "../home.js";
+import type { Tx } from "../store/store.js";
+import { openHomeStore } from "../store/home-store.js";
 import type { JsonValue } from "../envelope/canonical-json.js";
 import { appendEntry, type AuditEntry, type AuditEvent } from "./append.js";
 
 /**
- * Opens the database at `databasePath` (creating it if needed), runs `work`
- * in one immediate transaction and closes it. What `work` appends commits
- * with what it changes, or not at all.
+ * Opens the home's store (migrating it if needed), runs `work` in one
+ * transaction and closes it. What `work` appends commits with what it
+ * changes, or not at all.
  */
-export function inAuditedTransaction<T>(databasePath: string, work: (db: Db) => T): T {
-  const db = openDatabase(databasePath);
+export async function inAuditedTransaction<T>(home: Home, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const store = await openHomeStore(home, "apply");
   try {
-    return db.transaction(() => work(db)).immediate();
+    return await store.transaction(work);
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
-/** Appends `events` (in order) to the log of the database at `databasePath`. */
-export function recordOperatorEvents(databasePath: string, events: readonly AuditEvent[]): AuditEntry[] {
-  return inAuditedTransaction(databasePath, (db) => events.map((event) => appendEntry(db, event)));
+/** Appends `events` (in order) to the home's log. */
+export function recordOperatorEvents(home: Home, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+  return inAuditedTransaction(home, async (tx) => {
+    const entries: AuditEntry[] = [];
+    for (const event of events) entries.push(await appendEntry(tx, event));
+    return entries;
+  });
 }
 
 /** What an entry records of a certificate. */

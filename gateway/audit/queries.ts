@@ -4,10 +4,11 @@
  * consistency proofs. Entries are digests and metadata, never content.
  * Arguments come from query strings: every one is range-checked here.
  */
-import type { Db } from "../store/database.js";
+import type { Tx } from "../store/store.js";
+import type { CheckpointRow } from "../store/repos/audit.js";
 import { GatewayError } from "../errors.js";
-import { statement } from "../store/statements.js";
-import { auditTree, readEntries, type AuditEntry } from "./append.js";
+import { readEntries, type AuditEntry } from "./append.js";
+import { withStoredTree } from "./stored-tree.js";
 import { consistencyProof, inclusionProof, leafHash, treeRoot } from "./merkle.js";
 import { appendSignatureLines } from "./note.js";
 import { canonicalize } from "../envelope/canonical-json.js";
@@ -37,21 +38,8 @@ export interface CosignedCheckpoint {
 /** Most entries one request may read. */
 export const MAX_ENTRIES_PER_READ = 10_000;
 
-interface CheckpointRow {
-  size: number;
-  root: Buffer;
-  note: string;
-  created_at: string;
-}
-
-function cosigned(db: Db, row: CheckpointRow): CosignedCheckpoint {
-  const cosignatures = (
-    statement(db, "SELECT witness, line, received_at FROM audit_cosignatures WHERE size = ? ORDER BY witness").all(row.size) as Array<{
-      witness: string;
-      line: string;
-      received_at: string;
-    }>
-  ).map((c) => ({ witness: c.witness, line: c.line, receivedAt: c.received_at }));
+async function cosigned(tx: Tx, row: CheckpointRow): Promise<CosignedCheckpoint> {
+  const cosignatures = (await tx.audit.cosignatures(row.size)).map((c) => ({ witness: c.witness, line: c.line, receivedAt: c.received_at }));
   return {
     size: row.size,
     rootHash: row.root.toString("base64"),
@@ -66,39 +54,38 @@ function cosigned(db: Db, row: CheckpointRow): CosignedCheckpoint {
  * The checkpoint of `size` (default: the newest) with its cosignatures.
  * `NOT_FOUND` when no checkpoint of that size was signed.
  */
-export function auditCheckpoint(db: Db, size?: number): CosignedCheckpoint {
+export async function auditCheckpoint(tx: Tx, size?: number): Promise<CosignedCheckpoint> {
   if (size !== undefined) checkSize(size, "size");
-  const row = (
-    size === undefined
-      ? statement(db, "SELECT size, root, note, created_at FROM audit_checkpoints ORDER BY size DESC LIMIT 1").get()
-      : statement(db, "SELECT size, root, note, created_at FROM audit_checkpoints WHERE size = ?").get(size)
-  ) as CheckpointRow | undefined;
+  const row = await tx.audit.checkpoint(size);
   if (row === undefined) {
     throw new GatewayError("NOT_FOUND", size === undefined ? "no checkpoint has been signed yet" : `no checkpoint of size ${size} was signed`, {
       details: size === undefined ? {} : { size },
     });
   }
-  return cosigned(db, row);
+  return cosigned(tx, row);
 }
 
 /** Every signed checkpoint, smallest first, with cosignatures (for exports). */
-export function allCheckpoints(db: Db): CosignedCheckpoint[] {
-  return (statement(db, "SELECT size, root, note, created_at FROM audit_checkpoints ORDER BY size").all() as CheckpointRow[]).map((row) => cosigned(db, row));
+export async function allCheckpoints(tx: Tx): Promise<CosignedCheckpoint[]> {
+  const rows = await tx.audit.checkpoints();
+  const out: CosignedCheckpoint[] = [];
+  for (const row of rows) out.push(await cosigned(tx, row));
+  return out;
 }
 
 /** Number of entries in the log. */
-export function logSize(db: Db): number {
-  return auditTree(db).leafCount;
+export function logSize(tx: Tx): Promise<number> {
+  return tx.audit.leafCount();
 }
 
 /** Entries `[from, from + count)` and the log size. `USAGE` for a bad range. */
-export function auditEntries(db: Db, from: number, count: number): { entries: AuditEntry[]; size: number; next: number | null } {
+export async function auditEntries(tx: Tx, from: number, count: number): Promise<{ entries: AuditEntry[]; size: number; next: number | null }> {
   checkSize(from, "from");
   if (!Number.isSafeInteger(count) || count < 1 || count > MAX_ENTRIES_PER_READ) {
     throw new GatewayError("USAGE", `count must be an integer from 1 to ${MAX_ENTRIES_PER_READ}`, { details: { count } });
   }
-  const size = logSize(db);
-  const entries = readEntries(db, from, from + count);
+  const size = await logSize(tx);
+  const entries = await readEntries(tx, from, Math.min(from + count, size));
   const end = from + entries.length;
   return { entries, size, next: end < size ? end : null };
 }
@@ -123,23 +110,24 @@ export interface InclusionAnswer {
  * (default: the newest checkpoint's size, else the whole log). `USAGE` when
  * `index >= size` or `size` exceeds the log.
  */
-export function auditInclusion(db: Db, index: number, size?: number): InclusionAnswer {
+export async function auditInclusion(tx: Tx, index: number, size?: number): Promise<InclusionAnswer> {
   checkSize(index, "index");
-  const tree = auditTree(db);
-  const treeSize = size ?? newestCheckpointSize(db) ?? tree.leafCount;
+  const leafCount = await tx.audit.leafCount();
+  const treeSize = size ?? (await tx.audit.checkpoint())?.size ?? leafCount;
   checkSize(treeSize, "size");
-  if (treeSize > tree.leafCount) throw new GatewayError("USAGE", `size exceeds the log (${tree.leafCount} entries)`, { details: { size: treeSize, logSize: tree.leafCount } });
+  if (treeSize > leafCount) throw new GatewayError("USAGE", `size exceeds the log (${leafCount} entries)`, { details: { size: treeSize, logSize: leafCount } });
   if (index >= treeSize) throw new GatewayError("USAGE", "index must be below size", { details: { index, size: treeSize } });
-  const [entry] = readEntries(db, index, index + 1);
+  const [entry] = await readEntries(tx, index, index + 1);
   if (entry === undefined) throw new GatewayError("STORE_CORRUPT", `the audit log lacks entry ${index}`, { details: { index } });
+  const { root, proof } = await withStoredTree(tx, leafCount, (reader) => ({ root: treeRoot(reader, treeSize), proof: inclusionProof(reader, index, treeSize) }));
   return {
     index,
     size: treeSize,
     entry,
     leafHash: leafHash(Buffer.from(canonicalize(entry), "utf8")).toString("base64"),
-    rootHash: treeRoot(tree, treeSize).toString("base64"),
-    proof: inclusionProof(tree, index, treeSize).map((hash) => hash.toString("base64")),
-    checkpoint: checkpointOfSize(db, treeSize),
+    rootHash: root.toString("base64"),
+    proof: proof.map((hash) => hash.toString("base64")),
+    checkpoint: await checkpointOfSize(tx, treeSize),
   };
 }
 
@@ -155,31 +143,32 @@ export interface ConsistencyAnswer {
 }
 
 /** The RFC 9162 consistency proof from `oldSize` to `newSize`. `USAGE` for sizes out of order or beyond the log. */
-export function auditConsistency(db: Db, oldSize: number, newSize: number): ConsistencyAnswer {
+export async function auditConsistency(tx: Tx, oldSize: number, newSize: number): Promise<ConsistencyAnswer> {
   checkSize(oldSize, "old");
   checkSize(newSize, "new");
-  const tree = auditTree(db);
-  if (oldSize > newSize || newSize > tree.leafCount) {
-    throw new GatewayError("USAGE", `need old <= new <= ${tree.leafCount} (the log size)`, { details: { old: oldSize, new: newSize, logSize: tree.leafCount } });
+  const leafCount = await tx.audit.leafCount();
+  if (oldSize > newSize || newSize > leafCount) {
+    throw new GatewayError("USAGE", `need old <= new <= ${leafCount} (the log size)`, { details: { old: oldSize, new: newSize, logSize: leafCount } });
   }
+  const answer = await withStoredTree(tx, leafCount, (reader) => ({
+    oldRoot: treeRoot(reader, oldSize),
+    newRoot: treeRoot(reader, newSize),
+    proof: consistencyProof(reader, oldSize, newSize),
+  }));
   return {
     oldSize,
     newSize,
-    oldRootHash: treeRoot(tree, oldSize).toString("base64"),
-    newRootHash: treeRoot(tree, newSize).toString("base64"),
-    proof: consistencyProof(tree, oldSize, newSize).map((hash) => hash.toString("base64")),
-    oldCheckpoint: checkpointOfSize(db, oldSize),
-    newCheckpoint: checkpointOfSize(db, newSize),
+    oldRootHash: answer.oldRoot.toString("base64"),
+    newRootHash: answer.newRoot.toString("base64"),
+    proof: answer.proof.map((hash) => hash.toString("base64")),
+    oldCheckpoint: await checkpointOfSize(tx, oldSize),
+    newCheckpoint: await checkpointOfSize(tx, newSize),
   };
 }
 
-function newestCheckpointSize(db: Db): number | undefined {
-  return (statement(db, "SELECT MAX(size) AS size FROM audit_checkpoints").get() as { size: number | null }).size ?? undefined;
-}
-
-function checkpointOfSize(db: Db, size: number): CosignedCheckpoint | null {
-  const row = statement(db, "SELECT size, root, note, created_at FROM audit_checkpoints WHERE size = ?").get(size) as CheckpointRow | undefined;
-  return row === undefined ? null : cosigned(db, row);
+async function checkpointOfSize(tx: Tx, size: number): Promise<CosignedCheckpoint | null> {
+  const row = await tx.audit.checkpoint(size);
+  return row === undefined ? null : cosigned(tx, row);
 }
 
 // Query-string numbers are hostile: NaN, negatives, fractions and huge

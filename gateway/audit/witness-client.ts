@@ -5,11 +5,13 @@
  * cosigned, and keeps the cosignatures it gets back (after verifying them
  * with the peer's `log` key) in `audit_cosignatures`.
  *
- * After activity (within `activityPollMs` of the log growing) it signs a
- * checkpoint over everything committed and submits it to every peer that has
- * not cosigned that size; a peer that failed is retried with exponential
- * backoff (from `activityPollMs` up to `periodMs`); and every `periodMs` it
- * submits regardless. Peers' answers are hostile input: a 409 body is parsed
+ * It is a singleton job of the job runner (gateway/jobs/runner.ts): only
+ * the leader instance signs and submits. After activity (within
+ * `activityPollMs` of the log growing) it signs a checkpoint over everything
+ * committed and submits it to every peer that has not cosigned that size; a
+ * peer that failed is retried with exponential backoff (from
+ * `activityPollMs` up to `periodMs`); and every `periodMs` it submits
+ * regardless. Peers' answers are hostile input: a 409 body is parsed
  * strictly, and a cosignature is kept only if it verifies over our own
  * checkpoint.
  */
@@ -17,9 +19,9 @@ import type { GatewayContext } from "../context.js";
 import type { PeerClient, PeerResponse } from "../delivery/peer-client.js";
 import type { Peer } from "../peers/directory.js";
 import { GatewayError } from "../errors.js";
-import { statement } from "../store/statements.js";
-import { auditTree } from "./append.js";
+import type { Job } from "../jobs/runner.js";
 import type { StoredCheckpoint } from "./checkpoints.js";
+import { withStoredTree } from "./stored-tree.js";
 import { verifyCosignature, witnessName } from "./cosignature.js";
 import { consistencyProof } from "./merkle.js";
 import { appendSignatureLines, formatSignatureLine, parseSignatureLines } from "./note.js";
@@ -48,14 +50,17 @@ export interface WitnessSubmission {
 }
 
 /** Submits this gateway's checkpoints to its peers for cosigning. */
-export class WitnessClient {
+export class WitnessClient implements Job {
+  readonly name = "witness";
+  readonly singleton = true;
+  readonly idleMs: number;
+  readonly firstRunMs: number;
   readonly #ctx: GatewayContext;
   readonly #client: PeerClient;
   readonly #activityPollMs: number;
   readonly #periodMs: number;
   #chain: Promise<unknown> = Promise.resolve();
-  #timers: NodeJS.Timeout[] = [];
-  #running = false;
+  #lastPeriodic = Date.now();
   #stopped = false;
   /** Per peer: failures in a row and when to try again (epoch ms). */
   readonly #retry = new Map<string, { failures: number; at: number }>();
@@ -65,28 +70,25 @@ export class WitnessClient {
     this.#client = client;
     this.#activityPollMs = options.activityPollMs ?? 1000;
     this.#periodMs = options.periodMs ?? 60_000;
+    this.idleMs = this.#activityPollMs;
+    this.firstRunMs = this.#activityPollMs;
   }
 
-  /** Starts the schedule: a run after activity (within `activityPollMs`), retries with backoff, and one every `periodMs`. */
-  start(): void {
-    this.#stopped = false;
-    const activity = setInterval(() => {
-      if (!this.#running && this.#due()) void this.runNow({ sign: true }).catch(() => undefined);
-    }, this.#activityPollMs);
-    const periodic = setInterval(() => {
+  /** One turn of the job: a run after activity, retries with backoff, and one every `periodMs` regardless. */
+  async run(): Promise<number> {
+    if (Date.now() - this.#lastPeriodic >= this.#periodMs) {
+      this.#lastPeriodic = Date.now();
       this.#retry.clear();
-      void this.runNow({ sign: true }).catch(() => undefined);
-    }, this.#periodMs);
-    activity.unref();
-    periodic.unref();
-    this.#timers = [activity, periodic];
+      await this.runNow({ sign: true });
+    } else if (await this.#due()) {
+      await this.runNow({ sign: true });
+    }
+    return this.#activityPollMs;
   }
 
-  /** Stops the schedule and waits for a run in progress. */
-  async stop(): Promise<void> {
+  /** Waits for a run in progress and takes no more (the runner's stop). */
+  async settle(): Promise<void> {
     this.#stopped = true;
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
     await this.#chain.catch(() => undefined);
   }
 
@@ -96,9 +98,8 @@ export class WitnessClient {
    * Never rejects for a peer's failure: each peer's outcome is returned.
    */
   runNow(options: { sign?: boolean } = {}): Promise<WitnessSubmission[]> {
-    this.#running = true;
     const run = this.#chain.then(() => this.#run(options.sign === true));
-    this.#chain = run.catch(() => undefined).finally(() => (this.#running = false));
+    this.#chain = run.catch(() => undefined);
     return run;
   }
 
@@ -106,18 +107,21 @@ export class WitnessClient {
    * Whether a run is worth it now: the log grew past the latest checkpoint,
    * or a peer has not cosigned the latest checkpoint and is not backing off.
    */
-  #due(): boolean {
+  async #due(): Promise<boolean> {
     const ctx = this.#ctx;
-    const latest = ctx.checkpoints.latest();
-    if (latest === undefined || auditTree(ctx.db).leafCount > latest.size) return true;
+    const latest = await ctx.checkpoints.latest();
+    if (latest === undefined || (await ctx.store.read((tx) => tx.audit.leafCount())) > latest.size) return true;
     const now = Date.now();
-    return ctx.peers.all().some((peer) => (this.#retry.get(peer.authority)?.at ?? 0) <= now && cosignedSize(ctx, witnessName(peer.authority)) < latest.size);
+    for (const peer of ctx.peers.all()) {
+      if ((this.#retry.get(peer.authority)?.at ?? 0) <= now && (await cosignedSize(ctx, witnessName(peer.authority))) < latest.size) return true;
+    }
+    return false;
   }
 
   async #run(sign: boolean): Promise<WitnessSubmission[]> {
     if (this.#stopped) return [];
     const ctx = this.#ctx;
-    const checkpoint = sign ? ctx.checkpoints.sign() : ctx.checkpoints.latest();
+    const checkpoint = sign ? await ctx.checkpoints.sign() : await ctx.checkpoints.latest();
     if (checkpoint === undefined) return [];
     const submissions = await Promise.all(ctx.peers.all().map((peer) => this.#submit(peer, checkpoint)));
     for (const submission of submissions) {
@@ -137,7 +141,7 @@ export class WitnessClient {
     const ctx = this.#ctx;
     const witness = witnessName(peer.authority);
     try {
-      const cosigned = cosignedSize(ctx, witness);
+      const cosigned = await cosignedSize(ctx, witness);
       if (cosigned >= checkpoint.size) return { peer: peer.authority, outcome: "current", size: cosigned };
       let answer = await this.#post(peer, checkpoint, cosigned);
       if (answer.status === 409) {
@@ -161,14 +165,7 @@ export class WitnessClient {
         throw refused(peer, answer.status, errorCodeOf(answer.body));
       }
       const line = verifiedCosignature(checkpoint.note, answer.body, peer, witness);
-      await ctx.commits.run(() =>
-        statement(ctx.db, "INSERT OR IGNORE INTO audit_cosignatures (size, witness, line, received_at) VALUES (?, ?, ?, ?)").run(
-          checkpoint.size,
-          witness,
-          line,
-          ctx.now().toISOString(),
-        ),
-      );
+      await ctx.store.transaction((tx) => tx.audit.insertCosignature({ size: checkpoint.size, witness, line, receivedAt: ctx.now().toISOString() }));
       return { peer: peer.authority, outcome: "cosigned", size: checkpoint.size };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -178,16 +175,15 @@ export class WitnessClient {
   }
 
   async #post(peer: Peer, checkpoint: StoredCheckpoint, oldSize: number): Promise<PeerResponse> {
-    const proof = consistencyProof(auditTree(this.#ctx.db), oldSize, checkpoint.size);
+    const proof = await this.#ctx.store.read((tx) => withStoredTree(tx, checkpoint.size, (reader) => consistencyProof(reader, oldSize, checkpoint.size)));
     const body = Buffer.from(formatAddCheckpointRequest({ oldSize, proof, checkpoint: checkpoint.note }), "utf8");
     return this.#client.request(peer, "POST", WITNESS_PATH, body, { "content-type": "text/plain; charset=utf-8" });
   }
 }
 
 /** The largest size of this gateway's log that `witness` has cosigned (0 if none). */
-export function cosignedSize(ctx: GatewayContext, witness: string): number {
-  const row = statement(ctx.db, "SELECT MAX(size) AS size FROM audit_cosignatures WHERE witness = ?").get(witness) as { size: number | null };
-  return row.size ?? 0;
+export function cosignedSize(ctx: GatewayContext, witness: string): Promise<number> {
+  return ctx.store.read((tx) => tx.audit.cosignedSize(witness));
 }
 
 /**

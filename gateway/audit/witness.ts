@@ -15,10 +15,9 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { GatewayContext } from "../context.js";
-import type { Db } from "../store/database.js";
+import type { Tx } from "../store/store.js";
 import type { Peer } from "../peers/directory.js";
 import { GatewayError } from "../errors.js";
-import { statement } from "../store/statements.js";
 import { appendEntry } from "./append.js";
 import { checkpointOrigin, verifyCheckpoint, VALISE_ORIGIN_PREFIX, type VerifiedCheckpoint } from "./checkpoint.js";
 import { cosignCheckpoint, witnessName } from "./cosignature.js";
@@ -79,9 +78,9 @@ export async function addCheckpoint(ctx: GatewayContext, peer: Peer, body: strin
       details: { oldSize: request.oldSize, size: checkpoint.size },
     });
   }
-  // Checked and stored in one transaction: no other request can slip between
-  // the consistency check and the update (better-sqlite3 runs it synchronously).
-  const outcome = await ctx.commits.run(() => witnessInTransaction(ctx, peer, request, verified));
+  // Checked and stored in one transaction that holds the log's witness lock:
+  // no other request (on any instance) can slip between the consistency check and the update.
+  const outcome = await ctx.store.transaction((tx) => witnessInTransaction(ctx, tx, peer, request, verified));
   if (outcome.kind === "cosigned") {
     ctx.logger.debug("cosigned a peer checkpoint", { origin: checkpoint.origin, size: checkpoint.size });
     return { size: checkpoint.size, cosignature: outcome.cosignature };
@@ -104,40 +103,39 @@ type Outcome =
   | { kind: "refused"; error: GatewayError }
   | { kind: "alarm"; error: GatewayError; alarmId: number; knownSize: number };
 
-function witnessInTransaction(ctx: GatewayContext, peer: Peer, request: AddCheckpointRequest, verified: VerifiedCheckpoint): Outcome {
+async function witnessInTransaction(ctx: GatewayContext, tx: Tx, peer: Peer, request: AddCheckpointRequest, verified: VerifiedCheckpoint): Promise<Outcome> {
   const { checkpoint } = verified;
-  const known = witnessedLog(ctx.db, checkpoint.origin);
+  await tx.peerLogs.lockWitnessed(checkpoint.origin);
+  const known = await witnessedLog(tx, checkpoint.origin);
   const knownSize = known?.size ?? 0;
   const knownRoot = known?.root ?? emptyRoot();
   if (request.oldSize !== knownSize) {
     return { kind: "refused", error: conflict(knownSize, "the old size is not the size last cosigned") };
   }
   const now = ctx.now();
-  const alarm = (error: GatewayError, reason: string, evidence: Record<string, unknown>): Outcome => {
-    const alarmId = raiseAlarm(ctx.db, peer, now, reason, { ...evidence, claimed: noteEvidence(checkpoint.size, checkpoint.rootHash, request.checkpoint) });
+  const alarm = async (error: GatewayError, reason: string, evidence: Record<string, unknown>): Promise<Outcome> => {
+    const alarmId = await raiseAlarm(tx, peer, now, reason, { ...evidence, claimed: noteEvidence(checkpoint.size, checkpoint.rootHash, request.checkpoint) });
     return { kind: "alarm", error, alarmId, knownSize };
   };
   const knownEvidence = known === undefined ? null : noteEvidence(known.size, known.root, known.note);
   if (checkpoint.size === knownSize && !checkpoint.rootHash.equals(knownRoot)) {
     // Two checkpoints of one size with different roots, both signed by the log: a fork.
-    return alarm(conflict(knownSize, "a checkpoint of the cosigned size with another root"), "same size, different root", { known: knownEvidence });
+    return await alarm(conflict(knownSize, "a checkpoint of the cosigned size with another root"), "same size, different root", { known: knownEvidence });
   }
   try {
     verifyConsistency(knownSize, checkpoint.size, knownRoot, checkpoint.rootHash, request.proof);
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
-    return alarm(error, "consistency proof failed", {
+    return await alarm(error, "consistency proof failed", {
       known: knownEvidence,
       proof: request.proof.map((hash) => hash.toString("base64")),
       failure: String(error.details?.["reason"] ?? error.message),
     });
   }
   // A checkpoint of this size from one of the peer's receipts must have the same root.
-  const receipted = statement(ctx.db, "SELECT root, note FROM peer_checkpoints WHERE origin = ? AND size = ?").get(checkpoint.origin, checkpoint.size) as
-    | { root: Buffer; note: string }
-    | undefined;
+  const receipted = await tx.peerLogs.checkpoint(checkpoint.origin, checkpoint.size);
   if (receipted !== undefined && !receipted.root.equals(checkpoint.rootHash)) {
-    return alarm(conflict(knownSize, "a receipt's checkpoint of this size has another root"), "receipt checkpoint differs", {
+    return await alarm(conflict(knownSize, "a receipt's checkpoint of this size has another root"), "receipt checkpoint differs", {
       known: knownEvidence,
       receipt: noteEvidence(checkpoint.size, receipted.root, receipted.note),
     });
@@ -145,18 +143,8 @@ function witnessInTransaction(ctx: GatewayContext, peer: Peer, request: AddCheck
 
   const cosignature = cosignCheckpoint(verified.text, { name: witnessName(ctx.authority), privateKey: ctx.identity.logKey }, Math.floor(now.getTime() / 1000));
   const stamp = now.toISOString();
-  statement(
-    ctx.db,
-    `INSERT INTO witnessed_logs (origin, size, root, note, updated_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root = excluded.root, note = excluded.note, updated_at = excluded.updated_at`,
-  ).run(checkpoint.origin, checkpoint.size, checkpoint.rootHash, request.checkpoint, stamp);
-  statement(ctx.db, "INSERT OR IGNORE INTO peer_checkpoints (origin, size, root, note, received_at) VALUES (?, ?, ?, ?, ?)").run(
-    checkpoint.origin,
-    checkpoint.size,
-    checkpoint.rootHash,
-    request.checkpoint,
-    stamp,
-  );
+  await tx.peerLogs.setWitnessed({ origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.rootHash, note: request.checkpoint, updatedAt: stamp });
+  await tx.peerLogs.recordCheckpoint({ origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.rootHash, note: request.checkpoint, receivedAt: stamp });
   return { kind: "cosigned", cosignature };
 }
 
@@ -197,18 +185,13 @@ function claimedOrigin(note: string): string {
 }
 
 /** The last checkpoint cosigned for `origin`, if any. */
-export function witnessedLog(db: Db, origin: string): WitnessedLog | undefined {
-  const row = statement(db, "SELECT origin, size, root, note, updated_at AS updatedAt FROM witnessed_logs WHERE origin = ?").get(origin) as WitnessedLog | undefined;
-  return row;
+export function witnessedLog(tx: Tx, origin: string): Promise<WitnessedLog | undefined> {
+  return tx.peerLogs.witnessed(origin);
 }
 
 /** Alarms raised about `origin` (every origin when omitted), oldest first. */
-export function logAlarms(db: Db, origin?: string): LogAlarm[] {
-  const rows =
-    origin === undefined
-      ? statement(db, "SELECT id, origin, detected_at AS detectedAt, reason FROM log_alarms ORDER BY id").all()
-      : statement(db, "SELECT id, origin, detected_at AS detectedAt, reason FROM log_alarms WHERE origin = ? ORDER BY id").all(origin);
-  return rows as LogAlarm[];
+export function logAlarms(tx: Tx, origin?: string): Promise<LogAlarm[]> {
+  return tx.peerLogs.alarms(origin);
 }
 
 /**
@@ -217,18 +200,14 @@ export function logAlarms(db: Db, origin?: string): LogAlarm[] {
  * lines — what peers, auditors and exports are given. Undefined when no
  * such checkpoint is stored.
  */
-export function checkpointWithCosignatures(db: Db, size?: number): string | undefined {
-  const row = (
-    size === undefined
-      ? statement(db, "SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").get()
-      : statement(db, "SELECT size, note FROM audit_checkpoints WHERE size = ?").get(size)
-  ) as { size: number; note: string } | undefined;
-  return row === undefined ? undefined : withCosignatures(db, row.note, row.size);
+export async function checkpointWithCosignatures(tx: Tx, size?: number): Promise<string | undefined> {
+  const row = await tx.audit.checkpoint(size);
+  return row === undefined ? undefined : withCosignatures(tx, row.note, row.size);
 }
 
 /** `note` (a checkpoint of this gateway's log of `size`) with its stored cosignature lines appended. */
-export function withCosignatures(db: Db, note: string, size: number): string {
-  const lines = statement(db, "SELECT line FROM audit_cosignatures WHERE size = ? ORDER BY witness").all(size) as { line: string }[];
+export async function withCosignatures(tx: Tx, note: string, size: number): Promise<string> {
+  const lines = await tx.audit.cosignatures(size);
   return lines.length === 0 ? note : appendSignatureLines(note, lines.map((row) => row.line).join(""));
 }
 
@@ -245,20 +224,17 @@ function noteEvidence(size: number, root: Buffer, note: string): { size: number;
  * row with the evidence and a `log.inconsistent` audit entry. The same
  * contradicting checkpoint shown again (a retrying peer) is recorded once.
  */
-function raiseAlarm(db: Db, peer: Peer, now: Date, reason: string, evidence: Record<string, unknown> & { claimed: { size: number; root: string } }): number {
+async function raiseAlarm(tx: Tx, peer: Peer, now: Date, reason: string, evidence: Record<string, unknown> & { claimed: { size: number; root: string } }): Promise<number> {
   const origin = checkpointOrigin(peer.authority);
-  const seen = statement(
-    db,
-    "SELECT id FROM log_alarms WHERE origin = ? AND reason = ? AND json_extract(evidence, '$.claimed.size') = ? AND json_extract(evidence, '$.claimed.root') = ?",
-  ).get(origin, reason, evidence.claimed.size, evidence.claimed.root) as { id: number } | undefined;
+  const seen = (await tx.peerLogs.alarmsWithEvidence(origin, reason)).find((alarm) => {
+    const claimed = (JSON.parse(alarm.evidence) as { claimed?: { size?: unknown; root?: unknown } }).claimed;
+    return claimed?.size === evidence.claimed.size && claimed?.root === evidence.claimed.root;
+  });
   if (seen !== undefined) return seen.id;
   const detectedAt = now.toISOString();
-  const id = Number(
-    statement(db, "INSERT INTO log_alarms (origin, detected_at, reason, evidence) VALUES (?, ?, ?, ?)").run(origin, detectedAt, reason, JSON.stringify(evidence))
-      .lastInsertRowid,
-  );
+  const id = await tx.peerLogs.raiseAlarm({ origin, detectedAt, reason, evidence: JSON.stringify(evidence) });
   const known = evidence["known"] as { size: number; root: string } | null | undefined;
-  appendEntry(db, {
+  await appendEntry(tx, {
     kind: "log.inconsistent",
     actor: `peer:${peer.authority}`,
     time: now,

@@ -6,13 +6,14 @@
  * every `clocks.checkIntervalSeconds` on its own clock (`now`); tests call
  * {@link checkDeadlines} directly after moving an injected clock.
  */
-import type { Db } from "../store/database.js";
+import type { Tx } from "../store/store.js";
 import type { GatewayConfig } from "../config/config.js";
 import type { GatewayContext } from "../context.js";
 import type { Priority } from "../envelope/types.js";
-import { statement } from "../store/statements.js";
+import type { Job } from "../jobs/runner.js";
 import { appendEntry } from "../audit/append.js";
-import { CLOCKED_STATUSES_SQL, readCase, stepsOfCase, type CaseRecord, type StepRecord } from "./history.js";
+import { clockedStepsByCase, readCase, stepsOfCase, type CaseRecord, type StepRecord } from "./history.js";
+import { parseFacts } from "./facts.js";
 import { caseClocks, clockSettingsFor, DAY_MS, DEFAULT_CHECK_INTERVAL_SECONDS, runningClocks, type CaseClocks, type ClockInput, type ClockName } from "./clocks.js";
 import { sideOf, type CaseStatus, type Side } from "./lifecycle.js";
 
@@ -37,10 +38,6 @@ const PRIORITY_RANK: Readonly<Record<Priority, number>> = { emergency: 0, urgent
 
 function order(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-function bySeq(a: { seq: number }, b: { seq: number }): number {
-  return a.seq - b.seq;
 }
 
 /** Emergency first, then urgent, then by deadline, then by case id. */
@@ -91,61 +88,28 @@ function deadlinesOf(record: ClockedCase, steps: readonly ClockedStep[], config:
   }));
 }
 
-interface ClockedRow {
-  case_id: string;
-  direction: "outbound" | "inbound";
-  kind: string;
-  peer: string;
-  status: CaseStatus;
-  priority: Priority;
-  received_at: string | null;
-  head_envelope_id: string | null;
-  preservation_days: number | null;
-}
-
-interface ClockedStepRow {
-  case_id: string;
-  seq: number;
-  step: string;
-  from_status: CaseStatus;
-  to_status: CaseStatus;
-  at: string;
-}
-
 /**
  * Every running deadline of the cases that can still have one: two queries
  * reading only what the clocks need, whatever the number of cases (the
  * periodic check runs this every minute).
  */
-export function runningDeadlines(db: Db, config: GatewayConfig, now: Date): DeadlineItem[] {
-  const rows = statement(
-    db,
-    `SELECT case_id, direction, kind, peer, status, priority, received_at, head_envelope_id, json_extract(facts, '$.preservationDays') AS preservation_days
-       FROM cases WHERE ${CLOCKED_STATUSES_SQL} AND received_at IS NOT NULL`,
-  ).all() as ClockedRow[];
-  const steps = new Map<string, ClockedStepRow[]>();
-  for (const step of statement(
-    db,
-    `SELECT s.case_id, s.seq, s.step, s.from_status, s.to_status, s.at FROM case_steps s JOIN cases c ON c.case_id = s.case_id
-      WHERE s.state = 'applied' AND c.${CLOCKED_STATUSES_SQL}`,
-  ).all() as ClockedStepRow[]) {
-    const list = steps.get(step.case_id);
-    if (list === undefined) steps.set(step.case_id, [step]);
-    else list.push(step);
-  }
+export async function runningDeadlines(tx: Tx, config: GatewayConfig, now: Date): Promise<DeadlineItem[]> {
+  const rows = await tx.cases.clocked();
+  const steps = await clockedStepsByCase(tx);
   return rows
     .flatMap((row) => {
-      const applied = (steps.get(row.case_id) ?? []).sort(bySeq).map((s) => ({ step: s.step, from: s.from_status, to: s.to_status, at: s.at }));
+      const applied = (steps.get(row.case_id) ?? []).map((s) => ({ step: s.step, from: s.from, to: s.to, at: s.at }));
+      const preservationDays = parseFacts(row.facts).preservationDays;
       const record: ClockedCase = {
         caseId: row.case_id,
         direction: row.direction,
         kind: row.kind,
         peer: row.peer,
         priority: row.priority,
-        status: row.status,
+        status: row.status as CaseStatus,
         receivedAt: row.received_at,
         headEnvelopeId: row.head_envelope_id,
-        facts: row.preservation_days === null ? {} : { preservationDays: row.preservation_days },
+        facts: preservationDays === undefined ? {} : { preservationDays },
       };
       return deadlinesOf(record, applied, config, now);
     })
@@ -153,14 +117,14 @@ export function runningDeadlines(db: Db, config: GatewayConfig, now: Date): Dead
 }
 
 /** Deadlines passed at `now`, emergency first. */
-export function overdueDeadlines(db: Db, config: GatewayConfig, now: Date): DeadlineItem[] {
-  return runningDeadlines(db, config, now).filter((item) => Date.parse(item.dueAt) <= now.getTime());
+export async function overdueDeadlines(tx: Tx, config: GatewayConfig, now: Date): Promise<DeadlineItem[]> {
+  return (await runningDeadlines(tx, config, now)).filter((item) => Date.parse(item.dueAt) <= now.getTime());
 }
 
 /** Deadlines falling within `days` after `now` (default: `clocks.dueSoonDays`, 2), emergency first. */
-export function dueSoonDeadlines(db: Db, config: GatewayConfig, now: Date, days = config.clocks?.dueSoonDays ?? 2): DeadlineItem[] {
+export async function dueSoonDeadlines(tx: Tx, config: GatewayConfig, now: Date, days = config.clocks?.dueSoonDays ?? 2): Promise<DeadlineItem[]> {
   const until = now.getTime() + days * DAY_MS;
-  return runningDeadlines(db, config, now).filter((item) => {
+  return (await runningDeadlines(tx, config, now)).filter((item) => {
     const due = Date.parse(item.dueAt);
     return due > now.getTime() && due <= until;
   });
@@ -175,43 +139,36 @@ export async function checkDeadlines(ctx: GatewayContext): Promise<DeadlineItem[
   const now = ctx.now();
   const id = (caseId: string, clock: string, key: string): string => `${caseId}\u0000${clock}\u0000${key}`;
   // Read outside the commit (the gateway keeps serving meanwhile), skipping what was alerted before.
-  const alerted = new Set(
-    (statement(ctx.db, `SELECT a.case_id, a.clock, a.hop_key FROM case_deadline_alerts a JOIN cases c ON c.case_id = a.case_id WHERE c.${CLOCKED_STATUSES_SQL}`).all() as Array<{ case_id: string; clock: string; hop_key: string }>).map(
-      (row) => id(row.case_id, row.clock, row.hop_key),
-    ),
-  );
-  const candidates = overdueDeadlines(ctx.db, ctx.config, now).filter((item) => !alerted.has(id(item.caseId, item.clock, item.key)));
-  if (candidates.length === 0) return [];
-  const missed = await ctx.commits.run(() => {
-    const fresh: DeadlineItem[] = [];
-    for (const candidate of candidates) {
+  const { alerted, candidates } = await ctx.store.read(async (tx) => ({
+    alerted: new Set((await tx.cases.raisedAlerts()).map((row) => id(row.case_id, row.clock, row.hop_key))),
+    candidates: await overdueDeadlines(tx, ctx.config, now),
+  }));
+  const fresh = candidates.filter((item) => !alerted.has(id(item.caseId, item.clock, item.key)));
+  if (fresh.length === 0) return [];
+  const missed = await ctx.store.transaction(async (tx) => {
+    const alertedNow: DeadlineItem[] = [];
+    for (const candidate of fresh) {
       // A step may have been committed since the read: check the case again.
-      const record = readCase(ctx.db, candidate.caseId);
+      const record = await readCase(tx, candidate.caseId);
       const item =
         record === undefined
           ? undefined
-          : deadlinesOf(record, stepsOfCase(ctx.db, record.caseId), ctx.config, now).find(
+          : deadlinesOf(record, await stepsOfCase(tx, record.caseId), ctx.config, now).find(
               (d) => d.clock === candidate.clock && d.key === candidate.key && Date.parse(d.dueAt) <= now.getTime(),
             );
       if (item === undefined) continue;
-      const inserted = statement(ctx.db, "INSERT OR IGNORE INTO case_deadline_alerts (case_id, clock, hop_key, due_at, detected_at) VALUES (?, ?, ?, ?, ?)").run(
-        item.caseId,
-        item.clock,
-        item.key,
-        item.dueAt,
-        now.toISOString(),
-      ).changes;
-      if (inserted === 0) continue;
-      appendEntry(ctx.db, {
+      // Recorded once whatever the number of instances: the alert row's key decides.
+      if (!(await tx.cases.raiseAlert({ caseId: item.caseId, clock: item.clock, key: item.key, dueAt: item.dueAt, detectedAt: now.toISOString() }))) continue;
+      await appendEntry(tx, {
         kind: "deadline.missed",
         actor: "gateway",
         time: now,
         caseId: item.caseId,
         details: { clock: item.clock, dueAt: item.dueAt, holder: item.holderAuthority, side: item.holder, status: item.status, priority: item.priority, ...(item.key === "" ? {} : { hop: item.key }) },
       });
-      fresh.push(item);
+      alertedNow.push(item);
     }
-    return fresh;
+    return alertedNow;
   });
   for (const item of missed) {
     ctx.logger.warn("deadline missed", {
@@ -229,31 +186,19 @@ export async function checkDeadlines(ctx: GatewayContext): Promise<DeadlineItem[
   return missed;
 }
 
-/** A running periodic deadline check. */
-export interface DeadlineMonitor {
-  stop(): Promise<void>;
-}
-
-/** Checks deadlines now and then every `clocks.checkIntervalSeconds` (default 60 s) until stopped. */
-export function startDeadlineMonitor(ctx: GatewayContext): DeadlineMonitor {
-  let running: Promise<unknown> = Promise.resolve();
-  let busy = false;
-  const tick = (): void => {
-    if (busy) return;
-    busy = true;
-    running = checkDeadlines(ctx)
-      .catch((error: unknown) => ctx.logger.error("checking deadlines failed", { reason: error instanceof Error ? error.message : String(error) }))
-      .finally(() => {
-        busy = false;
-      });
-  };
-  const timer = setInterval(tick, (ctx.config.clocks?.checkIntervalSeconds ?? DEFAULT_CHECK_INTERVAL_SECONDS) * 1000);
-  timer.unref();
-  tick();
+/**
+ * The deadline check as a singleton job (only the leader instance alerts):
+ * every `clocks.checkIntervalSeconds` (default 60 s).
+ */
+export function deadlineJob(ctx: GatewayContext): Job {
+  const intervalMs = (ctx.config.clocks?.checkIntervalSeconds ?? DEFAULT_CHECK_INTERVAL_SECONDS) * 1000;
   return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+    name: "deadlines",
+    singleton: true,
+    idleMs: intervalMs,
+    async run() {
+      await checkDeadlines(ctx);
+      return intervalMs;
     },
   };
 }

@@ -1,15 +1,16 @@
 /**
  * The stored lifecycle of cases: the case row's lifecycle columns and the
- * `case_steps` rows (migration 005). Written inside the caller's
- * transaction, together with the envelope and the audit entries.
+ * `case_steps` rows, through the store's cases repository. Written inside
+ * the caller's transaction, together with the envelope and the audit entries.
  */
-import type { Db } from "../store/database.js";
-import { statement } from "../store/statements.js";
+import type { Tx } from "../store/store.js";
+import type { CaseRow, StepRow } from "../store/repos/cases.js";
 import type { Priority } from "../envelope/types.js";
 import type { CaseHistory, PlacedStep } from "./placement.js";
-import type { CaseStatus, CaseStep, RefusalGround, Side } from "./lifecycle.js";
+import type { CaseStatus, CaseStep, RefusalGround } from "./lifecycle.js";
 import { parseFacts, type CaseFacts } from "./facts.js";
 
+export type { CaseRow } from "../store/repos/cases.js";
 /** A case row with its lifecycle columns. */
 export interface CaseRecord {
   readonly caseId: string;
@@ -34,37 +35,6 @@ export interface StepRecord extends PlacedStep {
   readonly at: string;
   /** Refusal grounds (codes only). */
   readonly grounds: readonly RefusalGround[];
-}
-
-/** A row of `cases`. */
-export interface CaseRow {
-  case_id: string;
-  direction: "outbound" | "inbound";
-  kind: string;
-  peer: string;
-  status: string;
-  priority: Priority;
-  created_at: string;
-  updated_at: string;
-  request_envelope_id: string | null;
-  head_envelope_id: string | null;
-  received_at: string | null;
-  facts: string;
-}
-
-interface StepRow {
-  envelope_id: string;
-  case_id: string;
-  seq: number;
-  predecessor: string;
-  step: string;
-  by_side: Side;
-  from_status: string;
-  to_status: string;
-  at: string;
-  grounds: string | null;
-  state: "applied" | "superseded";
-  superseded_by: string | null;
 }
 
 /** A `cases` row as a {@link CaseRecord}. */
@@ -103,16 +73,14 @@ function stepOf(row: StepRow): StepRecord {
 }
 
 /** The case, or undefined. */
-export function readCase(db: Db, caseId: string): CaseRecord | undefined {
-  const row = statement(db, "SELECT * FROM cases WHERE case_id = ?").get(caseId) as CaseRow | undefined;
+export async function readCase(tx: Tx, caseId: string, options: { readonly forUpdate?: boolean } = {}): Promise<CaseRecord | undefined> {
+  const row = options.forUpdate === true ? await tx.cases.getForUpdate(caseId) : await tx.cases.get(caseId);
   return row === undefined ? undefined : caseRecordOf(row);
 }
 
 /** Every step of a case: by position in the history, the applied one first, then by envelope id. */
-export function stepsOfCase(db: Db, caseId: string): StepRecord[] {
-  return (
-    statement(db, "SELECT * FROM case_steps WHERE case_id = ? ORDER BY seq, CASE state WHEN 'applied' THEN 0 ELSE 1 END, envelope_id").all(caseId) as StepRow[]
-  ).map(stepOf);
+export async function stepsOfCase(tx: Tx, caseId: string): Promise<StepRecord[]> {
+  return (await tx.cases.steps(caseId)).map(stepOf);
 }
 
 /** Steps in history order: by position, the applied one first, then by envelope id. */
@@ -133,12 +101,14 @@ function grouped(rows: readonly StepRow[]): Map<string, StepRecord[]> {
 }
 
 /** Every step of every case, grouped by case id, each list ordered as {@link stepsOfCase}. */
-export function stepsByCase(db: Db): Map<string, StepRecord[]> {
-  return grouped(statement(db, "SELECT * FROM case_steps").all() as StepRow[]);
+export async function stepsByCase(tx: Tx): Promise<Map<string, StepRecord[]>> {
+  return grouped(await tx.cases.allSteps());
 }
 
-/** Statuses in which a case can still have a running clock (see gateway/cases/clocks.ts). */
-export const CLOCKED_STATUSES_SQL = "status NOT IN ('closed', 'withdrawn', 'refused', 'submitted')";
+/** Applied steps of the cases whose clocks can still run, grouped by case id, in history order. */
+export async function clockedStepsByCase(tx: Tx): Promise<Map<string, StepRecord[]>> {
+  return grouped(await tx.cases.clockedSteps());
+}
 
 /** The history of a case for {@link placeStep}. */
 export function historyOf(record: CaseRecord, steps: readonly StepRecord[]): CaseHistory {
@@ -146,49 +116,37 @@ export function historyOf(record: CaseRecord, steps: readonly StepRecord[]): Cas
 }
 
 /** Stores a step. */
-export function insertStep(db: Db, step: StepRecord): void {
-  statement(
-    db,
-    `INSERT INTO case_steps (envelope_id, case_id, seq, predecessor, step, by_side, from_status, to_status, at, grounds, state, superseded_by)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    step.envelopeId,
-    step.caseId,
-    step.seq,
-    step.predecessor,
-    step.step,
-    step.by,
-    step.from,
-    step.to,
-    step.at,
-    step.grounds.length === 0 ? null : JSON.stringify(step.grounds),
-    step.state,
-    step.supersededBy,
-  );
+export async function insertStep(tx: Tx, step: StepRecord): Promise<void> {
+  await tx.cases.insertStep({
+    envelope_id: step.envelopeId,
+    case_id: step.caseId,
+    seq: step.seq,
+    predecessor: step.predecessor,
+    step: step.step,
+    by_side: step.by,
+    from_status: step.from,
+    to_status: step.to,
+    at: step.at,
+    grounds: step.grounds.length === 0 ? null : JSON.stringify(step.grounds),
+    state: step.state,
+    superseded_by: step.supersededBy,
+  });
 }
 
 /** Marks applied steps superseded by `winner` (a rollback). */
-export function supersedeSteps(db: Db, envelopeIds: readonly string[], winner: string): void {
-  for (const id of envelopeIds) {
-    statement(db, "UPDATE case_steps SET state = 'superseded', superseded_by = ? WHERE envelope_id = ? AND state = 'applied'").run(winner, id);
-  }
+export async function supersedeSteps(tx: Tx, envelopeIds: readonly string[], winner: string): Promise<void> {
+  for (const id of envelopeIds) await tx.cases.supersedeStep(id, winner);
 }
 
 /** Moves the case to `status` with `head` as the last applied step. */
-export function moveCase(db: Db, caseId: string, status: CaseStatus, head: string, now: Date): void {
-  statement(db, "UPDATE cases SET status = ?, head_envelope_id = ?, updated_at = ? WHERE case_id = ?").run(status, head, now.toISOString(), caseId);
+export async function moveCase(tx: Tx, caseId: string, status: CaseStatus, head: string, now: Date): Promise<void> {
+  await tx.cases.move(caseId, status, head, now.toISOString());
 }
 
 /**
  * Records the lifecycle columns of a case just opened with its request
  * envelope (both sides), and when it was received (inbound: now).
  */
-export function recordCaseOpened(db: Db, caseId: string, requestEnvelopeId: string, facts: CaseFacts, receivedAt: string | null): void {
-  statement(db, "UPDATE cases SET request_envelope_id = ?, head_envelope_id = ?, facts = ?, received_at = COALESCE(?, received_at) WHERE case_id = ?").run(
-    requestEnvelopeId,
-    requestEnvelopeId,
-    JSON.stringify(facts),
-    receivedAt,
-    caseId,
-  );
+export async function recordCaseOpened(tx: Tx, caseId: string, requestEnvelopeId: string, facts: CaseFacts, receivedAt: string | null): Promise<void> {
+  await tx.cases.recordOpened(caseId, requestEnvelopeId, JSON.stringify(facts), receivedAt);
 }

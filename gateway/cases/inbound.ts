@@ -22,7 +22,7 @@ import { otherSide, sideOf, type CaseStatus, type CaseStep, type RefusalGround }
 import { placeStep } from "./placement.js";
 import { historyOf, insertStep, moveCase, readCase, recordCaseOpened, stepsOfCase, supersedeSteps } from "./history.js";
 import { requestFacts } from "./facts.js";
-import { statement } from "../store/statements.js";
+import type { Tx } from "../store/store.js";
 
 /** The fields of a status update the lifecycle reads. */
 export interface StatusUpdateDocument {
@@ -39,12 +39,12 @@ export interface StatusUpdateDocument {
  * Records the lifecycle side of an inbound envelope just stored. Throws
  * (rolling the delivery back) when a status update does not fit the case.
  */
-export function recordInboundCaseDocument(ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string): void {
+export async function recordInboundCaseDocument(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string): Promise<void> {
   const { header } = opened;
   if ((REQUEST_KINDS as readonly string[]).includes(header.type)) {
-    recordCaseOpened(ctx.db, header.caseId, opened.envelopeId, requestFacts(header.type, opened.document), storedAt);
+    await recordCaseOpened(tx, header.caseId, opened.envelopeId, requestFacts(header.type, opened.document), storedAt);
   } else if (header.type === "status-update") {
-    placeInboundStep(ctx, opened, storedAt);
+    await placeInboundStep(tx, ctx, opened, storedAt);
   }
 }
 
@@ -54,7 +54,7 @@ function invalidField(path: string, message: string): GatewayError {
   });
 }
 
-function placeInboundStep(ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string): void {
+async function placeInboundStep(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string): Promise<void> {
   const { header } = opened;
   const document = opened.document as unknown as StatusUpdateDocument;
   if (document.caseId !== header.caseId) throw invalidField("/caseId", `"caseId" is ${document.caseId}, but the envelope belongs to case ${header.caseId}`);
@@ -66,12 +66,13 @@ function placeInboundStep(ctx: GatewayContext, opened: OpenedEnvelope, storedAt:
   if (header.inReplyTo === undefined) {
     throw new GatewayError("CASE_TRANSITION_INVALID", "a status update must name the step it follows (inReplyTo)", { details: { step: document.step } });
   }
-  const record = readCase(ctx.db, header.caseId);
+  const record = await readCase(tx, header.caseId, { forUpdate: true });
   if (record === undefined || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `no case ${header.caseId} with a request`);
   const by = otherSide(sideOf(record.direction));
-  const history = historyOf(record, stepsOfCase(ctx.db, record.caseId));
+  const steps = await stepsOfCase(tx, record.caseId);
+  const history = historyOf(record, steps);
   const known = header.inReplyTo === history.requestEnvelopeId || history.steps.some((s) => s.envelopeId === header.inReplyTo);
-  if (!known && statement(ctx.db, "SELECT 1 FROM envelopes WHERE envelope_id = ?").get(header.inReplyTo) !== undefined) {
+  if (!known && (await tx.envelopes.exists(header.inReplyTo))) {
     // Not one not received yet (that would be CASE_STEP_EARLY): an envelope that is no step of this case.
     throw new GatewayError("CASE_TRANSITION_INVALID", "a status update must follow the request or a status update of its case", {
       details: { step: document.step, predecessor: header.inReplyTo },
@@ -88,9 +89,9 @@ function placeInboundStep(ctx: GatewayContext, opened: OpenedEnvelope, storedAt:
   const now = new Date(storedAt);
   const actor = `peer:${header.from}`;
   // The peer's step stands over ours (the requesting side's, taken concurrently): ours are rolled back first.
-  const rolledBack = placement.outcome === "applied" ? stepsOfCase(ctx.db, record.caseId).filter((s) => placement.supersedes.includes(s.envelopeId)) : [];
-  supersedeSteps(ctx.db, rolledBack.map((s) => s.envelopeId), opened.envelopeId);
-  insertStep(ctx.db, {
+  const rolledBack = placement.outcome === "applied" ? steps.filter((s) => placement.supersedes.includes(s.envelopeId)) : [];
+  await supersedeSteps(tx, rolledBack.map((s) => s.envelopeId), opened.envelopeId);
+  await insertStep(tx, {
     envelopeId: opened.envelopeId,
     caseId: record.caseId,
     seq: placement.seq,
@@ -106,7 +107,7 @@ function placeInboundStep(ctx: GatewayContext, opened: OpenedEnvelope, storedAt:
   });
   const common = { caseId: record.caseId, envelopeId: opened.envelopeId, envelopeDigest: opened.envelopeDigest };
   if (placement.outcome === "superseded") {
-    appendEntry(ctx.db, {
+    await appendEntry(tx, {
       kind: "status.superseded",
       actor,
       time: now,
@@ -117,7 +118,7 @@ function placeInboundStep(ctx: GatewayContext, opened: OpenedEnvelope, storedAt:
     return;
   }
   for (const step of rolledBack) {
-    appendEntry(ctx.db, {
+    await appendEntry(tx, {
       kind: "status.superseded",
       actor,
       time: now,
@@ -126,8 +127,8 @@ function placeInboundStep(ctx: GatewayContext, opened: OpenedEnvelope, storedAt:
       details: { step: step.step, from: step.from, to: step.to, side: step.by, seq: step.seq, supersededBy: opened.envelopeId },
     });
   }
-  moveCase(ctx.db, record.caseId, placement.to, opened.envelopeId, now);
-  appendEntry(ctx.db, {
+  await moveCase(tx, record.caseId, placement.to, opened.envelopeId, now);
+  await appendEntry(tx, {
     kind: "status.changed",
     actor,
     time: now,

@@ -3,15 +3,15 @@
  * timeline, and a document of a case — a read that is itself audited.
  */
 import type { EnvelopeSummary } from "../exchange/store.js";
-import type { Db } from "../store/database.js";
+import type { Tx } from "../store/store.js";
+import type { CaseRow } from "../store/repos/cases.js";
 import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
 import { appendEntry, entriesOfCase, type AuditEntry } from "../audit/append.js";
 import { GatewayError } from "../errors.js";
-import { statement } from "../store/statements.js";
 import type { GatewayConfig } from "../config/config.js";
 import { allowedSteps, sideOf, type CaseStatus, type CaseStep, type RefusalGround, type Side } from "./lifecycle.js";
-import { caseRecordOf, stepsOfCase, type CaseRow as LifecycleRow } from "./history.js";
+import { caseRecordOf, stepsOfCase } from "./history.js";
 import { clocksOf } from "./deadlines.js";
 import type { CaseClocks } from "./clocks.js";
 
@@ -66,19 +66,6 @@ export interface CaseDetail extends CaseSummary {
   readonly events: readonly AuditEntry[];
 }
 
-const PRIORITY_ORDER = "CASE priority WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END";
-
-interface CaseRow {
-  case_id: string;
-  direction: "outbound" | "inbound";
-  kind: string;
-  peer: string;
-  status: string;
-  priority: "normal" | "urgent" | "emergency";
-  created_at: string;
-  updated_at: string;
-}
-
 function summary(row: CaseRow): CaseSummary {
   return {
     caseId: row.case_id,
@@ -93,15 +80,11 @@ function summary(row: CaseRow): CaseSummary {
 }
 
 /** Cases filtered by direction and status, emergency first, then newest first. */
-export function listCases(db: Db, filter: { direction?: string; status?: string; limit?: number } = {}): CaseSummary[] {
+export async function listCases(tx: Tx, filter: { direction?: string; status?: string; limit?: number } = {}): Promise<CaseSummary[]> {
   if (filter.direction !== undefined && filter.direction !== "outbound" && filter.direction !== "inbound") {
     throw new GatewayError("USAGE", "direction must be outbound or inbound");
   }
-  const rows = statement(db, 
-      `SELECT * FROM cases WHERE (@direction IS NULL OR direction = @direction) AND (@status IS NULL OR status = @status)
-        ORDER BY ${PRIORITY_ORDER}, created_at DESC LIMIT @limit`,
-    )
-    .all({ direction: filter.direction ?? null, status: filter.status ?? null, limit: Math.min(filter.limit ?? 500, 5000) }) as CaseRow[];
+  const rows = await tx.cases.list({ direction: filter.direction ?? null, status: filter.status ?? null, limit: Math.min(filter.limit ?? 500, 5000) });
   return rows.map(summary);
 }
 
@@ -109,39 +92,32 @@ export function listCases(db: Db, filter: { direction?: string; status?: string;
  * One case with its lifecycle history, envelopes and audit events (and its
  * clocks when `clocks` gives the configuration and the time); `CASE_UNKNOWN` if none.
  */
-export function getCase(db: Db, caseId: string, clocks?: { readonly config: GatewayConfig; readonly now: Date }): CaseDetail {
-  const row = statement(db, "SELECT * FROM cases WHERE case_id = ?").get(caseId) as CaseRow | undefined;
+export async function getCase(tx: Tx, caseId: string, clocks?: { readonly config: GatewayConfig; readonly now: Date }): Promise<CaseDetail> {
+  const row = await tx.cases.get(caseId);
   if (row === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
-  const record = caseRecordOf(row as unknown as LifecycleRow);
+  const record = caseRecordOf(row);
   const side = sideOf(record.direction);
-  const history = stepsOfCase(db, caseId);
-  const envelopes = (
-    statement(db, 
-        `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at
-           FROM envelopes e LEFT JOIN outbox o USING (envelope_id)
-          WHERE e.case_id = ? ORDER BY e.stored_at, e.envelope_id`,
-      )
-      .all(caseId) as Array<Record<string, string | number | null>>
-  ).map(
+  const history = await stepsOfCase(tx, caseId);
+  const envelopes = (await tx.envelopes.ofCase(caseId)).map(
     (e): TimelineEnvelope => ({
-      envelopeId: e["envelope_id"] as string,
-      direction: e["direction"] as "outbound" | "inbound",
-      type: e["type"] as string,
-      from: e["from_authority"] as string,
-      to: e["to_authority"] as string,
-      inReplyTo: e["in_reply_to"] as string | null,
-      createdAt: e["created_at"] as string,
-      storedAt: e["stored_at"] as string,
-      envelopeDigest: e["digest"] as string,
-      receipt: e["receipt"] as string | null,
-      ...(e["state"] === null || e["state"] === undefined
+      envelopeId: e.envelope_id,
+      direction: e.direction,
+      type: e.type,
+      from: e.from_authority,
+      to: e.to_authority,
+      inReplyTo: e.in_reply_to,
+      createdAt: e.created_at,
+      storedAt: e.stored_at,
+      envelopeDigest: e.digest,
+      receipt: e.receipt,
+      ...(e.state === null || e.state === undefined
         ? {}
         : {
             delivery: {
-              state: e["state"] as "pending" | "delivered" | "failed",
-              attempts: e["attempts"] as number,
-              lastError: e["last_error"] as string | null,
-              nextAttemptAt: e["state"] === "pending" ? new Date(e["next_attempt_at"] as number).toISOString() : null,
+              state: e.state,
+              attempts: e.attempts ?? 0,
+              lastError: e.last_error,
+              nextAttemptAt: e.state === "pending" && e.next_attempt_at !== null ? new Date(e.next_attempt_at).toISOString() : null,
             },
           }),
     }),
@@ -171,7 +147,7 @@ export function getCase(db: Db, caseId: string, clocks?: { readonly config: Gate
     steps,
     ...(clocks === undefined ? {} : { clocks: clocksOf(record, history, clocks.config, clocks.now) }),
     envelopes,
-    events: entriesOfCase(db, caseId),
+    events: await entriesOfCase(tx, caseId),
   };
 }
 
@@ -180,12 +156,10 @@ export function getCase(db: Db, caseId: string, clocks?: { readonly config: Gate
  * the audit log (who, what, when) and committed before the content leaves.
  */
 export async function readDocument(ctx: GatewayContext, caseId: string, envelopeId: string, principal: Principal): Promise<unknown> {
-  const row = statement(ctx.db, "SELECT b.document, e.digest FROM envelopes e JOIN envelope_bodies b USING (envelope_id) WHERE e.envelope_id = ? AND e.case_id = ?").get(envelopeId, caseId) as
-    | { document: string; digest: string }
-    | undefined;
+  const row = await ctx.store.read((tx) => tx.envelopes.documentOf(caseId, envelopeId));
   if (row === undefined) throw new GatewayError("NOT_FOUND", `no document ${envelopeId} in case ${caseId}`);
-  await ctx.commits.run(() =>
-    appendEntry(ctx.db, {
+  await ctx.store.transaction((tx) =>
+    appendEntry(tx, {
       kind: "access.read",
       actor: `token:${principal.name}`,
       time: ctx.now(),

@@ -5,8 +5,7 @@
  * instant the requested side recorded, so both sides run the same clocks.
  * Called by the delivery worker inside the transaction storing the receipt.
  */
-import type { Db } from "../store/database.js";
-import { statement } from "../store/statements.js";
+import type { Tx } from "../store/store.js";
 import { appendEntry } from "../audit/append.js";
 import { REQUEST_KINDS } from "../exchange/submit.js";
 
@@ -24,16 +23,12 @@ export interface DeliveredEnvelope {
 }
 
 /** Records what a receipt means for the case (nothing for envelopes other than the request). */
-export function recordDelivered(db: Db, delivered: DeliveredEnvelope): void {
+export async function recordDelivered(tx: Tx, delivered: DeliveredEnvelope): Promise<void> {
   if (!(REQUEST_KINDS as readonly string[]).includes(delivered.type)) return;
-  statement(db, "UPDATE cases SET received_at = COALESCE(received_at, ?) WHERE case_id = ?").run(delivered.receivedAt, delivered.caseId);
   // The peer may already have acted on it (its first step overtook our receipt): then the status has moved on.
-  const moved = statement(db, "UPDATE cases SET status = 'received', updated_at = ? WHERE case_id = ? AND status = 'submitted'").run(
-    delivered.now.toISOString(),
-    delivered.caseId,
-  ).changes;
-  if (moved === 0) return;
-  appendEntry(db, {
+  const moved = await tx.cases.markReceived(delivered.caseId, delivered.receivedAt, delivered.now.toISOString());
+  if (!moved) return;
+  await appendEntry(tx, {
     kind: "status.changed",
     actor: `peer:${delivered.peer}`,
     time: delivered.now,

@@ -81,7 +81,7 @@ function parseBody(body: unknown): { step: CaseStep; fields: Record<string, unkn
 export async function takeStep(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal | { readonly actor: string }): Promise<StepTaken> {
   const { step, fields } = parseBody(body);
   for (let attempt = 1; ; attempt += 1) {
-    const record = readCase(ctx.db, caseId);
+    const record = await ctx.store.read((tx) => readCase(tx, caseId));
     if (record === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
     if (record.headEnvelopeId === null || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `case ${caseId} has no request`);
     const side = sideOf(record.direction);
@@ -105,11 +105,11 @@ export async function takeStep(ctx: GatewayContext, caseId: string, body: unknow
       signer: ctx.identity.signer,
       recipient: { publicKey: peer.encryptionKey },
     });
-    const committed = await ctx.commits.run(() => {
+    const committed = await ctx.store.transaction(async (tx) => {
       // Sealing yielded: a peer's step (or another caseworker's) may have moved the case meanwhile.
-      const current = readCase(ctx.db, caseId);
+      const current = await readCase(tx, caseId, { forUpdate: true });
       if (current?.headEnvelopeId !== predecessor || current.status !== record.status) return false;
-      const placement = placeStep(historyOf(current, stepsOfCase(ctx.db, caseId)), {
+      const placement = placeStep(historyOf(current, await stepsOfCase(tx, caseId)), {
         envelopeId: sealed.envelopeId,
         predecessor,
         step,
@@ -117,9 +117,9 @@ export async function takeStep(ctx: GatewayContext, caseId: string, body: unknow
         status,
         payload: { delivered: fields["delivered"] },
       });
-      storeOutboundEnvelope(ctx, sealed, canonicalize(document), now);
+      await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(document), now);
       const grounds = ((fields["grounds"] as Array<{ ground: string }> | undefined) ?? []).map((g) => g.ground);
-      insertStep(ctx.db, {
+      await insertStep(tx, {
         envelopeId: sealed.envelopeId,
         caseId,
         seq: placement.seq,
@@ -133,11 +133,11 @@ export async function takeStep(ctx: GatewayContext, caseId: string, body: unknow
         state: "applied",
         supersededBy: null,
       });
-      moveCase(ctx.db, caseId, status, sealed.envelopeId, now);
+      await moveCase(tx, caseId, status, sealed.envelopeId, now);
       const actor = "actor" in principal ? principal.actor : `token:${principal.name}`;
       const envelope = { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest };
-      appendEntry(ctx.db, { kind: "envelope.sent", actor, time: now, ...envelope, details: { type: "status-update", to: peer.authority, priority: record.priority } });
-      appendEntry(ctx.db, {
+      await appendEntry(tx, { kind: "envelope.sent", actor, time: now, ...envelope, details: { type: "status-update", to: peer.authority, priority: record.priority } });
+      await appendEntry(tx, {
         kind: "status.changed",
         actor,
         time: now,

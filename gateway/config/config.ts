@@ -79,6 +79,8 @@ export interface NewConfigOptions {
   profile: Profile;
   dns: readonly string[];
   ips: readonly string[];
+  /** `sqlite` (default) or a `postgres://` URL. */
+  store?: string;
 }
 
 /**
@@ -110,7 +112,16 @@ export function newConfig(options: NewConfigOptions): GatewayConfig {
     peerApi: { host: isIP(host) !== 0 ? host : "0.0.0.0", port },
     localApi: { host: "127.0.0.1", port: port === 0 ? 0 : port + 1 },
     tls: { dns, ips },
+    ...(options.store === undefined || options.store === "sqlite" ? {} : { store: storeOption(options.store) }),
   });
+}
+
+/** `--store`: `sqlite`, or a PostgreSQL connection URL. */
+function storeOption(value: string): { kind: "postgres"; url: string } {
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new GatewayError("CONFIG_INVALID", "--store is sqlite or a postgres:// URL (e.g. postgres://valise@db.example/valise)");
+  }
+  return { kind: "postgres", url: value };
 }
 
 /**

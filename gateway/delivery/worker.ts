@@ -11,7 +11,9 @@ import { verifyLogPosition } from "../audit/checkpoints.js";
 import { isValiseError } from "../../pki/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { PeerClient } from "./peer-client.js";
-import { statement } from "../store/statements.js";
+import type { Job } from "../jobs/runner.js";
+import type { DueEnvelope } from "../store/repos/envelopes.js";
+import { GatewayError } from "../errors.js";
 import { recordDelivered } from "../cases/received.js";
 
 /** Tuning of the worker. */
@@ -37,15 +39,7 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = Object.freeze({
   idlePollMs: 1000,
 });
 
-interface DueRow {
-  envelope_id: string;
-  peer: string;
-  attempts: number;
-  created_at: string;
-  digest: string;
-  case_id: string;
-  type: string;
-}
+type DueRow = DueEnvelope;
 
 /** HTTP statuses after which retrying the same bytes cannot succeed. */
 const PERMANENT_STATUSES = new Set([400, 409, 413, 422]);
@@ -60,42 +54,39 @@ class DeliveryFailure extends Error {
   }
 }
 
-/** Delivers the outbox. */
-export class DeliveryWorker {
+/**
+ * Delivers the outbox: a row job of the job runner. Any instance may
+ * deliver; each envelope is claimed under a lease (`lease_owner`,
+ * `lease_expires_at`), so two instances do not deliver one envelope at once
+ * and an instance that dies is taken over when its leases expire. Should a
+ * lease run out mid-delivery, the receiver answers a second delivery with
+ * the same receipt and only the first outcome is recorded.
+ */
+export class DeliveryWorker implements Job {
+  readonly name = "delivery";
+  readonly singleton = false;
+  readonly idleMs: number;
   readonly #ctx: GatewayContext;
   readonly #client: PeerClient;
   readonly #options: DeliveryOptions;
+  readonly #leaseMs: number;
   readonly #inFlight = new Map<string, Promise<void>>();
-  #timer: NodeJS.Timeout | undefined;
-  #scheduled = false;
-  #running = false;
 
   constructor(ctx: GatewayContext, client: PeerClient, options: Partial<DeliveryOptions> = {}) {
     this.#ctx = ctx;
     this.#client = client;
     this.#options = { ...DEFAULT_DELIVERY_OPTIONS, ...options };
-  }
-
-  /** Starts delivering (picks up whatever the outbox held before a restart). */
-  start(): void {
-    this.#running = true;
-    this.wake();
+    this.idleMs = this.#options.idlePollMs;
+    this.#leaseMs = ctx.jobs.leaseMs;
   }
 
   /** Looks for due work now. */
   wake(): void {
-    if (!this.#running || this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#tick();
-    });
+    this.#ctx.jobs.wake(this.name);
   }
 
-  /** Stops taking work and waits for deliveries in flight to settle. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    clearTimeout(this.#timer);
+  /** Waits for deliveries in flight to settle (the runner's stop). */
+  async settle(): Promise<void> {
     await Promise.allSettled([...this.#inFlight.values()]);
   }
 
@@ -104,37 +95,23 @@ export class DeliveryWorker {
     return this.#inFlight.size;
   }
 
-  #tick(): void {
-    if (!this.#running) return;
+  /** One turn: claims due envelopes up to the concurrency and starts them; says when the next is due. */
+  async run(): Promise<number> {
+    const ctx = this.#ctx;
     const free = this.#options.concurrency - this.#inFlight.size;
-    if (free <= 0) return; // a settling delivery wakes us
-    const rows = statement(this.#ctx.db, 
-        `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.digest, e.case_id, e.type
-           FROM outbox o JOIN envelopes e USING (envelope_id)
-          WHERE o.state = 'pending' AND o.next_attempt_at <= ?
-          ORDER BY o.rank, o.next_attempt_at
-          LIMIT ?`,
-      )
-      .all(this.#ctx.now().getTime(), free + this.#inFlight.size) as DueRow[];
-    let started = 0;
-    for (const row of rows) {
-      if (this.#inFlight.has(row.envelope_id) || started >= free) continue;
-      started += 1;
-      const delivery = this.#deliver(row).finally(() => {
-        this.#inFlight.delete(row.envelope_id);
-        this.wake();
-      });
-      this.#inFlight.set(row.envelope_id, delivery);
+    if (free > 0) {
+      const rows = await ctx.store.transaction((tx) => tx.outbox.claimDue(ctx.jobs.owner, ctx.now().getTime(), this.#leaseMs, free, [...this.#inFlight.keys()], Date.now()));
+      for (const row of rows) {
+        const delivery = this.#deliver(row).finally(() => {
+          this.#inFlight.delete(row.envelope_id);
+          this.wake();
+        });
+        this.#inFlight.set(row.envelope_id, delivery);
+      }
     }
-    if (this.#inFlight.size === 0) this.#sleepUntilDue();
-  }
-
-  #sleepUntilDue(): void {
-    clearTimeout(this.#timer);
-    const next = statement(this.#ctx.db, "SELECT MIN(next_attempt_at) AS next FROM outbox WHERE state = 'pending'").get() as { next: number | null };
-    const wait = next.next === null ? this.#options.idlePollMs : Math.max(0, Math.min(this.#options.idlePollMs, next.next - this.#ctx.now().getTime()));
-    this.#timer = setTimeout(() => this.wake(), wait);
-    this.#timer.unref();
+    if (this.#inFlight.size > 0) return this.#options.idlePollMs;
+    const next = await ctx.store.read((tx) => tx.outbox.nextDue());
+    return next === undefined ? this.#options.idlePollMs : Math.max(0, Math.min(this.#options.idlePollMs, next - ctx.now().getTime()));
   }
 
   async #deliver(row: DueRow): Promise<void> {
@@ -142,7 +119,8 @@ export class DeliveryWorker {
     try {
       const peer = ctx.peers.get(row.peer);
       // The body is read only now: due rows are listed often, bodies are large.
-      const { wire } = statement(ctx.db, "SELECT wire FROM envelope_bodies WHERE envelope_id = ?").get(row.envelope_id) as { wire: string };
+      const wire = await ctx.store.read((tx) => tx.envelopes.wire(row.envelope_id));
+      if (wire === undefined) throw new GatewayError("STORE_CORRUPT", `the outbox names envelope ${row.envelope_id}, which has no body`);
       const response = await this.#client.request(peer, "POST", "/peer/v1/envelopes", Buffer.from(wire, "utf8"));
       if (response.status !== 200 && response.status !== 201) {
         const { code, message } = errorOf(response.body);
@@ -163,13 +141,13 @@ export class DeliveryWorker {
         envelopeDigest: row.digest,
         logKeys: peer.certificates.filter((c) => c.use === "log").map((c) => c.certificate.publicKey),
       });
-      await ctx.commits.run(() => {
+      const recorded = await ctx.store.transaction(async (tx) => {
         const now = ctx.now();
-        statement(ctx.db, "INSERT OR IGNORE INTO peer_checkpoints (origin, size, root, note, received_at) VALUES (?, ?, ?, ?, ?)")
-          .run(verified.receipt.log!.origin, logged.size, logged.root, logged.note, now.toISOString());
-        statement(ctx.db, "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL WHERE envelope_id = ?").run(now.toISOString(), row.envelope_id);
-        statement(ctx.db, "UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt as string, row.envelope_id);
-        appendEntry(ctx.db, {
+        await tx.peerLogs.recordCheckpoint({ origin: verified.receipt.log!.origin, size: logged.size, root: logged.root, note: logged.note, receivedAt: now.toISOString() });
+        // Once, whatever the number of instances: only the first verified receipt moves the envelope out of `pending`.
+        if (!(await tx.outbox.markDelivered(row.envelope_id, now.toISOString()))) return false;
+        await tx.envelopes.setReceipt(row.envelope_id, receipt as string);
+        await appendEntry(tx, {
           kind: "receipt.received",
           actor: `peer:${peer.authority}`,
           time: now,
@@ -183,8 +161,10 @@ export class DeliveryWorker {
             peerLog: { origin: verified.receipt.log!.origin, index: verified.receipt.log!.index, checkpointSize: logged.size },
           },
         });
-        recordDelivered(ctx.db, { caseId: row.case_id, envelopeId: row.envelope_id, envelopeDigest: row.digest, type: row.type, receivedAt: verified.receipt.receivedAt, peer: peer.authority, now });
+        await recordDelivered(tx, { caseId: row.case_id, envelopeId: row.envelope_id, envelopeDigest: row.digest, type: row.type, receivedAt: verified.receipt.receivedAt, peer: peer.authority, now });
+        return true;
       });
+      if (!recorded) return;
       ctx.metrics.deliveryAttempts.inc({ outcome: "delivered" });
       ctx.metrics.envelopesSent.inc({ type: row.type });
       ctx.metrics.deliveryLatency.observe((ctx.now().getTime() - Date.parse(row.created_at)) / 1000);
@@ -204,10 +184,9 @@ export class DeliveryWorker {
     const giveUp = (error instanceof DeliveryFailure && error.permanent) || age >= this.#options.giveUpAfterMs;
     ctx.metrics.deliveryAttempts.inc({ outcome: giveUp ? "failed" : "retry" });
     if (giveUp) {
-      await ctx.commits.run(() => {
-        statement(ctx.db, "UPDATE outbox SET state = 'failed', attempts = ?, last_error = ?, finished_at = ? WHERE envelope_id = ?")
-          .run(attempts, `${code}: ${message}`, now.toISOString(), row.envelope_id);
-        appendEntry(ctx.db, {
+      const marked = await ctx.store.transaction(async (tx) => {
+        if (!(await tx.outbox.markFailed(row.envelope_id, attempts, `${code}: ${message}`, now.toISOString()))) return false;
+        await appendEntry(tx, {
           kind: "delivery.failed",
           actor: "gateway",
           time: now,
@@ -216,16 +195,15 @@ export class DeliveryWorker {
           envelopeDigest: row.digest,
           details: { to: row.peer, code, attempts },
         });
+        return true;
       });
+      if (!marked) return;
       ctx.logger.error("delivery failed for good", { envelopeId: row.envelope_id, caseId: row.case_id, to: row.peer, code, attempts, reason: message });
       return;
     }
     const ceiling = Math.min(this.#options.maxBackoffMs, this.#options.initialBackoffMs * 2 ** Math.min(attempts - 1, 30));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // "equal jitter": spread retries of many envelopes
-    await ctx.commits.run(() =>
-      statement(ctx.db, "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE envelope_id = ?")
-        .run(attempts, now.getTime() + Math.round(delay), `${code}: ${message}`, row.envelope_id),
-    );
+    await ctx.store.transaction((tx) => tx.outbox.reschedule(row.envelope_id, attempts, now.getTime() + Math.round(delay), `${code}: ${message}`));
     ctx.logger.warn("delivery failed, will retry", { envelopeId: row.envelope_id, to: row.peer, code, attempts, retryInMs: Math.round(delay) });
   }
 }

@@ -64,7 +64,7 @@ export interface OpenEnvelopeOptions {
   /** Authority of the mutual-TLS client certificate the envelope came over, if any. */
   readonly tlsClientAuthority?: string;
   /** The digest stored for an envelope id already received, if any. */
-  readonly seen?: (envelopeId: string) => string | undefined;
+  readonly seen?: (envelopeId: string) => string | undefined | Promise<string | undefined>;
   /**
    * Optional check of the decrypted document against its schema (e.g.
    * `schemas/validate.ts`); its error propagates unchanged.
@@ -173,7 +173,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
 
   // Replay: only a signed envelope may learn whether an id exists.
   const envelopeDigest = envelopeDigestOf(jws);
-  const previous = options.seen?.(header.id);
+  const previous = await options.seen?.(header.id);
   if (previous !== undefined && previous !== envelopeDigest) {
     throw new GatewayError("ENVELOPE_REPLAY", `Envelope ${header.id} was already received with other bytes.`, {
       details: { envelopeId: header.id, envelopeDigest, storedDigest: previous },

@@ -16,7 +16,6 @@
  */
 import type { GatewayContext } from "../context.js";
 import { appendEntry } from "../audit/append.js";
-import { statement } from "../store/statements.js";
 import { GatewayError } from "../errors.js";
 import { isValiseError } from "../../pki/errors.js";
 import { nextStatus, sideOf, type CaseStatus, type CaseStep } from "../cases/lifecycle.js";
@@ -31,10 +30,10 @@ export function completionStep(completes: "partially-executed" | "executed"): Ca
  * Throws `CASE_TRANSITION_INVALID` (details: the steps allowed now) unless
  * this gateway may take `step` on `caseId` now; `CASE_UNKNOWN` without it.
  */
-export function assertStepAllowed(ctx: GatewayContext, caseId: string, step: CaseStep): void {
-  const kase = statement(ctx.db, "SELECT direction, status FROM cases WHERE case_id = ?").get(caseId) as { direction: "inbound" | "outbound"; status: CaseStatus } | undefined;
+export async function assertStepAllowed(ctx: GatewayContext, caseId: string, step: CaseStep): Promise<void> {
+  const kase = await ctx.store.read((tx) => tx.cases.get(caseId));
   if (kase === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
-  nextStatus(kase.status, step, sideOf(kase.direction), { delivered: {} });
+  nextStatus(kase.status as CaseStatus, step, sideOf(kase.direction), { delivered: {} });
 }
 
 /** What {@link packageDelivered} recorded. */
@@ -54,22 +53,15 @@ export interface DeliveredPackage {
  * is not (or no longer) waiting for that.
  */
 export async function packageDelivered(ctx: GatewayContext, packageId: string): Promise<DeliveredPackage | undefined> {
-  const delivered = await ctx.commits.run((): DeliveredPackage | undefined => {
-    const pkg = statement(
-      ctx.db,
-      `SELECT p.case_id, p.peer, p.completes, p.envelope_id, e.digest FROM evidence_packages p JOIN envelopes e ON e.envelope_id = p.envelope_id
-        WHERE p.package_id = ? AND p.direction = 'outbound' AND p.state = 'sending'`,
-    ).get(packageId) as { case_id: string; peer: string; completes: DeliveredPackage["completes"]; envelope_id: string; digest: string } | undefined;
+  const delivered = await ctx.store.transaction(async (tx): Promise<DeliveredPackage | undefined> => {
+    const pkg = await tx.evidence.sendingPackage(packageId);
     if (pkg === undefined) return undefined;
-    const items = statement(ctx.db, "SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes, SUM(state <> 'receipted') AS open FROM evidence_items WHERE package_id = ?").get(packageId) as {
-      n: number;
-      bytes: number;
-      open: number;
-    };
+    const items = await tx.evidence.tally(packageId, "receipted");
     if (items.open > 0) return undefined;
     const now = ctx.now();
-    statement(ctx.db, "UPDATE evidence_packages SET state = 'delivered', finished_at = ? WHERE package_id = ?").run(now.toISOString(), packageId);
-    appendEntry(ctx.db, {
+    // Once, whatever the number of instances: only the one that moves it from `sending` records it.
+    if (!(await tx.evidence.finishPackage(packageId, "sending", "delivered", now.toISOString()))) return undefined;
+    await appendEntry(tx, {
       kind: "evidence.package.delivered",
       actor: "gateway",
       time: now,
@@ -78,7 +70,7 @@ export async function packageDelivered(ctx: GatewayContext, packageId: string): 
       envelopeDigest: pkg.digest,
       details: { packageId, to: pkg.peer, completes: pkg.completes, items: items.n, bytes: items.bytes },
     });
-    return { caseId: pkg.case_id, packageId, completes: pkg.completes, items: items.n, bytes: items.bytes };
+    return { caseId: pkg.case_id, packageId, completes: pkg.completes as DeliveredPackage["completes"], items: items.n, bytes: items.bytes };
   });
   if (delivered !== undefined) {
     ctx.logger.info("evidence package delivered", { ...delivered });
@@ -100,8 +92,8 @@ async function stepForPackage(ctx: GatewayContext, delivered: DeliveredPackage):
   } catch (error) {
     const code = isValiseError(error) ? error.code : "INTERNAL";
     ctx.logger.warn("evidence delivered, but the case did not take its step", { caseId: delivered.caseId, packageId: delivered.packageId, step, code });
-    await ctx.commits.run(() =>
-      appendEntry(ctx.db, {
+    await ctx.store.transaction((tx) =>
+      appendEntry(tx, {
         kind: "evidence.package.step-skipped",
         actor: "gateway",
         time: ctx.now(),

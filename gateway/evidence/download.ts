@@ -38,15 +38,15 @@ const READ_BYTES = 1024 * 1024;
  * `EVIDENCE_ITEM_NOT_RECEIVED` (not (yet) received here, or one this side sent).
  */
 export async function readItem(ctx: GatewayContext, caseId: string, itemId: string, reader: Reader): Promise<ItemReading> {
-  const item = findCaseItem(ctx.db, caseId, itemId);
+  const item = await ctx.store.read((tx) => findCaseItem(tx, caseId, itemId));
   if (item === undefined) throw new GatewayError("EVIDENCE_ITEM_UNKNOWN", `no evidence item ${itemId} in case ${caseId}`, { details: { caseId, itemId } });
   if (item.direction !== "inbound" || item.state !== "received" || item.sealed_sha256 === null) {
     throw new GatewayError("EVIDENCE_ITEM_NOT_RECEIVED", item.direction === "inbound" ? "the item is not completely received yet" : "this gateway sent that item; only received items are read here", {
       details: { caseId, itemId, state: item.state, direction: item.direction },
     });
   }
-  await ctx.commits.run(() =>
-    appendEntry(ctx.db, {
+  await ctx.store.transaction((tx) =>
+    appendEntry(tx, {
       kind: "access.read",
       actor: reader.actor,
       time: ctx.now(),
@@ -83,9 +83,9 @@ async function* verifiedPlaintext(ctx: GatewayContext, item: ItemRow): AsyncGene
     // Received items verified on arrival: a failure now means the store was altered or damaged.
     const code = (error as { code?: string }).code ?? "INTERNAL";
     ctx.logger.error("a stored evidence item failed verification while being read", { caseId: item.case_id, packageId: item.package_id, itemId: item.item_id, code });
-    await ctx.commits
-      .run(() =>
-        appendEntry(ctx.db, {
+    await ctx.store
+      .transaction((tx) =>
+        appendEntry(tx, {
           kind: "evidence.item.unreadable",
           actor: "gateway",
           time: ctx.now(),

@@ -37,18 +37,17 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type * as OpenPgp from "openpgp";
 import { GatewayError } from "../errors.js";
 import { PkiError } from "../../pki/errors.js";
-import type { Db } from "../store/database.js";
+import type { Store } from "../store/store.js";
 import type { HomePaths } from "../home.js";
 import { appendEntry } from "../audit/append.js";
 import { caseCustody } from "../audit/custody.js";
-import { statement } from "../store/statements.js";
-import { ITEM_SELECT, type ItemRow } from "./items.js";
+import type { ItemRow } from "./items.js";
 import { withoutKeys, type EvidenceManifest } from "./manifest.js";
 import { storedPlaintext } from "./download.js";
 
 /** The home an export reads, and who runs it. */
 export interface ExportContext {
-  readonly db: Db;
+  readonly store: Store;
   readonly paths: HomePaths;
   readonly authority: string;
   /** `operator`, or `token:<name>`. */
@@ -164,8 +163,8 @@ function describeKey(key: OpenPgp.Key): { fingerprint: string; userIds: string[]
 export async function exportEvidence(ctx: ExportContext, options: ExportOptions): Promise<ExportResult> {
   const recipient = await readRecipientKey(options.recipientKey);
   const signer = options.signingKey;
-  const items = statement(ctx.db, `${ITEM_SELECT} WHERE p.case_id = ? AND p.direction = 'inbound' AND i.state = 'received' ORDER BY p.created_at, i.position`).all(options.caseId) as ItemRow[];
-  if (statement(ctx.db, "SELECT 1 FROM cases WHERE case_id = ?").get(options.caseId) === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${options.caseId}`);
+  const { items, kase } = await ctx.store.read(async (tx) => ({ items: await tx.evidence.receivedItemsOfCase(options.caseId), kase: await tx.cases.get(options.caseId) }));
+  if (kase === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${options.caseId}`);
   if (items.length === 0) throw new GatewayError("EVIDENCE_ITEM_NOT_RECEIVED", `case ${options.caseId} has no received evidence item to export`, { details: { caseId: options.caseId } });
 
   const target = resolve(options.outDir);
@@ -180,8 +179,8 @@ export async function exportEvidence(ctx: ExportContext, options: ExportOptions)
     for (const item of items) {
       const file = join("items", `${item.item_id}-${item.name}.gpg`);
       // The read is on record before a byte of plaintext exists outside the store.
-      ctx.db.transaction(() =>
-        appendEntry(ctx.db, {
+      await ctx.store.transaction((tx) =>
+        appendEntry(tx, {
           kind: "access.read",
           actor: ctx.actor,
           time: ctx.now(),
@@ -190,20 +189,19 @@ export async function exportEvidence(ctx: ExportContext, options: ExportOptions)
           envelopeDigest: item.envelope_digest,
           details: { what: "evidence", purpose: "export", packageId: item.package_id, itemId: item.item_id, size: item.size, sha256: item.sha256, recipient: recipientInfo.fingerprint },
         }),
-      )();
+      );
       await encryptItem(ctx.paths, item, join(staging, file), recipient, signer, ctx.now());
       exported.push({ itemId: item.item_id, name: item.name, file, size: item.size, sha256: item.sha256 });
     }
 
-    const packages = [...new Set(items.map((item) => item.package_id))].map((packageId) => {
-      const row = statement(
-        ctx.db,
-        `SELECT p.package_id, p.peer, p.completes, p.created_at, e.envelope_id, e.digest, e.from_authority, e.to_authority, e.created_at AS sealed_at, e.signer_kid, b.document, b.wire
-           FROM evidence_packages p JOIN envelopes e ON e.envelope_id = p.envelope_id JOIN envelope_bodies b ON b.envelope_id = p.envelope_id WHERE p.package_id = ?`,
-      ).get(packageId) as Record<string, string>;
+    const packages = [];
+    for (const packageId of new Set(items.map((item) => item.package_id))) {
+      const found = await ctx.store.read((tx) => tx.evidence.packageWithManifest(packageId));
+      if (found === undefined) throw new GatewayError("STORE_CORRUPT", `evidence package ${packageId} has no manifest envelope`);
+      const row = found as unknown as Record<string, string>;
       writeFileSync(join(staging, "envelopes", `${row["envelope_id"]}.json`), `${row["wire"]}\n`, { mode: 0o600 });
       const manifest = withoutKeys(JSON.parse(row["document"]!) as EvidenceManifest);
-      return {
+      packages.push({
         packageId,
         from: row["peer"],
         completes: row["completes"],
@@ -222,26 +220,26 @@ export async function exportEvidence(ctx: ExportContext, options: ExportOptions)
             receivedAt: item.received_at,
             receipt: item.receipt,
           })),
-      };
-    });
+      });
+    }
     const exportedAt = ctx.now().toISOString();
     const manifestJson = JSON.stringify({ format: "valise-evidence-export/1", caseId: options.caseId, exportedBy: ctx.authority, exportedAt, signer: signerInfo, recipient: recipientInfo, packages }, null, 2);
     await writeSigned(join(staging, "manifest.json"), `${manifestJson}\n`, signer, ctx.now());
-    await writeSigned(join(staging, "custody.json"), `${JSON.stringify(caseCustody(ctx.db, options.caseId), null, 2)}\n`, signer, ctx.now());
+    await writeSigned(join(staging, "custody.json"), `${JSON.stringify(await ctx.store.read((tx) => caseCustody(tx, options.caseId)), null, 2)}\n`, signer, ctx.now());
     writeFileSync(join(staging, "signer.asc"), signer.toPublic().armor(), { mode: 0o644 });
     writeFileSync(join(staging, "README.txt"), readme(options.caseId, ctx.authority, signerInfo.fingerprint, recipientInfo.fingerprint, exported), { mode: 0o644 });
 
     if (existsSync(target)) rmdirSync(target); // empty, checked above
     renameSync(staging, target);
-    ctx.db.transaction(() =>
-      appendEntry(ctx.db, {
+    await ctx.store.transaction((tx) =>
+      appendEntry(tx, {
         kind: "evidence.exported",
         actor: ctx.actor,
         time: ctx.now(),
         caseId: options.caseId,
         details: { items: exported.map((e) => ({ itemId: e.itemId, sha256: e.sha256 })), recipient: recipientInfo.fingerprint, signer: signerInfo.fingerprint, format: "openpgp" },
       }),
-    )();
+    );
     const files = ["README.txt", "custody.json", "custody.json.asc", "manifest.json", "manifest.json.asc", "signer.asc", ...packages.map((p) => p.envelope.file), ...exported.map((e) => e.file)];
     return { caseId: options.caseId, outDir: target, signer: signerInfo, recipient: recipientInfo, items: exported, files };
   } catch (error) {

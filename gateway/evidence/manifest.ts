@@ -9,10 +9,9 @@
  * and committed — and only from the peer that sent that manifest.
  */
 import { GatewayError } from "../errors.js";
-import type { GatewayContext } from "../context.js";
 import type { OpenedEnvelope } from "../envelope/open.js";
 import { decodeBase64url } from "../envelope/serialization.js";
-import { statement } from "../store/statements.js";
+import type { Tx } from "../store/store.js";
 import { STREAM_ALGORITHM, checkStreamParams, itemAad, sealedLength } from "./stream.js";
 
 /** The envelope (and document) type of a manifest. */
@@ -106,51 +105,41 @@ export function checkManifest(manifest: EvidenceManifest, caseId: string): void 
 }
 
 /** Inserts a package and its item rows (inside the caller's transaction). */
-export function insertPackage(
-  ctx: GatewayContext,
+export async function insertPackage(
+  tx: Tx,
   manifest: EvidenceManifest,
   row: { direction: "outbound" | "inbound"; peer: string; envelopeId: string; createdAt: string; sources?: ReadonlyMap<string, { path: string; stat: string }> },
-): void {
-  const outbound = row.direction === "outbound";
+): Promise<void> {
   try {
-    statement(ctx.db, "INSERT INTO evidence_packages (package_id, case_id, direction, peer, envelope_id, completes, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(
-      manifest.packageId,
-      manifest.caseId,
-      row.direction,
-      row.peer,
-      row.envelopeId,
-      manifest.completes,
-      outbound ? "sending" : "receiving",
-      row.createdAt,
-    );
-    manifest.items.forEach((item, position) => {
-      const { key, noncePrefix } = itemKeyOf(item);
-      const source = row.sources?.get(item.itemId);
-      statement(
-        ctx.db,
-        `INSERT INTO evidence_items (package_id, item_id, position, name, media_type, size, sha256, chunk_size, sealed_size, item_key, nonce_prefix, state, source_path, source_stat, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        manifest.packageId,
-        item.itemId,
-        position,
-        item.name,
-        item.mediaType,
-        item.size,
-        item.sha256,
-        item.encryption.chunkSize,
-        sealedLength(item.size, item.encryption.chunkSize),
-        Buffer.from(key),
-        Buffer.from(noncePrefix),
-        outbound ? "queued" : "receiving",
-        source?.path ?? null,
-        source?.stat ?? null,
-        row.createdAt,
-      );
+    await tx.evidence.insertPackage({
+      packageId: manifest.packageId,
+      caseId: manifest.caseId,
+      direction: row.direction,
+      peer: row.peer,
+      envelopeId: row.envelopeId,
+      completes: manifest.completes,
+      createdAt: row.createdAt,
+      items: manifest.items.map((item, position) => {
+        const { key, noncePrefix } = itemKeyOf(item);
+        const source = row.sources?.get(item.itemId);
+        return {
+          itemId: item.itemId,
+          position,
+          name: item.name,
+          mediaType: item.mediaType,
+          size: item.size,
+          sha256: item.sha256,
+          chunkSize: item.encryption.chunkSize,
+          sealedSize: sealedLength(item.size, item.encryption.chunkSize),
+          key: Buffer.from(key),
+          noncePrefix: Buffer.from(noncePrefix),
+          sourcePath: source?.path ?? null,
+          sourceStat: source?.stat ?? null,
+        };
+      }),
     });
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") {
+    if (error instanceof GatewayError && error.code === "STORE_DUPLICATE") {
       throw new GatewayError("EVIDENCE_PACKAGE_CONFLICT", "an evidence package or item with this id already exists", { details: { packageId: manifest.packageId } });
     }
     throw error;
@@ -164,12 +153,12 @@ export function insertPackage(
  * case: `EVIDENCE_MANIFEST_INVALID`, `EVIDENCE_CASE_DIRECTION` (evidence
  * comes only to the authority that requested it), `EVIDENCE_PACKAGE_CONFLICT`.
  */
-export function recordInboundPackage(ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string): void {
+export async function recordInboundPackage(tx: Tx, opened: OpenedEnvelope, storedAt: string): Promise<void> {
   const manifest = opened.document as unknown as EvidenceManifest;
   checkManifest(manifest, opened.header.caseId);
-  const row = statement(ctx.db, "SELECT direction FROM cases WHERE case_id = ?").get(opened.header.caseId) as { direction: string } | undefined;
+  const row = await tx.cases.get(opened.header.caseId);
   if (row?.direction !== "outbound") {
     throw new GatewayError("EVIDENCE_CASE_DIRECTION", "evidence is accepted only on a case this authority requested", { details: { caseId: opened.header.caseId } });
   }
-  insertPackage(ctx, manifest, { direction: "inbound", peer: opened.header.from, envelopeId: opened.envelopeId, createdAt: storedAt });
+  await insertPackage(tx, manifest, { direction: "inbound", peer: opened.header.from, envelopeId: opened.envelopeId, createdAt: storedAt });
 }

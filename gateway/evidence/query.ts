@@ -5,7 +5,6 @@
  */
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
-import { statement } from "../store/statements.js";
 import { itemsOfPackage, type ItemRow, type ItemState, type PackageState } from "./items.js";
 import type { EvidenceManifest, ManifestItem } from "./manifest.js";
 
@@ -46,36 +45,15 @@ export interface ListedPackage {
   readonly items: readonly ListedItem[];
 }
 
-interface PackageRow {
-  package_id: string;
-  direction: "outbound" | "inbound";
-  peer: string;
-  state: PackageState;
-  completes: string;
-  created_at: string;
-  finished_at: string | null;
-  envelope_id: string;
-  digest: string;
-  document: string;
-  outbox_state: string | null;
-}
-
 /** The evidence packages of `caseId`, oldest first. `CASE_UNKNOWN` when there is no such case. */
-export function listEvidence(ctx: GatewayContext, caseId: string): { caseId: string; packages: ListedPackage[] } {
-  if (statement(ctx.db, "SELECT 1 FROM cases WHERE case_id = ?").get(caseId) === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
-  const rows = statement(
-    ctx.db,
-    `SELECT p.*, e.digest, b.document, o.state AS outbox_state FROM evidence_packages p
-       JOIN envelopes e ON e.envelope_id = p.envelope_id JOIN envelope_bodies b ON b.envelope_id = p.envelope_id
-       LEFT JOIN outbox o ON o.envelope_id = p.envelope_id
-      WHERE p.case_id = ? ORDER BY p.created_at, p.package_id`,
-  ).all(caseId) as PackageRow[];
-  return {
-    caseId,
-    packages: rows.map((row) => {
+export async function listEvidence(ctx: GatewayContext, caseId: string): Promise<{ caseId: string; packages: ListedPackage[] }> {
+  return ctx.store.read(async (tx) => {
+    if ((await tx.cases.get(caseId)) === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
+    const packages: ListedPackage[] = [];
+    for (const row of await tx.evidence.packagesOfCase(caseId)) {
       const manifest = JSON.parse(row.document) as EvidenceManifest;
       const described = new Map(manifest.items.map((item) => [item.itemId, item]));
-      return {
+      packages.push({
         packageId: row.package_id,
         direction: row.direction,
         peer: row.peer,
@@ -87,10 +65,11 @@ export function listEvidence(ctx: GatewayContext, caseId: string): { caseId: str
         envelopeId: row.envelope_id,
         envelopeDigest: row.digest,
         manifestDelivery: row.outbox_state,
-        items: itemsOfPackage(ctx.db, row.package_id).map((item) => listedItem(item, described.get(item.item_id))),
-      };
-    }),
-  };
+        items: (await itemsOfPackage(tx, row.package_id)).map((item) => listedItem(item, described.get(item.item_id))),
+      });
+    }
+    return { caseId, packages };
+  });
 }
 
 function listedItem(row: ItemRow, described: EvidenceManifest["items"][number] | undefined): ListedItem {

@@ -27,7 +27,6 @@ import type { GatewayContext } from "../context.js";
 import type { Peer } from "../peers/directory.js";
 import { appendEntry, type AuditEntry } from "../audit/append.js";
 import { isValiseError } from "../../pki/errors.js";
-import { statement } from "../store/statements.js";
 import { SealedStreamReader } from "./stream.js";
 import { findItem, streamParamsOf, type ItemRow } from "./items.js";
 import { ensurePartialFolder, partialPath, promoteToStore, removePartial } from "./sealed-store.js";
@@ -91,12 +90,16 @@ export function parseContentRange(header: string | undefined): UploadRange {
   return { start, end, total };
 }
 
+/** How long an instance holds an item's upload without renewing it. */
+const UPLOAD_LEASE_MS = 30_000;
+
 /** Receives the items of manifests this gateway received. One per gateway (it holds the uploads in progress). */
 export class EvidenceReceiver {
   readonly #ctx: GatewayContext;
   /** Readers of uploads in progress, by item id: the hash state between requests. */
   readonly #sessions = new Map<string, SealedStreamReader>();
   readonly #busy = new Set<string>();
+  readonly #renewals = new Map<string, NodeJS.Timeout>();
 
   constructor(ctx: GatewayContext) {
     this.#ctx = ctx;
@@ -104,11 +107,10 @@ export class EvidenceReceiver {
 
   /** How far the upload of an item from `peer` got (HEAD). Throws `EVIDENCE_ITEM_UNKNOWN`. */
   async status(peer: Peer, packageId: string, itemId: string): Promise<UploadStatus> {
-    const row = this.#item(peer, packageId, itemId);
+    const row = await this.#item(peer, packageId, itemId);
     if (row.state === "received") return { offset: row.sealed_size, length: row.sealed_size, state: "received" };
-    // An upload is running: answer its last durable offset (what it verified since is not fsynced yet).
-    if (this.#busy.has(itemId)) return { offset: row.acked_bytes, length: row.sealed_size, state: "receiving" };
-    this.#busy.add(itemId);
+    // An upload is running (here or on another instance): answer its last durable offset (what it verified since is not fsynced yet).
+    if (!(await this.#hold(itemId))) return { offset: row.acked_bytes, length: row.sealed_size, state: "receiving" };
     try {
       const reader = await this.#session(row);
       if (reader.complete) {
@@ -117,7 +119,7 @@ export class EvidenceReceiver {
       }
       return { offset: reader.offset, length: row.sealed_size, state: "receiving" };
     } finally {
-      this.#busy.delete(itemId);
+      await this.#release(itemId);
     }
   }
 
@@ -128,7 +130,7 @@ export class EvidenceReceiver {
    * verified part was kept.
    */
   async receive(peer: Peer, packageId: string, itemId: string, contentRange: string | undefined, contentLength: string | undefined, body: Readable): Promise<UploadOutcome> {
-    const row = this.#item(peer, packageId, itemId);
+    const row = await this.#item(peer, packageId, itemId);
     const range = parseContentRange(contentRange);
     if (range.total !== row.sealed_size) {
       await this.#refuse(row, new GatewayError("EVIDENCE_SIZE_MISMATCH", `the upload's total length ${range.total} is not the sealed length ${row.sealed_size} of the manifest's size`, {
@@ -143,8 +145,7 @@ export class EvidenceReceiver {
       if (range.start === undefined || range.end === range.total - 1) return { status: 200, offset: row.sealed_size, length: row.sealed_size, state: "received", receipt: await this.#receiptOf(row) };
       throw rangeMismatch(row.sealed_size, range.start);
     }
-    if (this.#busy.has(itemId)) throw new GatewayError("EVIDENCE_ITEM_BUSY", "another upload of this item is in progress; retry after it ends", { details: { itemId } });
-    this.#busy.add(itemId);
+    if (!(await this.#hold(itemId))) throw new GatewayError("EVIDENCE_ITEM_BUSY", "another upload of this item is in progress; retry after it ends", { details: { itemId } });
     try {
       const reader = await this.#session(row);
       if (reader.complete) return { status: 200, offset: row.sealed_size, length: row.sealed_size, state: "received", receipt: await this.#complete(row, reader) };
@@ -152,12 +153,46 @@ export class EvidenceReceiver {
       if (range.start !== reader.offset) await this.#refuse(row, rangeMismatch(reader.offset, range.start), false);
       return await this.#append(row, reader, body);
     } finally {
-      this.#busy.delete(itemId);
+      await this.#release(itemId);
     }
   }
 
-  #item(peer: Peer, packageId: string, itemId: string): ItemRow {
-    const row = findItem(this.#ctx.db, packageId, itemId);
+  /**
+   * Takes the upload lease of an item (store-wide: instances sharing the
+   * evidence folder never write one partial file at once), renewed while
+   * held. False when another upload holds it. A session cached from an
+   * earlier hold is dropped: another instance may have appended since.
+   */
+  async #hold(itemId: string): Promise<boolean> {
+    if (this.#busy.has(itemId)) return false;
+    this.#busy.add(itemId);
+    const ctx = this.#ctx;
+    const name = `upload:${itemId}`;
+    const acquire = (): Promise<boolean> => ctx.store.transaction((tx) => tx.leases.acquire(name, ctx.jobs.owner, Date.now(), UPLOAD_LEASE_MS));
+    let held = false;
+    try {
+      held = await acquire();
+    } finally {
+      if (!held) this.#busy.delete(itemId);
+    }
+    if (!held) return false;
+    this.#sessions.delete(itemId);
+    const renew = setInterval(() => void acquire().catch(() => undefined), UPLOAD_LEASE_MS / 3);
+    renew.unref();
+    this.#renewals.set(itemId, renew);
+    return true;
+  }
+
+  async #release(itemId: string): Promise<void> {
+    clearInterval(this.#renewals.get(itemId));
+    this.#renewals.delete(itemId);
+    this.#busy.delete(itemId);
+    const ctx = this.#ctx;
+    await ctx.store.transaction((tx) => tx.leases.release(`upload:${itemId}`, ctx.jobs.owner)).catch(() => undefined);
+  }
+
+  async #item(peer: Peer, packageId: string, itemId: string): Promise<ItemRow> {
+    const row = await this.#ctx.store.read((tx) => findItem(tx, packageId, itemId));
     // Only the authority that sent the manifest may upload its items.
     if (row === undefined || row.direction !== "inbound" || row.peer !== peer.authority) {
       throw new GatewayError("EVIDENCE_ITEM_UNKNOWN", "no manifest naming this package and item was received from you", { details: { packageId, itemId } });
@@ -235,9 +270,7 @@ export class EvidenceReceiver {
 
   async #saveOffset(row: ItemRow, offset: number): Promise<void> {
     const now = this.#ctx.now().toISOString();
-    await this.#ctx.commits.run(() =>
-      statement(this.#ctx.db, "UPDATE evidence_items SET acked_bytes = ?, updated_at = ? WHERE item_id = ? AND state = 'receiving'").run(offset, now, row.item_id),
-    );
+    await this.#ctx.store.transaction((tx) => tx.evidence.receivedUpTo(row.item_id, offset, now));
   }
 
   /**
@@ -249,11 +282,9 @@ export class EvidenceReceiver {
     const digests = reader.digests!;
     await promoteToStore(ctx.paths, row.item_id, digests.sealed, row.sealed_size);
     const now = ctx.now();
-    const entry = await ctx.commits.run((): AuditEntry | undefined => {
-      const changed = statement(ctx.db, "UPDATE evidence_items SET state = 'received', acked_bytes = sealed_size, sealed_sha256 = ?, received_at = ?, updated_at = ?, last_error = NULL WHERE item_id = ? AND state = 'receiving'")
-        .run(digests.sealed, now.toISOString(), now.toISOString(), row.item_id).changes;
-      if (changed === 0) return undefined;
-      const received = appendEntry(ctx.db, {
+    const entry = await ctx.store.transaction(async (tx): Promise<AuditEntry | undefined> => {
+      if (!(await tx.evidence.markReceived(row.item_id, digests.sealed, now.toISOString()))) return undefined;
+      const received = await appendEntry(tx, {
         kind: ITEM_RECEIVED_KIND,
         actor: `peer:${row.peer}`,
         time: now,
@@ -262,11 +293,9 @@ export class EvidenceReceiver {
         envelopeDigest: row.envelope_digest,
         details: { packageId: row.package_id, itemId: row.item_id, size: row.size, sha256: digests.plaintext, sealedSha256: digests.sealed, chunks: reader.chunks, from: row.peer },
       });
-      const open = statement(ctx.db, "SELECT COUNT(*) AS n FROM evidence_items WHERE package_id = ? AND state <> 'received'").get(row.package_id) as { n: number };
-      if (open.n === 0) {
-        statement(ctx.db, "UPDATE evidence_packages SET state = 'received', finished_at = ? WHERE package_id = ?").run(now.toISOString(), row.package_id);
-        const items = statement(ctx.db, "SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM evidence_items WHERE package_id = ?").get(row.package_id) as { n: number; bytes: number };
-        appendEntry(ctx.db, {
+      const items = await tx.evidence.tally(row.package_id, "received");
+      if (items.open === 0 && (await tx.evidence.finishPackage(row.package_id, "receiving", "received", now.toISOString()))) {
+        await appendEntry(tx, {
           kind: "evidence.package.received",
           actor: `peer:${row.peer}`,
           time: now,
@@ -280,7 +309,7 @@ export class EvidenceReceiver {
     });
     this.#sessions.delete(row.item_id);
     await removePartial(ctx.paths, row.item_id);
-    const stored = findItem(ctx.db, row.package_id, row.item_id)!;
+    const stored = (await ctx.store.read((tx) => findItem(tx, row.package_id, row.item_id)))!;
     const receipt = await this.#receiptOf(stored, entry);
     if (entry !== undefined) {
       ctx.logger.info("evidence item received", { caseId: row.case_id, packageId: row.package_id, itemId: row.item_id, from: row.peer, size: row.size, sha256: digests.plaintext, sealedSha256: digests.sealed });
@@ -294,8 +323,8 @@ export class EvidenceReceiver {
     if (row.receipt !== null) return row.receipt;
     const received =
       entry ??
-      (statement(ctx.db, "SELECT entry FROM audit_entries WHERE envelope_id = ? AND kind = ? ORDER BY idx").all(row.envelope_id, ITEM_RECEIVED_KIND) as { entry: string }[])
-        .map((r) => JSON.parse(r.entry) as AuditEntry)
+      (await ctx.store.read((tx) => tx.audit.entriesOfEnvelope(row.envelope_id, ITEM_RECEIVED_KIND)))
+        .map((r) => JSON.parse(r) as AuditEntry)
         .find((e) => e.details["itemId"] === row.item_id);
     if (received === undefined || row.sealed_sha256 === null || row.received_at === null) throw new GatewayError("INTERNAL", "a received evidence item has no audit entry");
     const receipt = await signItemReceipt(
@@ -309,13 +338,13 @@ export class EvidenceReceiver {
         sha256: row.sha256,
         sealedSha256: row.sealed_sha256,
         receivedAt: row.received_at,
-        log: ctx.checkpoints.positionOf(received),
+        log: await ctx.checkpoints.positionOf(received),
       },
       ctx.identity.signer,
     );
     // Kept so a retried request gets the same bytes; it can be signed again, so not awaited.
-    ctx.commits
-      .run(() => statement(ctx.db, "UPDATE evidence_items SET receipt = ? WHERE item_id = ? AND receipt IS NULL").run(receipt, row.item_id))
+    ctx.store
+      .transaction((tx) => tx.evidence.setReceipt(row.item_id, receipt))
       .catch((error: unknown) => ctx.logger.error("storing an issued item receipt failed", { itemId: row.item_id, error: String(error) }));
     return receipt;
   }
@@ -332,9 +361,9 @@ export class EvidenceReceiver {
       await removePartial(ctx.paths, row.item_id);
     }
     const now = ctx.now();
-    await ctx.commits.run(() => {
-      if (reset) statement(ctx.db, "UPDATE evidence_items SET acked_bytes = 0, last_error = ?, updated_at = ? WHERE item_id = ? AND state = 'receiving'").run(`${error.code}: ${error.message}`, now.toISOString(), row.item_id);
-      appendEntry(ctx.db, {
+    await ctx.store.transaction(async (tx) => {
+      if (reset) await tx.evidence.resetReceiving(row.item_id, `${error.code}: ${error.message}`, now.toISOString());
+      await appendEntry(tx, {
         kind: "evidence.item.rejected",
         actor: `peer:${row.peer}`,
         time: now,

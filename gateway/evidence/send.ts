@@ -26,14 +26,12 @@ import { basename, extname, join, resolve, sep } from "node:path";
 import { constants, type Stats } from "node:fs";
 import { sealEnvelope } from "../envelope/seal.js";
 import { canonicalize } from "../envelope/canonical-json.js";
-import type { Priority } from "../envelope/types.js";
 import { appendEntry } from "../audit/append.js";
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
 import type { FieldError } from "../../schemas/validate.js";
 import { storeOutboundEnvelope } from "../exchange/store.js";
-import { statement } from "../store/statements.js";
 import { DEFAULT_CHUNK_SIZE, STREAM_ALGORITHM, newItemKey, sealedLength } from "./stream.js";
 import { MANIFEST_TYPE, insertPackage, type Completes, type EvidenceManifest, type ItemSource, type ManifestItem } from "./manifest.js";
 
@@ -126,7 +124,7 @@ function invalid(errors: FieldError[]): GatewayError {
  * `EVIDENCE_SOURCE_CHANGED` (a file changed while it was hashed).
  */
 export async function sendPackage(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal): Promise<SentPackage> {
-  const kase = statement(ctx.db, "SELECT direction, peer, priority FROM cases WHERE case_id = ?").get(caseId) as { direction: string; peer: string; priority: Priority } | undefined;
+  const kase = await ctx.store.read((tx) => tx.cases.get(caseId));
   if (kase === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
   if (kase.direction !== "inbound") {
     throw new GatewayError("EVIDENCE_CASE_DIRECTION", "evidence is sent on a case this authority received; this case is one it sent", { details: { caseId } });
@@ -142,7 +140,7 @@ export async function sendPackage(ctx: GatewayContext, caseId: string, body: unk
   const files = await Promise.all(request.items.map((item, i) => resolveSource(item.path, roots, i)));
   // The package will move the case when it is delivered (see delivered.ts):
   // refused now, before any hashing, if the case cannot take that step.
-  assertStepAllowed(ctx, caseId, completionStep(request.completes));
+  await assertStepAllowed(ctx, caseId, completionStep(request.completes));
 
   // The descriptive fields are checked before the (long) hashing pass.
   const draft = (hashes: ReadonlyArray<{ size: number; sha256: string }>): { manifest: EvidenceManifest; keys: ManifestItem["encryption"][] } => {
@@ -194,11 +192,11 @@ export async function sendPackage(ctx: GatewayContext, caseId: string, body: unk
   });
   const sources = new Map(manifest.items.map((item, i) => [item.itemId, { path: files[i]!.path, stat: JSON.stringify(hashes[i]!.stat) }]));
   const now = ctx.now();
-  await ctx.commits.run(() => {
-    storeOutboundEnvelope(ctx, sealed, canonicalize(manifest), now);
-    insertPackage(ctx, manifest, { direction: "outbound", peer: peer.authority, envelopeId: sealed.envelopeId, createdAt: now.toISOString(), sources });
+  await ctx.store.transaction(async (tx) => {
+    await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(manifest), now);
+    await insertPackage(tx, manifest, { direction: "outbound", peer: peer.authority, envelopeId: sealed.envelopeId, createdAt: now.toISOString(), sources });
     const actor = `token:${principal.name}`;
-    appendEntry(ctx.db, {
+    await appendEntry(tx, {
       kind: "envelope.sent",
       actor,
       time: now,
@@ -207,7 +205,7 @@ export async function sendPackage(ctx: GatewayContext, caseId: string, body: unk
       envelopeDigest: sealed.envelopeDigest,
       details: { type: MANIFEST_TYPE, to: peer.authority, priority: kase.priority },
     });
-    appendEntry(ctx.db, {
+    await appendEntry(tx, {
       kind: "evidence.package.sent",
       actor,
       time: now,

@@ -33,9 +33,9 @@ import type { PeerClient } from "../delivery/peer-client.js";
 import type { Peer } from "../peers/directory.js";
 import { appendEntry } from "../audit/append.js";
 import { isValiseError } from "../../pki/errors.js";
-import { statement } from "../store/statements.js";
+import type { Job } from "../jobs/runner.js";
 import { TAG_BYTES, chunkCount, plaintextLengthOf, sealChunk, sealedOffsetOf, type StreamParams } from "./stream.js";
-import { ITEM_SELECT, streamParamsOf, type ItemRow } from "./items.js";
+import { streamParamsOf, type ItemRow } from "./items.js";
 import { outgoingFolder, sameSource, sourceStatOf, type SourceStat } from "./send.js";
 import { verifyItemReceipt } from "./item-receipt.js";
 import { packageDelivered } from "./delivered.js";
@@ -102,97 +102,78 @@ interface PeerAnswer {
   readonly json: Record<string, unknown> | undefined;
 }
 
-/** Uploads the items of sent packages. */
-export class EvidenceUploader {
+/** How long an instance holds an item's upload without renewing it; renewed every third of it while uploading. */
+const UPLOAD_LEASE_MS = 30_000;
+
+/**
+ * Uploads the items of sent packages: a row job of the job runner (any
+ * instance may upload any item; each item is claimed under a lease, so one
+ * instance uploads it at a time and another resumes it if that one dies).
+ */
+export class EvidenceUploader implements Job {
+  readonly name = "evidence-uploads";
+  readonly singleton = false;
+  readonly idleMs: number;
   readonly #ctx: GatewayContext;
   readonly #client: PeerClient;
   readonly #options: UploaderOptions;
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #rejections = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
-  #scheduled = false;
-  #running = false;
+  #stopped = false;
 
   constructor(ctx: GatewayContext, client: PeerClient, options: Partial<UploaderOptions> = {}) {
     this.#ctx = ctx;
     this.#client = client;
     this.#options = { ...DEFAULT_UPLOADER_OPTIONS, ...(ctx.config.evidence?.uploadConcurrency === undefined ? {} : { concurrency: ctx.config.evidence.uploadConcurrency }), ...options };
-  }
-
-  /** Starts uploading (picks up whatever was left before a restart) and makes HOME/outgoing. */
-  start(): void {
+    this.idleMs = this.#options.idlePollMs;
     mkdirSync(outgoingFolder(this.#ctx), { recursive: true, mode: 0o750 });
-    this.#running = true;
-    this.wake();
   }
 
   /** Looks for work now. */
   wake(): void {
-    if (!this.#running || this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      void this.#tick();
-    });
+    this.#ctx.jobs.wake(this.name);
   }
 
-  /** Stops taking work; uploads in flight are cut at their next chunk and resume after a restart. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    clearTimeout(this.#timer);
+  /** Uploads in flight are cut at their next chunk and resume after a restart (here or on another instance). */
+  async settle(): Promise<void> {
+    this.#stopped = true;
     await Promise.allSettled([...this.#inFlight.values()]);
   }
 
-  async #tick(): Promise<void> {
-    if (!this.#running) return;
+  /** One turn: settle packages, then claim and start due uploads up to the concurrency. */
+  async run(): Promise<number> {
     const ctx = this.#ctx;
-    try {
-      await this.#settlePackages();
-      const free = this.#options.concurrency - this.#inFlight.size;
-      if (free > 0) {
-        const due = statement(
-          ctx.db,
-          `${ITEM_SELECT} JOIN outbox o ON o.envelope_id = p.envelope_id
-            WHERE p.direction = 'outbound' AND i.state = 'queued' AND o.state = 'delivered' AND i.next_attempt_at <= ?
-            ORDER BY p.created_at, i.position LIMIT ?`,
-        ).all(ctx.now().getTime(), free + this.#inFlight.size) as ItemRow[];
-        let started = 0;
-        for (const row of due) {
-          if (this.#inFlight.has(row.item_id) || started >= free) continue;
-          started += 1;
-          const upload = this.#upload(row).finally(() => {
-            this.#inFlight.delete(row.item_id);
-            this.wake();
-          });
-          this.#inFlight.set(row.item_id, upload);
-        }
+    await this.#settlePackages();
+    const free = this.#options.concurrency - this.#inFlight.size;
+    if (free > 0 && !this.#stopped) {
+      const due = await ctx.store.transaction((tx) =>
+        tx.evidence.claimDueUploads(ctx.jobs.owner, ctx.now().getTime(), UPLOAD_LEASE_MS, free, [...this.#inFlight.keys()], Date.now()),
+      );
+      for (const row of due) {
+        const renew = setInterval(() => void ctx.store.transaction((tx) => tx.evidence.renewUpload(row.item_id, ctx.jobs.owner, Date.now() + UPLOAD_LEASE_MS)).catch(() => undefined), UPLOAD_LEASE_MS / 3);
+        renew.unref();
+        const upload = this.#upload(row).finally(() => {
+          clearInterval(renew);
+          this.#inFlight.delete(row.item_id);
+          this.wake();
+        });
+        this.#inFlight.set(row.item_id, upload);
       }
-    } catch (error) {
-      ctx.logger.error("evidence uploader failed to look for work", { reason: error instanceof Error ? error.message : String(error) });
     }
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.wake(), this.#options.idlePollMs);
-    this.#timer.unref();
+    return this.#options.idlePollMs;
   }
 
   /** Packages whose manifest failed for good fail; packages with every item receipted are delivered. */
   async #settlePackages(): Promise<void> {
     const ctx = this.#ctx;
-    const failed = statement(
-      ctx.db,
-      `SELECT p.package_id, p.case_id, p.envelope_id, e.digest, o.last_error FROM evidence_packages p JOIN outbox o ON o.envelope_id = p.envelope_id JOIN envelopes e ON e.envelope_id = p.envelope_id
-        WHERE p.direction = 'outbound' AND p.state = 'sending' AND o.state = 'failed'`,
-    ).all() as Array<{ package_id: string; case_id: string; envelope_id: string; digest: string; last_error: string | null }>;
+    const failed = await ctx.store.read((tx) => tx.evidence.packagesWithFailedManifest());
     for (const pkg of failed) {
-      await ctx.commits.run(() => {
-        const now = ctx.now();
-        statement(ctx.db, "UPDATE evidence_items SET state = 'failed', last_error = ?, updated_at = ? WHERE package_id = ? AND state = 'queued'").run(
-          `the manifest was not delivered: ${pkg.last_error ?? "?"}`,
-          now.toISOString(),
-          pkg.package_id,
-        );
-        statement(ctx.db, "UPDATE evidence_packages SET state = 'failed', finished_at = ? WHERE package_id = ?").run(now.toISOString(), pkg.package_id);
-        appendEntry(ctx.db, {
+      const now = ctx.now();
+      const marked = await ctx.store.transaction(async (tx) => {
+        // Once, whatever the number of instances: the one that moves the package from `sending` records it.
+        if (!(await tx.evidence.finishPackage(pkg.package_id, "sending", "failed", now.toISOString()))) return false;
+        await tx.evidence.failQueuedItems(pkg.package_id, `the manifest was not delivered: ${pkg.last_error ?? "?"}`, now.toISOString());
+        await appendEntry(tx, {
           kind: "evidence.package.failed",
           actor: "gateway",
           time: now,
@@ -201,15 +182,11 @@ export class EvidenceUploader {
           envelopeDigest: pkg.digest,
           details: { packageId: pkg.package_id, reason: "manifest not delivered" },
         });
+        return true;
       });
-      ctx.logger.error("evidence package failed: its manifest was not delivered", { caseId: pkg.case_id, packageId: pkg.package_id });
+      if (marked) ctx.logger.error("evidence package failed: its manifest was not delivered", { caseId: pkg.case_id, packageId: pkg.package_id });
     }
-    const complete = statement(
-      ctx.db,
-      `SELECT p.package_id FROM evidence_packages p WHERE p.direction = 'outbound' AND p.state = 'sending'
-          AND NOT EXISTS (SELECT 1 FROM evidence_items i WHERE i.package_id = p.package_id AND i.state <> 'receipted')`,
-    ).all() as Array<{ package_id: string }>;
-    for (const pkg of complete) await packageDelivered(ctx, pkg.package_id);
+    for (const packageId of await ctx.store.read((tx) => tx.evidence.completePackages())) await packageDelivered(ctx, packageId);
   }
 
   async #upload(row: ItemRow): Promise<void> {
@@ -225,7 +202,7 @@ export class EvidenceUploader {
         let segmentBytes = this.#options.minSegmentBytes;
         let mismatches = 0;
         while (status.received === undefined && receipt === undefined) {
-          if (!this.#running) throw new GatewayError("PEER_UNREACHABLE", "the gateway is stopping; the upload resumes after the restart");
+          if (this.#stopped) throw new GatewayError("PEER_UNREACHABLE", "the gateway is stopping; the upload resumes after the restart");
           const startChunk = chunkAt(status.offset, row);
           const chunks = Math.max(1, Math.floor(segmentBytes / (row.chunk_size + TAG_BYTES)));
           const endChunk = Math.min(chunkCount(row.size, row.chunk_size), startChunk + chunks);
@@ -290,7 +267,7 @@ export class EvidenceUploader {
     const params = streamParamsOf(row);
     const start = sealedOffsetOf(startChunk, row.size, row.chunk_size);
     const end = sealedOffsetOf(endChunk, row.size, row.chunk_size);
-    const body = Readable.from(sealedChunks(source, params, startChunk, endChunk, () => this.#running, (sent) => progress.sent(start + sent)), { objectMode: false, highWaterMark: 2 * (row.chunk_size + TAG_BYTES) });
+    const body = Readable.from(sealedChunks(source, params, startChunk, endChunk, () => !this.#stopped, (sent) => progress.sent(start + sent)), { objectMode: false, highWaterMark: 2 * (row.chunk_size + TAG_BYTES) });
     return new Promise<PeerAnswer>((resolve, reject) => {
       let sourceError: unknown;
       let settled = false;
@@ -351,15 +328,12 @@ export class EvidenceUploader {
       parsedCertificates: ctx.certificateCache,
     });
     const { receipt: signed, checkpoint } = verified;
-    await ctx.commits.run(() => {
+    await ctx.store.transaction(async (tx) => {
       const now = ctx.now();
-      statement(ctx.db, "INSERT OR IGNORE INTO peer_checkpoints (origin, size, root, note, received_at) VALUES (?, ?, ?, ?, ?)").run(signed.log.origin, checkpoint.size, checkpoint.root, checkpoint.note, now.toISOString());
-      statement(
-        ctx.db,
-        `UPDATE evidence_items SET state = 'receipted', receipt = ?, acked_bytes = sealed_size, sent_bytes = sealed_size, received_at = ?, attempts = attempts + 1, last_error = NULL, updated_at = ?
-          WHERE item_id = ? AND state = 'queued'`,
-      ).run(receipt, signed.receivedAt, now.toISOString(), row.item_id);
-      appendEntry(ctx.db, {
+      await tx.peerLogs.recordCheckpoint({ origin: signed.log.origin, size: checkpoint.size, root: checkpoint.root, note: checkpoint.note, receivedAt: now.toISOString() });
+      // Once, whatever the number of instances: a second verified receipt of the item records nothing.
+      if (!(await tx.evidence.markReceipted(row.item_id, receipt, signed.receivedAt, now.toISOString()))) return;
+      await appendEntry(tx, {
         kind: "evidence.receipt.received",
         actor: `peer:${peer.authority}`,
         time: now,
@@ -390,13 +364,13 @@ export class EvidenceUploader {
     const attempts = row.attempts + 1;
     const rejections = REJECTION_CODES.has(code) ? (this.#rejections.get(row.item_id) ?? 0) + 1 : (this.#rejections.get(row.item_id) ?? 0);
     this.#rejections.set(row.item_id, rejections);
-    const age = now.getTime() - Date.parse(packageCreatedAt(ctx, row.package_id));
+    const age = now.getTime() - Date.parse((await ctx.store.read((tx) => tx.evidence.packageCreatedAt(row.package_id))) ?? now.toISOString());
     const giveUp = FINAL_CODES.has(code) || rejections >= this.#options.maxRejections || age >= this.#options.giveUpAfterMs;
     if (giveUp) {
-      await ctx.commits.run(() => {
-        statement(ctx.db, "UPDATE evidence_items SET state = 'failed', attempts = ?, last_error = ?, updated_at = ? WHERE item_id = ? AND state = 'queued'").run(attempts, `${code}: ${message}`, now.toISOString(), row.item_id);
-        statement(ctx.db, "UPDATE evidence_packages SET state = 'failed', finished_at = ? WHERE package_id = ? AND state = 'sending'").run(now.toISOString(), row.package_id);
-        appendEntry(ctx.db, {
+      await ctx.store.transaction(async (tx) => {
+        if (!(await tx.evidence.markUploadFailed(row.item_id, attempts, `${code}: ${message}`, now.toISOString()))) return;
+        await tx.evidence.finishPackage(row.package_id, "sending", "failed", now.toISOString());
+        await appendEntry(tx, {
           kind: "evidence.item.failed",
           actor: "gateway",
           time: now,
@@ -412,21 +386,9 @@ export class EvidenceUploader {
     }
     const ceiling = Math.min(this.#options.maxBackoffMs, this.#options.initialBackoffMs * 2 ** Math.min(attempts - 1, 30));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-    await ctx.commits.run(() =>
-      statement(ctx.db, "UPDATE evidence_items SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE item_id = ? AND state = 'queued'").run(
-        attempts,
-        now.getTime() + Math.round(delay),
-        `${code}: ${message}`,
-        now.toISOString(),
-        row.item_id,
-      ),
-    );
+    await ctx.store.transaction((tx) => tx.evidence.rescheduleUpload(row.item_id, attempts, now.getTime() + Math.round(delay), `${code}: ${message}`, now.toISOString()));
     ctx.logger.warn("evidence upload interrupted, will resume", { packageId: row.package_id, itemId: row.item_id, to: row.peer, code, attempts, retryInMs: Math.round(delay), reason: message });
   }
-}
-
-function packageCreatedAt(ctx: GatewayContext, packageId: string): string {
-  return (statement(ctx.db, "SELECT created_at FROM evidence_packages WHERE package_id = ?").get(packageId) as { created_at: string }).created_at;
 }
 
 /** The chunk at which the sealed offset `offset` starts; the receiver acknowledges whole chunks only. */
@@ -555,19 +517,19 @@ class Progress {
     const now = Date.now();
     if (this.#stopped || now - this.#last < PROGRESS_EVERY_MS) return;
     this.#last = now;
-    this.#write("UPDATE evidence_items SET sent_bytes = ? WHERE item_id = ? AND state = 'queued'", bytes);
+    this.#write(bytes, null);
   }
 
   acknowledged(offset: number): void {
-    this.#write("UPDATE evidence_items SET acked_bytes = ?, sent_bytes = MAX(sent_bytes, ?) WHERE item_id = ? AND state = 'queued'", offset, offset);
+    this.#write(offset, offset);
   }
 
   stop(): void {
     this.#stopped = true;
   }
 
-  #write(sql: string, ...values: number[]): void {
+  #write(sent: number, acked: number | null): void {
     // Progress only: not awaited, and a failure costs nothing but a stale figure.
-    this.#ctx.commits.run(() => statement(this.#ctx.db, sql).run(...values, this.#itemId)).catch(() => undefined);
+    this.#ctx.store.transaction((tx) => tx.evidence.uploadProgress(this.#itemId, sent, acked)).catch(() => undefined);
   }
 }

@@ -15,7 +15,7 @@ import type { GatewayContext } from "../context.js";
 import type { Peer } from "../peers/directory.js";
 import { REQUEST_KINDS } from "./submit.js";
 import { storeInboundEnvelope } from "./store.js";
-import { statement } from "../store/statements.js";
+import type { Tx } from "../store/store.js";
 import { recordInboundCaseDocument } from "../cases/inbound.js";
 import { MANIFEST_TYPE, recordInboundPackage } from "../evidence/manifest.js";
 
@@ -30,20 +30,12 @@ export interface Delivery {
   readonly envelopeId: string;
 }
 
-interface StoredInbound {
-  digest: string;
-  stored_at: string;
-  receipt: string | null;
-  from_authority: string;
-}
-
 /**
  * Receives `body` (the request body) from `peer`, the authority the mutual-TLS
  * client certificate was validated for.
  */
 export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: Peer): Promise<Delivery> {
   const now = ctx.now();
-  const findStored = statement(ctx.db, "SELECT digest, stored_at, receipt, from_authority FROM envelopes WHERE envelope_id = ? AND direction = 'inbound'");
   const opened = await openEnvelope(body, {
     self: ctx.authority,
     decryptionKeys: ctx.identity.decryptionKeys,
@@ -53,7 +45,7 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
     // A sender's outbox retries with the original createdAt until it gives up.
     maxAgeMs: (ctx.config.delivery?.giveUpAfterSeconds ?? DEFAULT_GIVE_UP_SECONDS) * 1000,
     tlsClientAuthority: peer.authority,
-    seen: (id) => (findStored.get(id) as StoredInbound | undefined)?.digest,
+    seen: async (id) => (await ctx.store.read((tx) => tx.envelopes.inbound(id)))?.digest,
     validateDocument: (type, document) => {
       ctx.validator.assertDocument(type, document);
     },
@@ -64,11 +56,11 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
   const storedAt = now.toISOString();
   let entry: AuditEntry;
   try {
-    entry = await ctx.commits.run(() => recordInbound(ctx, opened, body, storedAt));
+    entry = await ctx.store.transaction((tx) => recordInbound(tx, ctx, opened, body, storedAt));
   } catch (error) {
     // Two deliveries of one id raced past `seen`: the first one won.
-    if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-      const stored = findStored.get(opened.envelopeId) as StoredInbound | undefined;
+    if (error instanceof GatewayError && error.code === "STORE_DUPLICATE") {
+      const stored = await ctx.store.read((tx) => tx.envelopes.inbound(opened.envelopeId));
       if (stored?.digest === opened.envelopeDigest) {
         return { status: 200, receipt: await storedReceipt(ctx, opened.envelopeId), envelopeId: opened.envelopeId };
       }
@@ -85,14 +77,14 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
       from: opened.header.from,
       to: ctx.authority,
       receivedAt: storedAt,
-      log: ctx.checkpoints.positionOf(entry),
+      log: await ctx.checkpoints.positionOf(entry),
     },
     ctx.identity.signer,
   );
   // Kept so a redelivery gets the same bytes; not needed for durability (the
   // receipt can be re-signed from the stored row), so it is not awaited.
-  ctx.commits
-    .run(() => statement(ctx.db, "UPDATE envelopes SET receipt = ? WHERE envelope_id = ?").run(receipt, opened.envelopeId))
+  ctx.store
+    .transaction((tx) => tx.envelopes.setReceipt(opened.envelopeId, receipt))
     .catch((error: unknown) => ctx.logger.error("storing an issued receipt failed", { envelopeId: opened.envelopeId, error: String(error) }));
   ctx.metrics.envelopesReceived.inc({ type: opened.header.type });
   ctx.logger.info("envelope received", {
@@ -105,27 +97,22 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
   return { status: 201, receipt, envelopeId: opened.envelopeId };
 }
 
-function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string): AuditEntry {
+async function recordInbound(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string): Promise<AuditEntry> {
   const { header } = opened;
-  const existing = statement(ctx.db, "SELECT direction, peer FROM cases WHERE case_id = ?").get(header.caseId) as
-    | { direction: string; peer: string }
-    | undefined;
+  const existing = await tx.cases.get(header.caseId);
   if ((REQUEST_KINDS as readonly string[]).includes(header.type)) {
     if (existing !== undefined) {
       throw new GatewayError("CASE_CONFLICT", "a case with this id already exists", { details: { caseId: header.caseId } });
     }
-    statement(ctx.db, 
-        "INSERT INTO cases (case_id, direction, kind, peer, status, priority, created_at, updated_at) VALUES (?, 'inbound', ?, ?, 'received', ?, ?, ?)",
-      )
-      .run(header.caseId, header.type, header.from, header.priority, storedAt, storedAt);
+    await tx.cases.insert({ caseId: header.caseId, direction: "inbound", kind: header.type, peer: header.from, status: "received", priority: header.priority, at: storedAt });
   } else if (existing === undefined || existing.peer !== header.from) {
     // A peer may only add to cases it shares with us.
     throw new GatewayError("CASE_UNKNOWN", "no case with this id is shared with the sender", { details: { caseId: header.caseId } });
   }
-  storeInboundEnvelope(ctx, opened, body.toString("utf8"), canonicalize(opened.document), storedAt);
+  await storeInboundEnvelope(tx, opened, body.toString("utf8"), canonicalize(opened.document), storedAt);
   // An evidence manifest opens its items for upload, in the same transaction.
-  if (header.type === MANIFEST_TYPE) recordInboundPackage(ctx, opened, storedAt);
-  const entry = appendEntry(ctx.db, {
+  if (header.type === MANIFEST_TYPE) await recordInboundPackage(tx, opened, storedAt);
+  const entry = await appendEntry(tx, {
     kind: "envelope.received",
     actor: `peer:${header.from}`,
     time: new Date(storedAt),
@@ -136,19 +123,18 @@ function recordInbound(ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer
   });
   // The case lifecycle: a request's facts, or a status update placed in the
   // case's history; one that does not fit is refused and all of this rolls back.
-  recordInboundCaseDocument(ctx, opened, storedAt);
+  await recordInboundCaseDocument(tx, ctx, opened, storedAt);
   return entry;
 }
 
 /** The receipt issued for a stored envelope (re-signed if it was not kept). */
 async function storedReceipt(ctx: GatewayContext, envelopeId: string): Promise<string> {
-  const row = statement(ctx.db, "SELECT digest, stored_at, receipt, from_authority FROM envelopes WHERE envelope_id = ? AND direction = 'inbound'")
-    .get(envelopeId) as StoredInbound | undefined;
+  const { row, entry } = await ctx.store.read(async (tx) => ({
+    row: await tx.envelopes.inbound(envelopeId),
+    entry: (await tx.audit.entriesOfEnvelope(envelopeId, "envelope.received"))[0],
+  }));
   if (row === undefined) throw new GatewayError("INTERNAL", "a duplicate envelope is not in the store");
   if (row.receipt !== null) return row.receipt;
-  const entry = statement(ctx.db, "SELECT entry FROM audit_entries WHERE envelope_id = ? AND kind = 'envelope.received' ORDER BY idx LIMIT 1").get(envelopeId) as
-    | { entry: string }
-    | undefined;
   if (entry === undefined) throw new GatewayError("INTERNAL", "a stored envelope has no audit entry");
   return signReceipt(
     {
@@ -157,7 +143,7 @@ async function storedReceipt(ctx: GatewayContext, envelopeId: string): Promise<s
       from: row.from_authority,
       to: ctx.authority,
       receivedAt: row.stored_at,
-      log: ctx.checkpoints.positionOf(JSON.parse(entry.entry) as AuditEntry),
+      log: await ctx.checkpoints.positionOf(JSON.parse(entry) as AuditEntry),
     },
     ctx.identity.signer,
   );

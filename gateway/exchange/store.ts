@@ -6,7 +6,7 @@ import type { SealedEnvelope } from "../envelope/seal.js";
 import type { OpenedEnvelope } from "../envelope/open.js";
 import type { GatewayContext } from "../context.js";
 import type { Priority, RoutingHeader } from "../envelope/types.js";
-import { statement } from "../store/statements.js";
+import type { Tx } from "../store/store.js";
 
 /** What every view of a stored envelope shows (timelines, custody): its routing and digest, never its content. */
 export interface EnvelopeSummary {
@@ -35,8 +35,8 @@ interface StoredEnvelope {
 }
 
 /** Stores an envelope we sealed and queues it for delivery. */
-export function storeOutboundEnvelope(ctx: GatewayContext, sealed: SealedEnvelope, document: string, now: Date): void {
-  storeEnvelope(ctx, {
+export async function storeOutboundEnvelope(tx: Tx, ctx: GatewayContext, sealed: SealedEnvelope, document: string, now: Date): Promise<void> {
+  await storeEnvelope(tx, {
     direction: "outbound",
     header: sealed.header,
     envelopeId: sealed.envelopeId,
@@ -46,18 +46,12 @@ export function storeOutboundEnvelope(ctx: GatewayContext, sealed: SealedEnvelop
     wire: JSON.stringify(sealed.envelope),
     document,
   });
-  statement(ctx.db, "INSERT INTO outbox (envelope_id, peer, state, attempts, next_attempt_at, created_at, rank) VALUES (?, ?, 'pending', 0, ?, ?, ?)").run(
-    sealed.envelopeId,
-    sealed.header.to,
-    now.getTime(),
-    now.toISOString(),
-    DELIVERY_RANK[sealed.header.priority],
-  );
+  await tx.outbox.enqueue({ envelopeId: sealed.envelopeId, peer: sealed.header.to, rank: DELIVERY_RANK[sealed.header.priority], at: now });
 }
 
 /** Stores an envelope we received and opened. */
-export function storeInboundEnvelope(ctx: GatewayContext, opened: OpenedEnvelope, wire: string, document: string, storedAt: string): void {
-  storeEnvelope(ctx, {
+export async function storeInboundEnvelope(tx: Tx, opened: OpenedEnvelope, wire: string, document: string, storedAt: string): Promise<void> {
+  await storeEnvelope(tx, {
     direction: "inbound",
     header: opened.header,
     envelopeId: opened.envelopeId,
@@ -72,24 +66,21 @@ export function storeInboundEnvelope(ctx: GatewayContext, opened: OpenedEnvelope
 /** Delivery order of the outbox: emergency first. */
 const DELIVERY_RANK: Readonly<Record<Priority, number>> = { emergency: 0, urgent: 1, normal: 2 };
 
-function storeEnvelope(ctx: GatewayContext, envelope: StoredEnvelope): void {
+async function storeEnvelope(tx: Tx, envelope: StoredEnvelope): Promise<void> {
   const { header } = envelope;
-  statement(
-    ctx.db,
-    `INSERT INTO envelopes (envelope_id, case_id, direction, type, from_authority, to_authority, in_reply_to, created_at, stored_at, digest, signer_kid)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    envelope.envelopeId,
-    header.caseId,
-    envelope.direction,
-    header.type,
-    header.from,
-    header.to,
-    header.inReplyTo ?? null,
-    header.createdAt,
-    envelope.storedAt,
-    envelope.envelopeDigest,
-    envelope.signerKid,
-  );
-  statement(ctx.db, "INSERT INTO envelope_bodies (envelope_id, wire, document) VALUES (?, ?, ?)").run(envelope.envelopeId, envelope.wire, envelope.document);
+  await tx.envelopes.insert({
+    envelopeId: envelope.envelopeId,
+    caseId: header.caseId,
+    direction: envelope.direction,
+    type: header.type,
+    from: header.from,
+    to: header.to,
+    inReplyTo: header.inReplyTo ?? null,
+    createdAt: header.createdAt,
+    storedAt: envelope.storedAt,
+    digest: envelope.envelopeDigest,
+    signerKid: envelope.signerKid,
+    wire: envelope.wire,
+    document: envelope.document,
+  });
 }

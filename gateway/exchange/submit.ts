@@ -14,7 +14,6 @@ import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
 import type { FieldError } from "../../schemas/validate.js";
 import { storeOutboundEnvelope } from "./store.js";
-import { statement } from "../store/statements.js";
 import { recordCaseOpened } from "../cases/history.js";
 import { requestFacts } from "../cases/facts.js";
 
@@ -90,14 +89,11 @@ export async function submitRequest(ctx: GatewayContext, document: unknown, prin
     signer: ctx.identity.signer,
     recipient: { publicKey: peer.encryptionKey },
   });
-  await ctx.commits.run(() => {
-    statement(ctx.db, 
-        "INSERT INTO cases (case_id, direction, kind, peer, status, priority, created_at, updated_at) VALUES (?, 'outbound', ?, ?, 'submitted', ?, ?, ?)",
-      )
-      .run(caseId, request.kind, peer.authority, request.urgency.level, now.toISOString(), now.toISOString());
-    storeOutboundEnvelope(ctx, sealed, canonicalize(request), now);
-    recordCaseOpened(ctx.db, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null);
-    appendEntry(ctx.db, {
+  await ctx.store.transaction(async (tx) => {
+    await tx.cases.insert({ caseId, direction: "outbound", kind: request.kind, peer: peer.authority, status: "submitted", priority: request.urgency.level, at: now.toISOString() });
+    await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(request), now);
+    await recordCaseOpened(tx, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null);
+    await appendEntry(tx, {
       kind: "envelope.sent",
       actor: `token:${principal.name}`,
       time: now,

@@ -17,7 +17,7 @@ import { GatewayError } from "../errors.js";
 import { auditCheckpoint, auditConsistency, auditEntries, auditInclusion } from "../audit/queries.js";
 import { caseCustody } from "../audit/custody.js";
 
-type Handler = (req: Request, res: Response) => void;
+type Handler = (req: Request, res: Response) => Promise<void>;
 
 /** The auditor routes; expects `res.locals.principal` from the local API's authentication. */
 export function auditRouter(ctx: GatewayContext): express.Router {
@@ -30,47 +30,43 @@ export function auditRouter(ctx: GatewayContext): express.Router {
         next(new GatewayError(principal === undefined ? "UNAUTHENTICATED" : "FORBIDDEN", "this operation needs the role auditor"));
         return;
       }
-      try {
-        handler(req, res);
-      } catch (error) {
-        next(error);
-      }
+      handler(req, res).catch(next);
     };
 
   router.get(
     "/checkpoint",
-    auditor((req, res) => {
+    auditor(async (req, res) => {
       const size = optionalInteger(req, "size");
-      res.json(auditCheckpoint(ctx.db, size));
+      res.json(await ctx.store.read((tx) => auditCheckpoint(tx, size)));
     }),
   );
   router.get(
     "/entries",
-    auditor((req, res) => {
-      res.json(auditEntries(ctx.db, optionalInteger(req, "from") ?? 0, optionalInteger(req, "count") ?? 1000));
+    auditor(async (req, res) => {
+      res.json(await ctx.store.read((tx) => auditEntries(tx, optionalInteger(req, "from") ?? 0, optionalInteger(req, "count") ?? 1000)));
     }),
   );
   router.get(
     "/proof/inclusion",
-    auditor((req, res) => {
+    auditor(async (req, res) => {
       const index = optionalInteger(req, "index");
       if (index === undefined) throw new GatewayError("USAGE", "index is required");
-      res.json(auditInclusion(ctx.db, index, optionalInteger(req, "size")));
+      res.json(await ctx.store.read((tx) => auditInclusion(tx, index, optionalInteger(req, "size"))));
     }),
   );
   router.get(
     "/proof/consistency",
-    auditor((req, res) => {
+    auditor(async (req, res) => {
       const oldSize = optionalInteger(req, "old");
       const newSize = optionalInteger(req, "new");
       if (oldSize === undefined || newSize === undefined) throw new GatewayError("USAGE", "old and new are required");
-      res.json(auditConsistency(ctx.db, oldSize, newSize));
+      res.json(await ctx.store.read((tx) => auditConsistency(tx, oldSize, newSize)));
     }),
   );
   router.get(
     "/custody/:caseId",
-    auditor((req, res) => {
-      res.json(caseCustody(ctx.db, String(req.params["caseId"])));
+    auditor(async (req, res) => {
+      res.json(await ctx.store.read((tx) => caseCustody(tx, String(req.params["caseId"]))));
     }),
   );
   return router;

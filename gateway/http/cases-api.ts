@@ -58,26 +58,26 @@ export function caseLifecycleApi(ctx: GatewayContext, allow: Allow): express.Rou
   );
   router.get(
     "/cases/overdue",
-    allow(["caseworker"], (_req, res) => {
+    allow(["caseworker"], async (_req, res) => {
       const now = ctx.now();
-      res.json({ asOf: now.toISOString(), deadlines: overdueDeadlines(ctx.db, ctx.config, now) });
+      res.json({ asOf: now.toISOString(), deadlines: await ctx.store.read((tx) => overdueDeadlines(tx, ctx.config, now)) });
     }),
   );
   router.get(
     "/cases/due-soon",
-    allow(["caseworker"], (req, res) => {
+    allow(["caseworker"], async (req, res) => {
       const now = ctx.now();
       const days = nonNegativeNumber(query(req)["days"], "days");
-      res.json({ asOf: now.toISOString(), deadlines: dueSoonDeadlines(ctx.db, ctx.config, now, days) });
+      res.json({ asOf: now.toISOString(), deadlines: await ctx.store.read((tx) => dueSoonDeadlines(tx, ctx.config, now, days)) });
     }),
   );
   router.get(
     "/reports/kpi",
-    allow(["auditor", "operator"], (req, res) => {
+    allow(["auditor", "operator"], async (req, res) => {
       const from = optionalDay(query(req)["from"], "from");
       const to = optionalDay(query(req)["to"], "to");
       res.json(
-        computeKpis(loadReportCases(ctx.db), {
+        computeKpis(await ctx.store.read((tx) => loadReportCases(tx)), {
           asOf: ctx.now(),
           clocks: (peer) => clockSettingsFor(ctx.config.clocks, peer),
           ...(from === undefined ? {} : { from }),
@@ -89,12 +89,12 @@ export function caseLifecycleApi(ctx: GatewayContext, allow: Allow): express.Rou
   );
   router.get(
     "/reports/transparency",
-    allow(["auditor", "operator"], (req, res) => {
+    allow(["auditor", "operator"], async (req, res) => {
       const q = query(req);
       const period = checkPeriod(q["from"], q["to"]);
       const format = q["format"] ?? "json";
       if (format !== "json" && format !== "csv" && format !== "html") throw new GatewayError("USAGE", "format must be json, csv or html");
-      const report = transparencyReport(loadReportCases(ctx.db), {
+      const report = transparencyReport(await ctx.store.read((tx) => loadReportCases(tx)), {
         authority: ctx.authority,
         ...period,
         asOf: ctx.now(),

@@ -67,8 +67,8 @@ export function evidenceApiRoutes(ctx: GatewayContext): express.Router {
 
   router.get(
     "/cases/:caseId/evidence",
-    caseworker((req, res) => {
-      res.json(listEvidence(ctx, String(req.params["caseId"])));
+    caseworker(async (req, res) => {
+      res.json(await listEvidence(ctx, String(req.params["caseId"])));
     }),
   );
 

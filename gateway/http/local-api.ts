@@ -40,13 +40,15 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
   api.use((req, res, next) => {
     const header = req.get("authorization") ?? "";
     const match = /^Bearer (\S+)$/i.exec(header);
-    const principal = match === null ? undefined : authenticateToken(ctx.db, match[1]!);
-    if (principal === undefined) {
-      next(new GatewayError("UNAUTHENTICATED", "present a valid bearer token: Authorization: Bearer <token> (valise token create)"));
-      return;
-    }
-    res.locals["principal"] = principal;
-    next();
+    const presented = match?.[1];
+    (presented === undefined ? Promise.resolve(undefined) : ctx.store.read((tx) => authenticateToken(tx, presented))).then((principal) => {
+      if (principal === undefined) {
+        next(new GatewayError("UNAUTHENTICATED", "present a valid bearer token: Authorization: Bearer <token> (valise token create)"));
+        return;
+      }
+      res.locals["principal"] = principal;
+      next();
+    }, next);
   });
   api.use(express.json({ limit: "2mb" }));
 
@@ -74,15 +76,15 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
   );
   api.get(
     "/cases",
-    allow(["caseworker"], (req, res) => {
+    allow(["caseworker"], async (req, res) => {
       const query = req.query as Record<string, string | undefined>;
-      res.json({ cases: listCases(ctx.db, { ...(query["direction"] === undefined ? {} : { direction: query["direction"] }), ...(query["status"] === undefined ? {} : { status: query["status"] }) }) });
+      res.json({ cases: await ctx.store.read((tx) => listCases(tx, { ...(query["direction"] === undefined ? {} : { direction: query["direction"] }), ...(query["status"] === undefined ? {} : { status: query["status"] }) })) });
     }),
   );
   api.get(
     "/cases/:caseId",
-    allow(["caseworker"], (req, res) => {
-      res.json(getCase(ctx.db, String(req.params["caseId"]), { config: ctx.config, now: ctx.now() }));
+    allow(["caseworker"], async (req, res) => {
+      res.json(await ctx.store.read((tx) => getCase(tx, String(req.params["caseId"]), { config: ctx.config, now: ctx.now() })));
     }),
   );
   api.get(

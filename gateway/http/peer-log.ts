@@ -19,8 +19,8 @@ import express from "express";
 import type { GatewayContext } from "../context.js";
 import type { Peer } from "../peers/directory.js";
 import { GatewayError } from "../errors.js";
-import { auditTree } from "../audit/append.js";
 import { consistencyProof } from "../audit/merkle.js";
+import { withStoredTree } from "../audit/stored-tree.js";
 import { addCheckpoint, withCosignatures } from "../audit/witness.js";
 
 /** Largest add-checkpoint body accepted: a Valise checkpoint with many cosignatures and a full proof fit easily. */
@@ -30,24 +30,24 @@ const MAX_WITNESS_BODY_BYTES = 64 * 1024;
 export function peerLogRoutes(ctx: GatewayContext): express.Router {
   const router = express.Router();
 
-  router.get("/peer/v1/log/checkpoint", (_req, res, next) => {
+  router.get("/peer/v1/log/checkpoint", async (_req, res, next) => {
     try {
-      const latest = ctx.checkpoints.latest() ?? ctx.checkpoints.sign();
-      res.type("text/plain; charset=utf-8").send(withCosignatures(ctx.db, latest.note, latest.size));
+      const latest = (await ctx.checkpoints.latest()) ?? (await ctx.checkpoints.sign());
+      res.type("text/plain; charset=utf-8").send(await ctx.store.read((tx) => withCosignatures(tx, latest.note, latest.size)));
     } catch (error) {
       next(error);
     }
   });
 
-  router.get("/peer/v1/log/proof/consistency", (req, res, next) => {
+  router.get("/peer/v1/log/proof/consistency", async (req, res, next) => {
     try {
-      const latestSize = ctx.checkpoints.latest()?.size ?? 0;
+      const latestSize = (await ctx.checkpoints.latest())?.size ?? 0;
       const oldSize = treeSize(req.query["old"], "old");
       const newSize = treeSize(req.query["new"], "new");
       if (oldSize > newSize || newSize > latestSize) {
         throw new GatewayError("AUDIT_INVALID_ARGUMENT", "need 0 <= old <= new <= the latest checkpoint's size", { details: { oldSize, newSize, latestSize } });
       }
-      const proof = consistencyProof(auditTree(ctx.db), oldSize, newSize).map((hash) => hash.toString("base64"));
+      const proof = (await ctx.store.read((tx) => withStoredTree(tx, newSize, (reader) => consistencyProof(reader, oldSize, newSize)))).map((hash) => hash.toString("base64"));
       if (req.accepts(["text/plain", "application/json"]) === "application/json") {
         res.json({ old: oldSize, new: newSize, proof });
       } else {

@@ -28,6 +28,8 @@ export interface Job {
   readonly singleton: boolean;
   /** Delay before the next run when `run` names none (or failed). */
   readonly idleMs: number;
+  /** Delay before the first run after start (default 0). */
+  readonly firstRunMs?: number;
   /** Does what is due; resolves with the delay (ms) until it wants to run again. */
   run(): Promise<number | undefined>;
   /** Waits for work the job started and has not finished (on stop). */
@@ -38,7 +40,6 @@ export interface Job {
 export interface RunnerOptions {
   readonly store: Store;
   readonly logger: Logger;
-  readonly now: () => Date;
   /** This instance's name in leases (default host:pid:random). */
   readonly owner?: string;
   /** Lease time of the leader (default 15 s); renewed every third of it. */
@@ -60,7 +61,6 @@ export class JobRunner {
   readonly leaseMs: number;
   readonly #store: Store;
   readonly #logger: Logger;
-  readonly #now: () => Date;
   readonly #jobs = new Map<string, JobState>();
   readonly #runs = new Set<Promise<void>>();
   #started = false;
@@ -71,7 +71,6 @@ export class JobRunner {
   constructor(options: RunnerOptions) {
     this.#store = options.store;
     this.#logger = options.logger;
-    this.#now = options.now;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
     this.leaseMs = options.leaseMs ?? 15_000;
   }
@@ -97,7 +96,7 @@ export class JobRunner {
   async start(): Promise<void> {
     this.#started = true;
     await this.#renewLeadership();
-    for (const name of this.#jobs.keys()) this.wake(name);
+    for (const state of this.#jobs.values()) this.#schedule(state, state.job.firstRunMs ?? 0);
   }
 
   /** Runs job `name` as soon as possible (again after its current run, if running). */
@@ -151,7 +150,8 @@ export class JobRunner {
   }
 
   async #renewLeadership(): Promise<void> {
-    const now = this.#now().getTime();
+    // Leases run on the wall clock (an injected clock may stand still): the lease time must exceed the skew between hosts.
+    const now = Date.now();
     let held = false;
     try {
       held = await this.#store.transaction((tx) => tx.leases.acquire(LEADER, this.owner, now, this.leaseMs));

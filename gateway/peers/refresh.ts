@@ -27,8 +27,8 @@ export async function refreshOwnCrl(ctx: GatewayContext, marginMs = 3 * DAY_MS):
   const now = ctx.now();
   if (next !== undefined && next.getTime() - now.getTime() > marginMs) return false;
   const crl = await ctx.pki.refreshCrl(ctx.identity.tls.passphrase, now);
-  await ctx.commits.run(() =>
-    appendEntry(ctx.db, {
+  await ctx.store.transaction((tx) =>
+    appendEntry(tx, {
       kind: "crl.renewed",
       actor: "gateway",
       time: now,
@@ -61,7 +61,7 @@ export async function refreshPeer(ctx: GatewayContext, client: PeerClient, peer:
       offered.certificates.every((c) => held.has(`${c.status}:${c.pem}`));
     if (same) return "unchanged";
     const updated = await updatePeer(ctx.paths.peers, bundle as object, ctx.now());
-    await ctx.commits.run(() => appendEntry(ctx.db, { kind: "peer.updated", actor: "gateway", time: ctx.now(), details: { ...peerDetails(updated), source: "fetched from the peer" } }));
+    await ctx.store.transaction((tx) => appendEntry(tx, { kind: "peer.updated", actor: "gateway", time: ctx.now(), details: { ...peerDetails(updated), source: "fetched from the peer" } }));
     ctx.peers.refresh(true);
     ctx.logger.info("peer trust bundle updated", { peer: peer.authority });
     return "updated";

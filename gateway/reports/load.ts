@@ -2,15 +2,14 @@
  * Reads the cases reports are computed from: every case row with its
  * applied steps. Metadata only — never `envelope_bodies`.
  */
-import type { Db } from "../store/database.js";
-import { statement } from "../store/statements.js";
-import { caseRecordOf, stepsByCase, type CaseRow } from "../cases/history.js";
+import type { Tx } from "../store/store.js";
+import { caseRecordOf, stepsByCase } from "../cases/history.js";
 import type { ReportCase } from "./report-case.js";
 
 /** Every case, oldest first, with its applied steps. */
-export function loadReportCases(db: Db): ReportCase[] {
-  const rows = statement(db, "SELECT * FROM cases ORDER BY created_at, case_id").all() as CaseRow[];
-  const steps = stepsByCase(db);
+export async function loadReportCases(tx: Tx): Promise<ReportCase[]> {
+  const rows = await tx.cases.all();
+  const steps = await stepsByCase(tx);
   return rows.map((row) => {
     const record = caseRecordOf(row);
     return {

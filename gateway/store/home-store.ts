@@ -22,3 +22,13 @@ export function openHomeStore(home: Home, migrate: MigrationMode): Promise<Store
   const store = home.config.store;
   return openStore(storeLocationOf(home), migrate, store?.kind === "postgres" && store.poolSize !== undefined ? { poolSize: store.poolSize } : {});
 }
+
+/** Opens the home's store, runs `work` and closes it (a CLI command's unit). */
+export async function withHomeStore<T>(home: Home, migrate: MigrationMode, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openHomeStore(home, migrate);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -13,7 +13,7 @@
  * const caseRow = await store.read((tx) => tx.cases.get(caseId));
  * await store.transaction(async (tx) => { await tx.cases.insert(…); await appendEntry(tx, …); });
  */
-import type { Dialect, Sql } from "./sql.js";
+import type { Dialect, Sql, SqlValue } from "./sql.js";
 import type { MigrationMode } from "./migrations.js";
 import { SqliteEngine } from "./sqlite/engine.js";
 import { PostgresEngine } from "./postgres/engine.js";
@@ -83,6 +83,12 @@ export interface Store {
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Resolves when no transaction is queued or running. */
   drained(): Promise<void>;
+  /**
+   * Read-only SQL for tests and diagnostics (what an auditor with database
+   * access would see): never for gateway code, which goes through the
+   * repositories. Writes are refused by the connection.
+   */
+  inspect<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   /** Finishes running transactions and closes the connections. */
   close(): Promise<void>;
 }
@@ -106,6 +112,10 @@ class EngineStore implements Store {
 
   drained(): Promise<void> {
     return this.#engine.drained();
+  }
+
+  inspect<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.#engine.inspect<T>(sql, params);
   }
 
   close(): Promise<void> {

@@ -23,8 +23,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { initHome } from "../../gateway/home.js";
-import { openDatabase, type Db } from "../../gateway/store/database.js";
-import { GroupCommit } from "../../gateway/store/group-commit.js";
+import { openStore, type Tx } from "../../gateway/store/store.js";
 import { appendEntry, type AuditEntry } from "../../gateway/audit/append.js";
 import { Checkpointer } from "../../gateway/audit/checkpoints.js";
 import { loadIdentity } from "../../gateway/identity.js";
@@ -73,20 +72,14 @@ export async function benchAudit(options: BenchAuditOptions): Promise<AuditBench
     await initHome(home, { authority: "GB-UKCA", endpoint: "https://127.0.0.1:18443", profile: "ed25519", dns: [], ips: [], passphrase, now });
     const pki = openAuthorityPki(join(home, "pki"));
     const identity = await loadIdentity(pki, passphrase, now);
-    const db = openDatabase(join(home, "valise.db"));
-    const commits = new GroupCommit(db);
-    const checkpoints = new Checkpointer(db, commits, "GB-UKCA", identity.logKey, () => new Date());
+    const store = await openStore({ kind: "sqlite", path: join(home, "valise.db") }, "apply");
+    const checkpoints = new Checkpointer(store, "GB-UKCA", identity.logKey, () => new Date());
     const caseId = randomUUID();
-    db.prepare("INSERT INTO cases (case_id, direction, kind, peer, status, priority, created_at, updated_at) VALUES (?, 'inbound', 'mla-request', ?, 'received', 'normal', ?, ?)").run(
-      caseId,
-      PEER,
-      now.toISOString(),
-      now.toISOString(),
-    );
+    await store.transaction((tx) => tx.cases.insert({ caseId, direction: "inbound", kind: "mla-request", peer: PEER, status: "received", priority: "normal", at: now.toISOString() }));
 
     // 1a. One commit per append, awaited one at a time: the fsync rate.
     let started = performance.now();
-    for (let i = 0; i < options.unbatched; i++) await commits.run(() => appendEntry(db, event(i, caseId)));
+    for (let i = 0; i < options.unbatched; i++) await store.transaction((tx) => appendEntry(tx, event(i, caseId)));
     const unbatchedAppendsPerSecond = options.unbatched / ((performance.now() - started) / 1000);
     progress(`unbatched: ${unbatchedAppendsPerSecond.toFixed(0)} appends/s`);
 
@@ -99,35 +92,36 @@ export async function benchAudit(options: BenchAuditOptions): Promise<AuditBench
       while (next < total) {
         const i = next++;
         const isReceipt = options.receiptShare > 0 && i % options.receiptShare === 0;
-        const entry = await commits.run(() => {
-          if (isReceipt) insertEnvelope(db, caseId, i);
-          return appendEntry(db, event(i, caseId, isReceipt));
+        const entry = await store.transaction(async (tx) => {
+          if (isReceipt) await insertEnvelope(tx, caseId, i);
+          return appendEntry(tx, event(i, caseId, isReceipt));
         });
         if (isReceipt) received.push(entry);
-        if (i % options.checkpointEvery === 0) checkpoints.sign();
+        if (i % options.checkpointEvery === 0) await checkpoints.sign();
       }
     };
     await Promise.all(Array.from({ length: options.concurrency }, caller));
     const batchedAppendsPerSecond = options.entries / ((performance.now() - started) / 1000);
     progress(`group commit: ${batchedAppendsPerSecond.toFixed(0)} appends/s`);
-    checkpoints.sign();
-    await commits.drained();
+    await checkpoints.sign();
+    await store.drained();
 
     // Receipts of the received envelopes, with their log positions (not timed: the receivers' work).
-    const store = db.prepare("UPDATE envelopes SET receipt = ? WHERE envelope_id = ?");
     const signed = await Promise.all(
       received.map(async (entry) => {
         const receipt = await signReceipt(
-          { envelopeId: entry.envelopeId!, envelopeDigest: entry.envelopeDigest!, from: PEER, to: "GB-UKCA", receivedAt: entry.time, log: checkpoints.positionOf(entry) },
+          { envelopeId: entry.envelopeId!, envelopeDigest: entry.envelopeDigest!, from: PEER, to: "GB-UKCA", receivedAt: entry.time, log: await checkpoints.positionOf(entry) },
           identity.signer,
         );
         return [receipt, entry.envelopeId!] as const;
       }),
     );
-    db.transaction(() => signed.forEach(([receipt, id]) => store.run(receipt, id)))();
-    const checkpointCount = (db.prepare("SELECT COUNT(*) AS n FROM audit_checkpoints").get() as { n: number }).n;
-    const entryCount = (db.prepare("SELECT COUNT(*) AS n FROM audit_entries").get() as { n: number }).n;
-    db.close();
+    await store.transaction(async (tx) => {
+      for (const [receipt, id] of signed) await tx.envelopes.setReceipt(id, receipt);
+    });
+    const checkpointCount = (await store.read((tx) => tx.audit.checkpoints())).length;
+    const entryCount = await store.read((tx) => tx.audit.entryCount());
+    await store.close();
     const bundle = join(workdir, "GB-UKCA.bundle.json");
     writeFileSync(bundle, JSON.stringify(await createTrustBundle(pki, passphrase, new Date())));
     progress(`log of ${entryCount} entries, ${checkpointCount} checkpoints, ${signed.length} receipts; exporting`);
@@ -189,14 +183,10 @@ function envelopeIdOf(i: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-function insertEnvelope(db: Db, caseId: string, i: number): void {
+function insertEnvelope(tx: Tx, caseId: string, i: number): Promise<void> {
   const time = new Date().toISOString();
-  const id = envelopeIdOf(i);
   const digest = createHash("sha256").update(`envelope ${i}`).digest("hex");
-  db.prepare(
-    `INSERT INTO envelopes (envelope_id, case_id, direction, type, from_authority, to_authority, in_reply_to, created_at, stored_at, digest, signer_kid)
-     VALUES (?, ?, 'inbound', 'status-update', ?, 'GB-UKCA', NULL, ?, ?, ?, 'bench')`,
-  ).run(id, caseId, PEER, time, time, digest);
+  return tx.envelopes.insert({ envelopeId: envelopeIdOf(i), caseId, direction: "inbound", type: "status-update", from: PEER, to: "GB-UKCA", inReplyTo: null, createdAt: time, storedAt: time, digest, signerKid: "bench", wire: "{}", document: "{}" });
 }
 
 /** The figures as table lines. */

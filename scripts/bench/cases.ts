@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
-import { openDatabase } from "../../gateway/store/database.js";
+import { openStore } from "../../gateway/store/store.js";
 import { validateConfig } from "../../gateway/config/config.js";
 import { overdueDeadlines } from "../../gateway/cases/deadlines.js";
 import { clockSettingsFor } from "../../gateway/cases/clocks.js";
@@ -21,7 +21,7 @@ import { transparencyHtml } from "../../gateway/reports/transparency-html.js";
 
 const count = Number(process.argv[2] ?? 20_000);
 const dir = mkdtempSync(join(tmpdir(), "valise-bench-cases-"));
-const db = openDatabase(join(dir, "valise.db"));
+const store = await openStore({ kind: "sqlite", path: join(dir, "valise.db") }, "apply");
 const config = validateConfig({
   valise: 1,
   authority: "GB-UKCA",
@@ -37,16 +37,7 @@ const peers = ["US-DOJ-OIA", "FR-MJ-BEPI", "DE-BMJ", "NL-OM", "ES-MJ"];
 const priorities = ["normal", "normal", "normal", "urgent", "emergency"] as const;
 const facts = JSON.stringify({ assistanceTypes: ["subscriber-data", "traffic-data"], dataCategories: ["subscriber-data", "traffic-data"], offenceCategory: "fraud" });
 
-db.transaction(() => {
-  const insertCase = db.prepare(
-    "INSERT INTO cases (case_id, direction, kind, peer, status, priority, created_at, updated_at, request_envelope_id, head_envelope_id, received_at, facts) VALUES (?, ?, 'mla-request', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  );
-  const insertEnvelope = db.prepare(
-    "INSERT INTO envelopes (envelope_id, case_id, direction, type, from_authority, to_authority, created_at, stored_at, digest, signer_kid) VALUES (?, ?, 'inbound', ?, 'X', 'GB-UKCA', ?, ?, 'd', 'k')",
-  );
-  const insertStep = db.prepare(
-    "INSERT INTO case_steps (envelope_id, case_id, seq, predecessor, step, by_side, from_status, to_status, at, state) VALUES (?, ?, ?, ?, ?, 'requested', ?, ?, ?, 'applied')",
-  );
+await store.transaction(async (tx) => {
   for (let i = 0; i < count; i += 1) {
     const caseId = randomUUID();
     const request = randomUUID();
@@ -62,25 +53,28 @@ db.transaction(() => {
           : [["accept", "received", "accepted", 1], ["report-progress", "accepted", "in-execution", 3]];
     const valid = steps.filter(([, , , d]) => d > 0 && received + d * DAY < now);
     const status = valid.at(-1)?.[2] ?? "received";
+    const envelope = (id: string, type: string, when: string) =>
+      tx.envelopes.insert({ envelopeId: id, caseId, direction: "inbound", type, from: "X", to: "GB-UKCA", inReplyTo: null, createdAt: when, storedAt: when, digest: "d", signerKid: "k", wire: "{}", document: "{}" });
     let head = request;
-    insertCase.run(caseId, i % 2 === 0 ? "inbound" : "outbound", peers[i % peers.length], status, priorities[i % priorities.length], at(0), at(0), null, null, at(0), facts);
-    insertEnvelope.run(request, caseId, "mla-request", at(0), at(0));
-    valid.forEach(([step, from, to, d], n) => {
+    await tx.cases.insert({ caseId, direction: i % 2 === 0 ? "inbound" : "outbound", kind: "mla-request", peer: peers[i % peers.length]!, status, priority: priorities[i % priorities.length]!, at: at(0) });
+    await envelope(request, "mla-request", at(0));
+    await tx.cases.recordOpened(caseId, request, facts, at(0));
+    for (const [n, [step, from, to, d]] of valid.entries()) {
       const id = randomUUID();
-      insertEnvelope.run(id, caseId, "status-update", at(d), at(d));
-      insertStep.run(id, caseId, n + 1, head, step, from, to, at(d));
+      await envelope(id, "status-update", at(d));
+      await tx.cases.insertStep({ envelope_id: id, case_id: caseId, seq: n + 1, predecessor: head, step, by_side: "requested", from_status: from, to_status: to, at: at(d), grounds: null, state: "applied", superseded_by: null });
       head = id;
-    });
-    db.prepare("UPDATE cases SET request_envelope_id = ?, head_envelope_id = ? WHERE case_id = ?").run(request, head, caseId);
+    }
+    await tx.cases.move(caseId, status, head, at(0));
   }
-})();
+});
 
-function time<T>(label: string, work: () => T, runs = 5): T {
+async function time<T>(label: string, work: () => T | Promise<T>, runs = 5): Promise<T> {
   let result!: T;
   const took: number[] = [];
   for (let i = 0; i < runs; i += 1) {
     const start = process.hrtime.bigint();
-    result = work();
+    result = await work();
     took.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   took.sort((a, b) => a - b);
@@ -89,11 +83,11 @@ function time<T>(label: string, work: () => T, runs = 5): T {
 }
 
 process.stdout.write(`${count} cases\n`);
-const overdue = time("deadline check (overdue over open cases)", () => overdueDeadlines(db, config, new Date(now)));
-const cases = time("load report cases", () => loadReportCases(db));
-time("KPIs", () => computeKpis(cases, { asOf: new Date(now), clocks: (peer) => clockSettingsFor(config.clocks, peer) }));
-const report = time("transparency report (aggregate)", () => transparencyReport(cases, { authority: "GB-UKCA", from: "2026-01-01", to: "2026-06-30", asOf: new Date(now) }));
-const html = time("transparency report (HTML)", () => transparencyHtml(report));
+const overdue = await time("deadline check (overdue over open cases)", () => store.read((tx) => overdueDeadlines(tx, config, new Date(now))));
+const cases = await time("load report cases", () => store.read((tx) => loadReportCases(tx)));
+await time("KPIs", () => computeKpis(cases, { asOf: new Date(now), clocks: (peer) => clockSettingsFor(config.clocks, peer) }));
+const report = await time("transparency report (aggregate)", () => transparencyReport(cases, { authority: "GB-UKCA", from: "2026-01-01", to: "2026-06-30", asOf: new Date(now) }));
+const html = await time("transparency report (HTML)", () => transparencyHtml(report));
 process.stdout.write(`overdue deadlines: ${overdue.length}; HTML ${html.length} bytes\n`);
-db.close();
+await store.close();
 rmSync(dir, { recursive: true, force: true });

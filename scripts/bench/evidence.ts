@@ -33,7 +33,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as openpgp from "openpgp";
 import { openAuthorityPki } from "../../pki/store.js";
 import { loadIdentity } from "../../gateway/identity.js";
-import { openDatabase } from "../../gateway/store/database.js";
+import { withHomeStore } from "../../gateway/store/home-store.js";
+import { openHome } from "../../gateway/home.js";
 import { createToken } from "../../gateway/auth/tokens.js";
 import { startGatewayProcess, type GatewayProcess } from "../demo/gateway-process.js";
 import { VALISE_BIN } from "../demo/valise-cli.js";
@@ -183,12 +184,10 @@ export async function benchEvidence(options: BenchEvidenceOptions = {}): Promise
   const runs: EvidenceRun[] = [];
   try {
     const homes = await createBenchHomes(workdir);
-    const usDb = openDatabase(join(homes.usHome, "valise.db"));
-    const usToken = createToken(usDb, "caseworker", "bench", new Date()).token;
-    const gbDb = openDatabase(join(homes.gbHome, "valise.db"));
-    const gbToken = createToken(gbDb, "caseworker", "bench-reader", new Date()).token;
-    usDb.close();
-    gbDb.close();
+    const tokenOf = (home: string, name: string): Promise<string> =>
+      withHomeStore(openHome(home), "apply", (store) => store.transaction(async (tx) => (await createToken(tx, "caseworker", name, new Date())).token));
+    const usToken = await tokenOf(homes.usHome, "bench");
+    const gbToken = await tokenOf(homes.gbHome, "bench-reader");
 
     const file = join(homes.usHome, "outgoing", "evidence.bin");
     progress(`generating a ${(size / 1024 ** 3).toFixed(2)} GiB file in ${workdir}`);

@@ -24,7 +24,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createInterface } from "node:readline";
-import Database from "better-sqlite3";
+import type { Store } from "../../gateway/store/store.js";
+import { openHomeStore } from "../../gateway/store/home-store.js";
+import { openHome } from "../../gateway/home.js";
 import { openAuthorityPki } from "../../pki/store.js";
 import { loadIdentity } from "../../gateway/identity.js";
 import { startGatewayProcess, type GatewayProcess } from "../demo/gateway-process.js";
@@ -164,41 +166,40 @@ class Submitter {
   }
 }
 
-/** Reads GB's outbox (WAL: a reader never blocks the gateway's writer). */
+/** Reads GB's outbox through the store (on SQLite a reader never blocks the gateway's writer). */
 class Outbox {
-  readonly #db: Database.Database;
-  readonly #done: Database.Statement;
-  readonly #finished: Database.Statement;
+  readonly #store: Store;
 
-  constructor(path: string) {
-    this.#db = new Database(path, { readonly: true, fileMustExist: true });
-    this.#done = this.#db.prepare("SELECT state, COUNT(*) AS n FROM outbox WHERE state <> 'pending' GROUP BY state");
-    this.#finished = this.#db.prepare("SELECT envelope_id, state, finished_at FROM outbox WHERE state <> 'pending'");
+  private constructor(store: Store) {
+    this.#store = store;
   }
 
-  counts(): { delivered: number; failed: number } {
-    const rows = this.#done.all() as Array<{ state: string; n: number }>;
-    return { delivered: rows.find((r) => r.state === "delivered")?.n ?? 0, failed: rows.find((r) => r.state === "failed")?.n ?? 0 };
+  static async open(home: string): Promise<Outbox> {
+    return new Outbox(await openHomeStore(openHome(home), "refuse"));
+  }
+
+  counts(): Promise<{ delivered: number; failed: number }> {
+    return this.#store.read((tx) => tx.outbox.finishedCounts());
   }
 
   /** Waits until `target` rows are finished (delivered or failed), polling every 10 ms. */
   async waitFor(target: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { delivered, failed } = this.counts();
+      const { delivered, failed } = await this.counts();
       if (delivered + failed >= target) return;
       if (Date.now() > deadline) throw new Error(`only ${delivered} delivered and ${failed} failed of ${target} after ${timeoutMs} ms`);
       await sleep(10);
     }
   }
 
-  finished(): Map<string, { state: string; at: number }> {
-    const rows = this.#finished.all() as Array<{ envelope_id: string; state: string; finished_at: string }>;
+  async finished(): Promise<Map<string, { state: string; at: number }>> {
+    const rows = await this.#store.read((tx) => tx.outbox.finished());
     return new Map(rows.map((row) => [row.envelope_id, { state: row.state, at: Date.parse(row.finished_at) }]));
   }
 
-  close(): void {
-    this.#db.close();
+  close(): Promise<void> {
+    return this.#store.close();
   }
 }
 
@@ -209,8 +210,8 @@ interface Sent {
   readonly submitMs: number;
 }
 
-function summarise(phase: "max" | "rate", load: number, sent: readonly Sent[], outbox: Outbox, clientLagMs?: number): ExchangeRun {
-  const finished = outbox.finished();
+async function summarise(phase: "max" | "rate", load: number, sent: readonly Sent[], outbox: Outbox, clientLagMs?: number): Promise<ExchangeRun> {
+  const finished = await outbox.finished();
   const endToEnd: number[] = [];
   let failed = 0;
   let last = 0;
@@ -239,7 +240,7 @@ function summarise(phase: "max" | "rate", load: number, sent: readonly Sent[], o
 }
 
 async function runMax(submitter: Submitter, outbox: Outbox, count: number, concurrency: number): Promise<ExchangeRun> {
-  const before = outbox.counts();
+  const before = await outbox.counts();
   const sent: Sent[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -257,7 +258,7 @@ async function runMax(submitter: Submitter, outbox: Outbox, count: number, concu
 }
 
 async function runRate(submitter: Submitter, outbox: Outbox, rate: number, seconds: number): Promise<ExchangeRun> {
-  const before = outbox.counts();
+  const before = await outbox.counts();
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const sent: Sent[] = [];
@@ -363,7 +364,7 @@ export async function benchExchange(options: BenchExchangeOptions = {}): Promise
       }
       const gb = gateways[1]!;
       submitter = new Submitter(gb.started.localUrl, homes.gbToken, concurrency);
-      outbox = new Outbox(join(homes.gbHome, "valise.db"));
+      outbox = await Outbox.open(homes.gbHome);
       progress("warming up (200 envelopes, not counted)");
       await runMax(submitter, outbox, 200, Math.min(concurrency, 32));
       if (phases.includes("max")) {
@@ -375,7 +376,7 @@ export async function benchExchange(options: BenchExchangeOptions = {}): Promise
         runs.push(await runRate(submitter, outbox, rate, seconds));
       }
       submitter.close();
-      outbox.close();
+      await outbox.close();
       for (const gateway of gateways.splice(0)) {
         const exit = await gateway.stop(30_000);
         if (exit.code !== 0) throw new Error(`a gateway exited with ${String(exit.code)}: ${gateway.logTail().join("\n")}`);

@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { initHome } from "../../gateway/home.js";
-import { openDatabase } from "../../gateway/store/database.js";
+import { withHomeStore } from "../../gateway/store/home-store.js";
+import { openHome } from "../../gateway/home.js";
 import { createToken } from "../../gateway/auth/tokens.js";
 import { createTrustBundle } from "../../pki/bundle.js";
 import { addPeer } from "../../pki/peers.js";
@@ -38,11 +39,6 @@ export async function createBenchHomes(workdir: string, profile: Profile = "ed25
   const [gb, us] = made as [(typeof made)[number], (typeof made)[number]];
   await addPeer(join(gb.home, "peers"), us.bundle, us.pki.rootFingerprint(), now);
   await addPeer(join(us.home, "peers"), gb.bundle, gb.pki.rootFingerprint(), now);
-  const db = openDatabase(join(gb.home, "valise.db"));
-  try {
-    const { token } = createToken(db, "caseworker", "bench", now);
-    return { passphrase, gbHome: gb.home, usHome: us.home, gbToken: token };
-  } finally {
-    db.close();
-  }
+  const { token } = await withHomeStore(openHome(gb.home), "apply", (store) => store.transaction((tx) => createToken(tx, "caseworker", "bench", now)));
+  return { passphrase, gbHome: gb.home, usHome: us.home, gbToken: token };
 }

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { openHome } from "../../gateway/home.js";
-import { openDatabase } from "../../gateway/store/database.js";
+import { withHomeStore } from "../../gateway/store/home-store.js";
 import { GatewayError } from "../../gateway/errors.js";
 import { buildAuditExport, type AuditExport } from "../../gateway/audit/export.js";
 import { trustFromBundles, verifyAuditExport, type AuditVerifyReport } from "../../gateway/audit/verify-export.js";
@@ -58,13 +58,9 @@ export function registerAudit(program: Command, context: CliContext): void {
     const now = context.now();
     const ownBundle = await createTrustBundle(pki, await passphrase(options, context), now);
     const peerBundles = listPeers(home.paths.peers).map((peer) => peerBundleFile(home.paths.peers, peer.authority));
-    const db = openDatabase(home.paths.database);
-    let exported: AuditExport;
-    try {
-      exported = buildAuditExport(db, { authority: home.config.authority, ownBundle, peerBundles, now });
-    } finally {
-      db.close();
-    }
+    const exported: AuditExport = await withHomeStore(home, "refuse", (store) =>
+      store.read((tx) => buildAuditExport(tx, { authority: home.config.authority, ownBundle, peerBundles, now })),
+    );
     writeFileAtomic(options.out, `${JSON.stringify(exported)}\n`);
     const latest = exported.checkpoints.at(-1);
     const summary = {
@@ -108,15 +104,10 @@ export function registerAudit(program: Command, context: CliContext): void {
       .argument("<caseId>", "the case id")
       .option("--format <format>", "json or text", "text"),
     false,
-  ).action((caseId: string, options: CommonOptions & { format: string }) => {
+  ).action(async (caseId: string, options: CommonOptions & { format: string }) => {
     if (options.format !== "json" && options.format !== "text") throw new GatewayError("USAGE", "--format is json or text");
-    const db = openDatabase(openHome(homeDir(options, context)).paths.database);
-    try {
-      const report = caseCustody(db, caseId);
-      context.output(options.json === true || options.format === "json").result(report, () => formatCustody(report));
-    } finally {
-      db.close();
-    }
+    const report = await withHomeStore(openHome(homeDir(options, context)), "refuse", (store) => store.read((tx) => caseCustody(tx, caseId)));
+    context.output(options.json === true || options.format === "json").result(report, () => formatCustody(report));
   });
 }
 

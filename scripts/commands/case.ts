@@ -8,7 +8,8 @@
  */
 import type { Command } from "commander";
 import { openHome } from "../../gateway/home.js";
-import { openDatabase, type Db } from "../../gateway/store/database.js";
+import type { Tx } from "../../gateway/store/store.js";
+import { withHomeStore } from "../../gateway/store/home-store.js";
 import type { GatewayConfig } from "../../gateway/config/config.js";
 import { GatewayError } from "../../gateway/errors.js";
 import { getCase, listCases, type CaseDetail } from "../../gateway/cases/query.js";
@@ -22,15 +23,10 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Opens the home's database (read side) with its configuration. */
-export function withHomeDatabase<T>(options: CommonOptions, context: CliContext, work: (db: Db, config: GatewayConfig) => T): T {
+/** Reads the home's store (never migrating it) with its configuration. */
+export function withHomeDatabase<T>(options: CommonOptions, context: CliContext, work: (tx: Tx, config: GatewayConfig) => Promise<T>): Promise<T> {
   const home = openHome(homeDir(options, context));
-  const db = openDatabase(home.paths.database);
-  try {
-    return work(db, home.config);
-  } finally {
-    db.close();
-  }
+  return withHomeStore(home, "refuse", (store) => store.read((tx) => work(tx, home.config)));
 }
 
 function withApiOptions(command: Command): Command {
@@ -201,9 +197,9 @@ export function registerCase(program: Command, context: CliContext): void {
       .option("--direction <direction>", "inbound (received) or outbound (sent)")
       .option("--status <status>", "only cases in this status"),
     false,
-  ).action((options: CommonOptions & { direction?: string; status?: string }) => {
-    const rows = withHomeDatabase(options, context, (db) =>
-      listCases(db, { ...(options.direction === undefined ? {} : { direction: options.direction }), ...(options.status === undefined ? {} : { status: options.status }) }),
+  ).action(async (options: CommonOptions & { direction?: string; status?: string }) => {
+    const rows = await withHomeDatabase(options, context, (tx) =>
+      listCases(tx, { ...(options.direction === undefined ? {} : { direction: options.direction }), ...(options.status === undefined ? {} : { status: options.status }) }),
     );
     context.output(options.json === true).result({ cases: rows }, () =>
       rows.length === 0
@@ -213,27 +209,27 @@ export function registerCase(program: Command, context: CliContext): void {
   });
 
   withCommonOptions(cases.command("show").description("a case: its history (the same on both sides), clocks and envelopes (reads the database)").argument("<caseId>", "the case id"), false).action(
-    (caseId: string, options: CommonOptions) => {
+    async (caseId: string, options: CommonOptions) => {
       const now = context.now();
-      const detail = withHomeDatabase(options, context, (db, config) => getCase(db, caseId, { config, now }));
+      const detail = await withHomeDatabase(options, context, (tx, config) => getCase(tx, caseId, { config, now }));
       context.output(options.json === true).result(detail, () => formatCase(detail, now));
     },
   );
 
-  withCommonOptions(cases.command("overdue").description("deadlines that have passed, emergency first (reads the database)"), false).action((options: CommonOptions) => {
+  withCommonOptions(cases.command("overdue").description("deadlines that have passed, emergency first (reads the database)"), false).action(async (options: CommonOptions) => {
     const now = context.now();
-    const deadlines = withHomeDatabase(options, context, (db, config) => overdueDeadlines(db, config, now));
+    const deadlines = await withHomeDatabase(options, context, (tx, config) => overdueDeadlines(tx, config, now));
     context.output(options.json === true).result({ asOf: now.toISOString(), deadlines }, () => formatDeadlines(deadlines, now, "No deadline has passed."));
   });
 
   withCommonOptions(
     cases.command("due-soon").description("deadlines falling soon, emergency first (reads the database)").option("--days <n>", "how far ahead to look (default: clocks.dueSoonDays, 2)"),
     false,
-  ).action((options: CommonOptions & { days?: string }) => {
+  ).action(async (options: CommonOptions & { days?: string }) => {
     const now = context.now();
     const within = options.days === undefined ? undefined : Number(options.days);
     if (within !== undefined && !(Number.isFinite(within) && within >= 0)) throw new GatewayError("USAGE", "--days must be a non-negative number");
-    const deadlines = withHomeDatabase(options, context, (db, config) => dueSoonDeadlines(db, config, now, within));
+    const deadlines = await withHomeDatabase(options, context, (tx, config) => dueSoonDeadlines(tx, config, now, within));
     context.output(options.json === true).result({ asOf: now.toISOString(), deadlines }, () => formatDeadlines(deadlines, now, "Nothing falls due soon."));
   });
 }

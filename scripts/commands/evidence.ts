@@ -17,7 +17,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { Option, type Command } from "commander";
 import { GatewayError } from "../../gateway/errors.js";
 import { openHome } from "../../gateway/home.js";
-import { openDatabase } from "../../gateway/store/database.js";
+import { withHomeStore } from "../../gateway/store/home-store.js";
 import { ValiseError } from "../../pki/errors.js";
 import { exportEvidence, homeSigningKey, unlockSigningKey, type ExportResult } from "../../gateway/evidence/export.js";
 import type { ListedPackage } from "../../gateway/evidence/query.js";
@@ -237,13 +237,9 @@ export function registerEvidence(program: Command, context: CliContext): void {
             if (created) note = `Made the home's OpenPGP export key ${key.getFingerprint().toUpperCase()} (HOME/openpgp/); give its fingerprint to recipients out of band.`;
             return key;
           })();
-    const db = openDatabase(home.paths.database);
-    let result: ExportResult;
-    try {
-      result = await exportEvidence({ db, paths: home.paths, authority: home.config.authority, actor: "operator", now: context.now }, { caseId, recipientKey, outDir: options.out, signingKey });
-    } finally {
-      db.close();
-    }
+    const result: ExportResult = await withHomeStore(home, "refuse", (store) =>
+      exportEvidence({ store, paths: home.paths, authority: home.config.authority, actor: "operator", now: context.now }, { caseId, recipientKey, outDir: options.out, signingKey }),
+    );
     const output = context.output(options.json === true);
     if (note !== undefined) output.note(note);
     output.result(result, () =>

@@ -15,6 +15,7 @@ interface InitOptions extends CommonOptions {
   dns: string[];
   ip: string[];
   force?: boolean;
+  store?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -29,7 +30,8 @@ export function registerInit(program: Command, context: CliContext): void {
     .addOption(new Option("--profile <profile>", "key profile: ed25519 (Ed25519 + X25519), p256 or p384 (ECDSA + ECDH)").choices(["ed25519", "p256", "p384"]).default("ed25519"))
     .option("--dns <name>", "extra DNS name for the TLS certificate (repeatable)", collect, [])
     .option("--ip <addr>", "extra IP address for the TLS certificate (repeatable)", collect, [])
-    .option("--force", "replace an existing home (the old one is kept, renamed)");
+    .option("--force", "replace an existing home (the old one is kept, renamed)")
+    .option("--store <url>", "where the database lives: sqlite (default, valise.db in the home) or a postgres:// URL");
   withCommonOptions(command, true).action(async (options: InitOptions) => {
     const out = context.output(options.json === true);
     const home = homeDir(options, context);
@@ -40,6 +42,7 @@ export function registerInit(program: Command, context: CliContext): void {
       profile: options.profile,
       dns: options.dns,
       ips: options.ip,
+      ...(options.store === undefined ? {} : { store: options.store }),
       passphrase: secret,
       force: options.force === true,
       now: context.now(),
@@ -47,8 +50,8 @@ export function registerInit(program: Command, context: CliContext): void {
     const { config } = result.home;
     // The log starts with the certificates the authority begins with.
     const issuedAt = context.now();
-    recordOperatorEvents(
-      result.home.paths.database,
+    await recordOperatorEvents(
+      result.home,
       openAuthorityPki(result.home.paths.pki)
         .list(issuedAt)
         .map((listing) => ({ kind: "certificate.issued", actor: "operator", time: issuedAt, details: { ...certificateDetails(listing), profile: config.profile } })),

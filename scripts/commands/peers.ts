@@ -15,8 +15,8 @@ function peersDir(options: CommonOptions, context: CliContext): string {
 }
 
 /** Records what the operator did to the peers in the audit log. */
-function audit(options: CommonOptions, context: CliContext, kind: string, details: { [key: string]: JsonValue }): void {
-  recordOperatorEvents(openHome(homeDir(options, context)).paths.database, [{ kind, actor: "operator", time: context.now(), details }]);
+async function audit(options: CommonOptions, context: CliContext, kind: string, details: { [key: string]: JsonValue }): Promise<void> {
+  await recordOperatorEvents(openHome(homeDir(options, context)), [{ kind, actor: "operator", time: context.now(), details }]);
 }
 
 /** Registers `valise peers` and its subcommands. */
@@ -32,7 +32,7 @@ export function registerPeers(program: Command, context: CliContext): void {
     false,
   ).action(async (bundle: string, options: CommonOptions & { fingerprint: string }) => {
     const peer = await addPeer(peersDir(options, context), bundle, options.fingerprint, context.now());
-    audit(options, context, "peer.added", peerDetails(peer));
+    await audit(options, context, "peer.added", peerDetails(peer));
     context.output(options.json === true).result({ added: peer }, () => `Added peer ${peer.authority} at ${peer.endpoint}\n${describe(peer)}`);
   });
 
@@ -44,7 +44,7 @@ export function registerPeers(program: Command, context: CliContext): void {
     false,
   ).action(async (bundle: string, options: CommonOptions) => {
     const peer = await updatePeer(peersDir(options, context), bundle, context.now());
-    audit(options, context, "peer.updated", peerDetails(peer));
+    await audit(options, context, "peer.updated", peerDetails(peer));
     context.output(options.json === true).result({ updated: peer }, () => `Updated peer ${peer.authority}\n${describe(peer)}`);
   });
 
@@ -56,10 +56,10 @@ export function registerPeers(program: Command, context: CliContext): void {
   });
 
   withCommonOptions(peers.command("remove").description("stop trusting a peer authority").argument("<id>", "the peer's authority id"), false).action(
-    (id: string, options: CommonOptions) => {
+    async (id: string, options: CommonOptions) => {
       const removed = listPeers(peersDir(options, context)).find((peer) => peer.authority === id);
       removePeer(peersDir(options, context), id);
-      audit(options, context, "peer.removed", { peer: id, rootFingerprint: removed?.rootFingerprint ?? null });
+      await audit(options, context, "peer.removed", { peer: id, rootFingerprint: removed?.rootFingerprint ?? null });
       context.output(options.json === true).result({ removed: id }, () => `Removed peer ${id}`);
     },
   );

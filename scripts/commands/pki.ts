@@ -3,7 +3,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { Argument, Command, Option } from "commander";
-import { openHome } from "../../gateway/home.js";
+import { openHome, type Home } from "../../gateway/home.js";
 import { openAuthorityPki, REVOKE_REASONS, type AuthorityPki, type CertificateListing, type RevokeReason } from "../../pki/store.js";
 import { LEAF_USES, type LeafUse } from "../../pki/profiles.js";
 import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOptions } from "../cli/context.js";
@@ -16,8 +16,8 @@ export function pkiOf(options: CommonOptions, context: CliContext): AuthorityPki
   return openAuthorityPki(openHome(homeDir(options, context)).paths.pki);
 }
 
-function databaseOf(options: CommonOptions, context: CliContext): string {
-  return openHome(homeDir(options, context)).paths.database;
+function homeOf(options: CommonOptions, context: CliContext): Home {
+  return openHome(homeDir(options, context));
 }
 
 /** Registers `valise pki` and its subcommands. */
@@ -51,7 +51,7 @@ export function registerPki(program: Command, context: CliContext): void {
     const store = pkiOf(options, context);
     const previous = store.list(context.now()).find((row) => row.use === use && row.status === "current");
     const issued = await store.rotate(use, await passphrase(options, context), context.now());
-    recordOperatorEvents(databaseOf(options, context), [
+    await recordOperatorEvents(homeOf(options, context), [
       {
         kind: "certificate.rotated",
         actor: "operator",
@@ -78,7 +78,7 @@ export function registerPki(program: Command, context: CliContext): void {
   ).action(async (serial: string, options: CommonOptions & { reason: RevokeReason }) => {
     const store = pkiOf(options, context);
     const revocation = await store.revoke(serial, options.reason, await passphrase(options, context), context.now());
-    recordOperatorEvents(databaseOf(options, context), [
+    await recordOperatorEvents(homeOf(options, context), [
       {
         kind: "certificate.revoked",
         actor: "operator",

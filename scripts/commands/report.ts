@@ -68,12 +68,12 @@ export function registerReport(program: Command, context: CliContext): void {
       .option("--from <date>", "count cases sent or received from this day (YYYY-MM-DD)")
       .option("--to <date>", "…up to and including this day"),
     false,
-  ).action((options: CommonOptions & { from?: string; to?: string }) => {
+  ).action(async (options: CommonOptions & { from?: string; to?: string }) => {
     const from = day(options.from, "--from");
     const to = day(options.to, "--to");
     const asOf = context.now();
-    const kpis = withHomeDatabase(options, context, (db, config) =>
-      computeKpis(loadReportCases(db), {
+    const kpis = await withHomeDatabase(options, context, async (tx, config) =>
+      computeKpis(await loadReportCases(tx), {
         asOf,
         clocks: (peer) => clockSettingsFor(config.clocks, peer),
         ...(from === undefined ? {} : { from }),
@@ -99,12 +99,12 @@ export function registerReport(program: Command, context: CliContext): void {
       .option("--out <file>", "write the report to this file instead of stdout")
       .option("--suppress-below <n>", `publish counts below n as "<n" (default ${DEFAULT_SUPPRESS_BELOW}; 0 turns suppression off)`),
     false,
-  ).action((options: CommonOptions & { from: string; to: string; format: "json" | "csv" | "html"; out?: string; suppressBelow?: string }) => {
+  ).action(async (options: CommonOptions & { from: string; to: string; format: "json" | "csv" | "html"; out?: string; suppressBelow?: string }) => {
     const period = checkPeriod(options.from, options.to);
     const below = options.suppressBelow === undefined ? DEFAULT_SUPPRESS_BELOW : Number(options.suppressBelow);
     if (!Number.isInteger(below) || below < 0) throw new GatewayError("USAGE", "--suppress-below must be a whole number, 0 or more");
-    const built = withHomeDatabase(options, context, (db, config) =>
-      transparencyReport(loadReportCases(db), { authority: config.authority, ...period, asOf: context.now(), suppressBelow: below }),
+    const built = await withHomeDatabase(options, context, async (tx, config) =>
+      transparencyReport(await loadReportCases(tx), { authority: config.authority, ...period, asOf: context.now(), suppressBelow: below }),
     );
     const text = options.format === "json" ? `${JSON.stringify(built, null, 2)}\n` : options.format === "csv" ? transparencyCsv(built) : transparencyHtml(built);
     if (options.out === undefined) {

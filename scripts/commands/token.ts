@@ -4,14 +4,14 @@
  */
 import { Argument, Option, type Command } from "commander";
 import { openHome } from "../../gateway/home.js";
-import type { Db } from "../../gateway/store/database.js";
+import type { Tx } from "../../gateway/store/store.js";
 import { inAuditedTransaction } from "../../gateway/audit/operator-events.js";
 import { createToken, listTokens, revokeToken, ROLES, type Role } from "../../gateway/auth/tokens.js";
 import { appendEntry } from "../../gateway/audit/append.js";
 import { type CliContext, type CommonOptions, homeDir, withCommonOptions } from "../cli/context.js";
 
-function withDatabase<T>(options: CommonOptions, context: CliContext, work: (db: Db) => T): T {
-  return inAuditedTransaction(openHome(homeDir(options, context)).paths.database, work);
+function withDatabase<T>(options: CommonOptions, context: CliContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return inAuditedTransaction(openHome(homeDir(options, context)), work);
 }
 
 /** Registers `valise token` and its subcommands. */
@@ -25,10 +25,10 @@ export function registerToken(program: Command, context: CliContext): void {
       .addOption(new Option("--role <role>", "caseworker, auditor or operator").choices([...ROLES]).makeOptionMandatory())
       .option("--name <name>", "who or what holds it, e.g. case-management", "unnamed"),
     false,
-  ).action((options: CommonOptions & { role: Role; name: string }) => {
-    const created = withDatabase(options, context, (db) => {
-      const result = createToken(db, options.role, options.name, context.now());
-      appendEntry(db, { kind: "token.created", actor: "operator", time: context.now(), details: { tokenId: result.record.tokenId, name: options.name, role: options.role } });
+  ).action(async (options: CommonOptions & { role: Role; name: string }) => {
+    const created = await withDatabase(options, context, async (tx) => {
+      const result = await createToken(tx, options.role, options.name, context.now());
+      await appendEntry(tx, { kind: "token.created", actor: "operator", time: context.now(), details: { tokenId: result.record.tokenId, name: options.name, role: options.role } });
       return result;
     });
     context.output(options.json === true).result({ ...created.record, token: created.token }, () =>
@@ -36,8 +36,8 @@ export function registerToken(program: Command, context: CliContext): void {
     );
   });
 
-  withCommonOptions(token.command("list").description("list tokens (never their secrets)"), false).action((options: CommonOptions) => {
-    const tokens = withDatabase(options, context, listTokens);
+  withCommonOptions(token.command("list").description("list tokens (never their secrets)"), false).action(async (options: CommonOptions) => {
+    const tokens = await withDatabase(options, context, listTokens);
     context.output(options.json === true).result({ tokens }, () =>
       tokens.length === 0
         ? "No tokens: valise token create --role caseworker --name NAME"
@@ -46,10 +46,10 @@ export function registerToken(program: Command, context: CliContext): void {
   });
 
   withCommonOptions(token.command("revoke").description("revoke a token by id").addArgument(new Argument("<id>", "the token id (valise token list)")), false).action(
-    (id: string, options: CommonOptions) => {
-      const revoked = withDatabase(options, context, (db) => {
-        const record = revokeToken(db, id, context.now());
-        appendEntry(db, { kind: "token.revoked", actor: "operator", time: context.now(), details: { tokenId: id, name: record.name, role: record.role } });
+    async (id: string, options: CommonOptions) => {
+      const revoked = await withDatabase(options, context, async (tx) => {
+        const record = await revokeToken(tx, id, context.now());
+        await appendEntry(tx, { kind: "token.revoked", actor: "operator", time: context.now(), details: { tokenId: id, name: record.name, role: record.role } });
         return record;
       });
       context.output(options.json === true).result({ revoked }, () => `Revoked token ${revoked.tokenId} (${revoked.role} "${revoked.name}")`);

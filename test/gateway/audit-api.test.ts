@@ -77,7 +77,7 @@ describe("gateway local API: the auditor's view of the log", function () {
   it("proves consistency between two signed sizes", async function () {
     const older = (await audit("/checkpoint")).json as { size: number; rootHash: string };
     await exchangeRequest(network.gb);
-    us.context.checkpoints.sign();
+    (await us.context.checkpoints.sign());
     const newer = (await audit("/checkpoint")).json as { size: number; rootHash: string };
     expect(newer.size).to.be.greaterThan(older.size);
     const answer = (await audit(`/proof/consistency?old=${older.size}&new=${newer.size}`)).json as { proof: string[]; oldRootHash: string; newRootHash: string };

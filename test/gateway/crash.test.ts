@@ -80,19 +80,19 @@ describe("gateway crash: kill -9 of the receiver during a burst", function () {
   it("delivers all 200 envelopes exactly once, each with a verified receipt of an envelope US holds", async function () {
     this.timeout(60_000);
     us = await startChild(network.us);
-    const gbDb = gb.context.db;
-    const delivered = (): number => count(gbDb, "outbox", "state = 'delivered'");
+    const gbDb = gb.context.store;
+    const delivered = (): Promise<number> => count(gbDb, "outbox", "state = 'delivered'");
 
     // Kill US as soon as the first receipts are back, while the rest are in flight.
     let deliveredAtKill = -1;
     let receiptsAtKill: Array<{ envelope_id: string; receipt: string }> = [];
     const killer = waitFor(
       "the first receipts",
-      () => {
-        if (delivered() < 30) return undefined;
+      async () => {
+        if ((await delivered()) < 30) return undefined;
         us!.process.kill("SIGKILL");
-        deliveredAtKill = delivered();
-        receiptsAtKill = gbDb.prepare("SELECT envelope_id, receipt FROM envelopes WHERE direction = 'outbound' AND receipt IS NOT NULL").all() as typeof receiptsAtKill;
+        deliveredAtKill = await delivered();
+        receiptsAtKill = await gbDb.inspect("SELECT envelope_id, receipt FROM envelopes WHERE direction = 'outbound' AND receipt IS NOT NULL");
         return true;
       },
       30_000,
@@ -110,13 +110,13 @@ describe("gateway crash: kill -9 of the receiver during a burst", function () {
     expect(deliveredAtKill, "US was killed with deliveries still outstanding").to.be.within(30, REQUESTS - 1);
 
     us = await startChild(network.us);
-    await waitFor(`${REQUESTS} deliveries`, () => (delivered() === REQUESTS ? true : undefined), 40_000, 50);
+    await waitFor(`${REQUESTS} deliveries`, async () => ((await delivered()) === REQUESTS ? true : undefined), 40_000, 50);
     us.process.kill("SIGTERM");
     expect((await us.exited).code).to.equal(0);
 
     const usDb = new Database(join(network.us.home, "valise.db"), { readonly: true });
     try {
-      const sent = gbDb.prepare("SELECT envelope_id, digest, receipt FROM envelopes WHERE direction = 'outbound'").all() as Array<{ envelope_id: string; digest: string; receipt: string | null }>;
+      const sent = await gbDb.inspect<{ envelope_id: string; digest: string; receipt: string | null }>("SELECT envelope_id, digest, receipt FROM envelopes WHERE direction = 'outbound'");
       const held = usDb.prepare("SELECT envelope_id, digest FROM envelopes WHERE direction = 'inbound'").all() as Array<{ envelope_id: string; digest: string }>;
       expect(sent).to.have.length(REQUESTS);
       expect(answers.map((a) => a.json.envelopeId as string)).to.have.members(sent.map((e) => e.envelope_id));
@@ -127,8 +127,8 @@ describe("gateway crash: kill -9 of the receiver during a burst", function () {
         n: REQUESTS,
         total: REQUESTS,
       });
-      expect(count(gbDb, "outbox", "state <> 'delivered'")).to.equal(0);
-      expect(count(gbDb, "cases", "status <> 'received'")).to.equal(0);
+      expect(await count(gbDb, "outbox", "state <> 'delivered'")).to.equal(0);
+      expect(await count(gbDb, "cases", "status <> 'received'")).to.equal(0);
 
       // Every receipt GB holds verifies, and names an envelope US holds with the same digest.
       const heldDigest = new Map(held.map((e) => [e.envelope_id, e.digest]));

@@ -80,8 +80,8 @@ describe("gateway delivery: receiver down for a while", function () {
     });
 
     // US holds that one envelope, once, under the id GB minted at submission.
-    expect(count(us.context.db, "envelopes", "direction = 'inbound'")).to.equal(1);
-    expect(count(us.context.db, "envelopes", "envelope_id = ? AND digest = ?", envelopeId, envelope.envelopeDigest)).to.equal(1);
+    expect((await count(us.context.store, "envelopes", "direction = 'inbound'"))).to.equal(1);
+    expect((await count(us.context.store, "envelopes", "envelope_id = ? AND digest = ?", envelopeId, envelope.envelopeDigest))).to.equal(1);
     const inbound = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${caseId}`, { token: network.us.tokens.caseworker });
     expect(inbound.status).to.equal(200);
     expect(inbound.json.status).to.equal("received");

@@ -17,7 +17,10 @@ import { initHome } from "../../gateway/home.js";
 import { createGateway, type Gateway } from "../../gateway/gateway.js";
 import { createLogger } from "../../gateway/log.js";
 import { createToken, type Role } from "../../gateway/auth/tokens.js";
-import { openDatabase, type Db } from "../../gateway/store/database.js";
+import { openHomeStore } from "../../gateway/store/home-store.js";
+import type { Store } from "../../gateway/store/store.js";
+import type { SqlValue } from "../../gateway/store/sql.js";
+import { openHome } from "../../gateway/home.js";
 import type { DeliveryOptions } from "../../gateway/delivery/worker.js";
 import { openAuthorityPki, type AuthorityPki } from "../../pki/store.js";
 import { createTrustBundle, type TrustBundleFile } from "../../pki/bundle.js";
@@ -81,7 +84,7 @@ export interface TestAuthority {
   /** A new gateway over this home (not started), silent, with test delivery tuning. */
   gateway(delivery?: Partial<DeliveryOptions>): Gateway;
   /** A token of `role` created now in the home's database (the gateway may be running). */
-  createToken(role: Role, name: string): { tokenId: string; token: string };
+  createToken(role: Role, name: string): Promise<{ tokenId: string; token: string }>;
 }
 
 /**
@@ -98,23 +101,19 @@ export async function createAuthorityHome(dir: string, authority: string): Promi
   const { home: created, rootFingerprint } = await initHome(home, { authority, endpoint, profile: "ed25519", dns: [], ips: [], passphrase: PASSPHRASE });
   writeFileSync(created.paths.config, `${JSON.stringify({ ...created.config, localApi: { host: "127.0.0.1", port: localPort } }, null, 2)}\n`);
 
-  const withDb = <T>(work: (db: Db) => T): T => {
-    const db = openDatabase(created.paths.database);
+  const newToken = async (role: Role, name: string): Promise<{ tokenId: string; token: string }> => {
+    const store = await openHomeStore(openHome(created.paths.root), "apply");
     try {
-      return work(db);
+      const { record, token } = await store.transaction((tx) => createToken(tx, role, name, new Date()));
+      return { tokenId: record.tokenId, token };
     } finally {
-      db.close();
+      await store.close();
     }
   };
-  const newToken = (role: Role, name: string): { tokenId: string; token: string } =>
-    withDb((db) => {
-      const { record, token } = createToken(db, role, name, new Date());
-      return { tokenId: record.tokenId, token };
-    });
   const tokens = {
-    caseworker: newToken("caseworker", "case-system").token,
-    auditor: newToken("auditor", "auditor").token,
-    operator: newToken("operator", "ops").token,
+    caseworker: (await newToken("caseworker", "case-system")).token,
+    auditor: (await newToken("auditor", "auditor")).token,
+    operator: (await newToken("operator", "ops")).token,
   };
   const pki = (): AuthorityPki => openAuthorityPki(created.paths.pki);
   return {
@@ -341,6 +340,6 @@ export async function sealFrom(
 }
 
 /** Rows of a table matching an optional WHERE clause. */
-export function count(db: Db, table: "envelopes" | "cases" | "outbox" | "audit_entries", where = "1 = 1", ...params: unknown[]): number {
-  return (db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`).get(...params) as { n: number }).n;
+export async function count(store: Store, table: "envelopes" | "cases" | "outbox" | "audit_entries", where = "1 = 1", ...params: SqlValue[]): Promise<number> {
+  return (await store.inspect<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, params))[0]!.n;
 }

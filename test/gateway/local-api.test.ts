@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Gateway } from "../../gateway/gateway.js";
 import { revokeToken } from "../../gateway/auth/tokens.js";
-import { openDatabase } from "../../gateway/store/database.js";
+import { withHomeStore } from "../../gateway/store/home-store.js";
+import { openHome } from "../../gateway/home.js";
 import { verifyReceipt } from "../../gateway/envelope/receipt.js";
 import { loadPeerTrust } from "../../pki/peers.js";
 import { count, createNetwork, example, localRequest, waitFor, type TestNetwork } from "./fixtures.js";
@@ -91,18 +92,18 @@ describe("gateway local API", function () {
   });
 
   it("answers an unknown document with 404 NOT_FOUND and audits nothing", async function () {
-    const before = count(us.context.db, "audit_entries");
+    const before = (await count(us.context.store, "audit_entries"));
     const answer = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${submitted.caseId}/documents/00000000-0000-4000-8000-000000000000`, {
       token: network.us.tokens.caseworker,
     });
     expect(answer.status).to.equal(404);
     expect(answer.json.error.code).to.equal("NOT_FOUND");
-    expect(count(us.context.db, "audit_entries")).to.equal(before);
+    expect((await count(us.context.store, "audit_entries"))).to.equal(before);
   });
 
   it("refuses an invalid request with 422 and every failing field {path, code, message, hint}, storing nothing", async function () {
-    const db = gb.context.db;
-    const before = { cases: count(db, "cases"), envelopes: count(db, "envelopes"), outbox: count(db, "outbox") };
+    const db = gb.context.store;
+    const before = { cases: await count(db, "cases"), envelopes: await count(db, "envelopes"), outbox: await count(db, "outbox") };
     const answer = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", {
       token: network.gb.tokens.caseworker,
       body: example("mla-request", "invalid-missing-facts"),
@@ -115,11 +116,11 @@ describe("gateway local API", function () {
       expect(error).to.have.all.keys("path", "code", "message", "hint");
       for (const value of Object.values(error)) expect(value).to.be.a("string").and.not.equal("");
     }
-    expect({ cases: count(db, "cases"), envelopes: count(db, "envelopes"), outbox: count(db, "outbox") }).to.deep.equal(before);
+    expect({ cases: await count(db, "cases"), envelopes: await count(db, "envelopes"), outbox: await count(db, "outbox") }).to.deep.equal(before);
   });
 
   it("refuses a request to an authority that is not a peer with 422 at /requestedAuthority", async function () {
-    const before = count(gb.context.db, "cases");
+    const before = (await count(gb.context.store, "cases"));
     const answer = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", {
       token: network.gb.tokens.caseworker,
       body: { ...request, requestedAuthority: "FR-MJ-BEPI" },
@@ -128,7 +129,7 @@ describe("gateway local API", function () {
     expect(answer.json.error.code).to.equal("DOCUMENT_INVALID");
     const paths = (answer.json.error.details.errors as Array<{ path: string; code: string; hint: string }>).map((e) => e.path);
     expect(paths).to.deep.equal(["/requestedAuthority"]);
-    expect(count(gb.context.db, "cases")).to.equal(before);
+    expect((await count(gb.context.store, "cases"))).to.equal(before);
   });
 
   it("refuses a body that is not JSON with a 4xx and a code", async function () {
@@ -159,15 +160,11 @@ describe("gateway local API", function () {
   });
 
   it("refuses a token once it is revoked (401), while the gateway runs", async function () {
-    const { tokenId, token } = network.gb.createToken("caseworker", "short-lived");
+    const { tokenId, token } = await network.gb.createToken("caseworker", "short-lived");
     const ok = await localRequest(network.gb.localPort, "GET", "/api/v1/cases", { token });
     expect(ok.status).to.equal(200);
-    const db = openDatabase(join(network.gb.home, "valise.db"));
-    try {
-      revokeToken(db, tokenId, new Date());
-    } finally {
-      db.close();
-    }
+    // The operator revokes it from another process's connection (here: another store on the same database).
+    await withHomeStore(openHome(network.gb.home), "refuse", (store) => store.transaction((tx) => revokeToken(tx, tokenId, new Date())));
     const refused = await localRequest(network.gb.localPort, "GET", "/api/v1/cases", { token });
     expect(refused.json.error.code).to.equal("UNAUTHENTICATED");
     expect(refused.status).to.equal(401);

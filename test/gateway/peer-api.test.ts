@@ -46,7 +46,7 @@ describe("gateway peer API: mutual TLS refusals and redelivery", function () {
   const request = example("mla-request", "valid-email-records");
   const frRequest = { ...request, requestingAuthority: "FR-MJ-BEPI" };
 
-  const usDb = () => us.context.db;
+  const usDb = () => us.context.store;
   const inbound = () => count(usDb(), "envelopes", "direction = 'inbound'");
   const usPeer = (body: Uint8Array | string | undefined, credentials: TlsCredentials | undefined, path = "/peer/v1/envelopes") =>
     peerRequest(network.us.peerPort, body === undefined ? "GET" : "POST", path, {
@@ -84,7 +84,7 @@ describe("gateway peer API: mutual TLS refusals and redelivery", function () {
     const sealed = await sealFrom(network.gb, network.us, request);
     expect(await tlsHandshake(network.us.peerPort, { ca: network.us.rootPem() })).to.deep.equal({ accepted: false, code: "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED" });
     expect(await tlsFailure(usPeer(sealed.bytes, undefined))).to.match(/^TLS /);
-    expect(inbound()).to.equal(0);
+    expect(await inbound()).to.equal(0);
   });
 
   it("refuses a certificate from an unknown CA at the handshake, storing nothing", async function () {
@@ -93,7 +93,7 @@ describe("gateway peer API: mutual TLS refusals and redelivery", function () {
     expect(outcome.accepted, JSON.stringify(outcome)).to.equal(false);
     const sealed = await sealFrom(de, network.us, { ...request, requestingAuthority: "DE-BFJ" });
     expect(await tlsFailure(usPeer(sealed.bytes, de.tlsCredentials()))).to.match(/^TLS /);
-    expect(inbound()).to.equal(0);
+    expect(await inbound()).to.equal(0);
     const metrics = await localRequest(network.us.localPort, "GET", "/metrics");
     const refusals = /^valise_tls_handshake_refusals_total\{reason="handshake"\} (\d+)$/m.exec(metrics.text);
     expect(Number(refusals?.[1])).to.be.at.least(2);
@@ -104,13 +104,13 @@ describe("gateway peer API: mutual TLS refusals and redelivery", function () {
     const answer = await usPeer(sealed.bytes, gbCredentials);
     expect(answer.json.error.code, answer.text).to.equal("ENVELOPE_TLS_IDENTITY");
     expect(answer.status).to.equal(403);
-    expect(inbound()).to.equal(0);
-    expect(count(usDb(), "cases")).to.equal(0);
+    expect(await inbound()).to.equal(0);
+    expect(await count(usDb(), "cases")).to.equal(0);
     // The same bytes over FR's own certificate are accepted: the TLS identity was the only fault.
     const own = await usPeer(sealed.bytes, fr.tlsCredentials());
     expect(own.status, own.text).to.equal(201);
     expect(own.json.envelopeId).to.equal(sealed.envelopeId);
-    expect(inbound()).to.equal(1);
+    expect(await inbound()).to.equal(1);
   });
 
   it("refuses FR's client certificate once FR revokes it and US updates FR's bundle", async function () {
@@ -131,11 +131,11 @@ describe("gateway peer API: mutual TLS refusals and redelivery", function () {
     );
     expect(outcome.accepted).to.equal(false);
 
-    const before = inbound();
+    const before = await inbound();
     const sealed = await sealFrom(fr, network.us, frRequest);
     expect(await tlsFailure(usPeer(sealed.bytes, revokedCredentials))).to.match(/^TLS /);
-    expect(inbound()).to.equal(before);
-    expect(count(usDb(), "envelopes", "envelope_id = ?", sealed.envelopeId)).to.equal(0);
+    expect(await inbound()).to.equal(before);
+    expect(await count(usDb(), "envelopes", "envelope_id = ?", sealed.envelopeId)).to.equal(0);
   });
 
   describe("redelivery of an envelope US already holds", function () {
@@ -147,33 +147,37 @@ describe("gateway peer API: mutual TLS refusals and redelivery", function () {
       const answer = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", { token: network.gb.tokens.caseworker, body: request });
       expect(answer.status, answer.text).to.equal(201);
       envelopeId = answer.json.envelopeId;
-      const row = await waitFor("GB's delivery with a receipt", () =>
-        (gb.context.db.prepare("SELECT b.wire, e.receipt FROM envelopes e JOIN envelope_bodies b USING (envelope_id) JOIN outbox o USING (envelope_id) WHERE envelope_id = ? AND o.state = 'delivered'").get(envelopeId) as
-          | { wire: string; receipt: string }
-          | undefined),
+      const row = await waitFor("GB's delivery with a receipt", async () =>
+        (
+          await gb.context.store.inspect<{ wire: string; receipt: string }>(
+            "SELECT b.wire, e.receipt FROM envelopes e JOIN envelope_bodies b ON b.envelope_id = e.envelope_id JOIN outbox o ON o.envelope_id = e.envelope_id WHERE e.envelope_id = ? AND o.state = 'delivered'",
+            [envelopeId],
+          )
+        )[0],
       );
       wire = row.wire;
       receipt = row.receipt;
     });
 
     it("answers the same id and bytes with 200 and the same receipt, storing nothing new", async function () {
-      const before = inbound();
+      const before = await inbound();
       const again = await usPeer(wire, gbCredentials);
       expect(again.status, again.text).to.equal(200);
       expect(again.json).to.deep.equal({ envelopeId, receipt });
-      expect(inbound()).to.equal(before);
+      expect(await inbound()).to.equal(before);
     });
 
     it("refuses the same id with other bytes with 409 ENVELOPE_REPLAY, keeping the first", async function () {
-      const stored = usDb().prepare("SELECT e.digest, b.wire FROM envelopes e JOIN envelope_bodies b USING (envelope_id) WHERE envelope_id = ?").get(envelopeId) as { digest: string; wire: string };
-      const before = inbound();
+      const storedRows = () => usDb().inspect<{ digest: string; wire: string }>("SELECT e.digest, b.wire FROM envelopes e JOIN envelope_bodies b ON b.envelope_id = e.envelope_id WHERE e.envelope_id = ?", [envelopeId]);
+      const [stored] = await storedRows();
+      const before = await inbound();
       const forged = await sealFrom(network.gb, network.us, request, { id: envelopeId });
-      expect(forged.envelopeDigest).to.not.equal(stored.digest);
+      expect(forged.envelopeDigest).to.not.equal(stored!.digest);
       const answer = await usPeer(forged.bytes, gbCredentials);
       expect(answer.json.error.code, answer.text).to.equal("ENVELOPE_REPLAY");
       expect(answer.status).to.equal(409);
-      expect(inbound()).to.equal(before);
-      expect(usDb().prepare("SELECT e.digest, b.wire FROM envelopes e JOIN envelope_bodies b USING (envelope_id) WHERE envelope_id = ?").get(envelopeId)).to.deep.equal(stored);
+      expect(await inbound()).to.equal(before);
+      expect(await storedRows()).to.deep.equal([stored]);
     });
   });
 });

@@ -26,7 +26,7 @@ describe("gateway peer API: malformed bodies", function () {
   let ca: string;
   const request = example("mla-request", "valid-email-records");
 
-  const inbound = () => count(us.context.db, "envelopes", "direction = 'inbound'");
+  const inbound = async () => (await count(us.context.store, "envelopes", "direction = 'inbound'"));
   const post = (body: string | Uint8Array, headers: Record<string, string> = {}): Promise<HttpAnswer> =>
     peerRequest(network.us.peerPort, "POST", "/peer/v1/envelopes", { ca, credentials, body, headers });
 
@@ -51,9 +51,9 @@ describe("gateway peer API: malformed bodies", function () {
   const deliverOne = async (): Promise<void> => {
     const answer = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", { token: network.gb.tokens.caseworker, body: request });
     expect(answer.status, answer.text).to.equal(201);
-    await waitFor("the envelope at US", () => (count(us.context.db, "envelopes", "envelope_id = ?", answer.json.envelopeId) === 1 ? true : undefined));
-    await waitFor("GB's verified receipt", () =>
-      count(gb.context.db, "outbox", "envelope_id = ? AND state = 'delivered'", answer.json.envelopeId) === 1 ? true : undefined,
+    await waitFor("the envelope at US", async () => ((await count(us.context.store, "envelopes", "envelope_id = ?", answer.json.envelopeId)) === 1 ? true : undefined));
+    await waitFor("GB's verified receipt", async () =>
+      (await count(gb.context.store, "outbox", "envelope_id = ? AND state = 'delivered'", answer.json.envelopeId)) === 1 ? true : undefined,
     );
   };
 
@@ -77,7 +77,7 @@ describe("gateway peer API: malformed bodies", function () {
     const answer = await post("this is not an envelope {");
     expect(answer.json?.error?.code, answer.text).to.equal("ENVELOPE_MALFORMED");
     expect(answer.status).to.equal(400);
-    expect(inbound()).to.equal(0);
+    expect(await inbound()).to.equal(0);
   });
 
   it("refuses JSON of the wrong shape or types with 400 ENVELOPE_MALFORMED", async function () {
@@ -89,7 +89,7 @@ describe("gateway peer API: malformed bodies", function () {
     const empty = await post("");
     expect(empty.json?.error?.code, empty.text).to.equal("ENVELOPE_MALFORMED");
     expect(empty.status).to.equal(400);
-    expect(inbound()).to.equal(0);
+    expect(await inbound()).to.equal(0);
   });
 
   it("refuses a body over 16 MiB announced by Content-Length with 413 REQUEST_TOO_LARGE, without buffering it", async function () {
@@ -97,7 +97,7 @@ describe("gateway peer API: malformed bodies", function () {
     const answer = await post(huge);
     expect(answer.json?.error?.code, answer.text).to.equal("REQUEST_TOO_LARGE");
     expect(answer.status).to.equal(413);
-    expect(inbound()).to.equal(0);
+    expect(await inbound()).to.equal(0);
   });
 
   it("cuts off a chunked body at 16 MiB with 413 REQUEST_TOO_LARGE", async function () {
@@ -117,7 +117,7 @@ describe("gateway peer API: malformed bodies", function () {
     });
     expect(answer.json?.error?.code, answer.text).to.equal("REQUEST_TOO_LARGE");
     expect(answer.status).to.equal(413);
-    expect(inbound()).to.equal(0);
+    expect(await inbound()).to.equal(0);
   });
 
   it("handles a body cut short (Content-Length larger than sent, then the socket ends) without storing it", async function () {
@@ -134,7 +134,7 @@ describe("gateway peer API: malformed bodies", function () {
       const after = await localRequest(network.us.localPort, "GET", "/metrics");
       return rejected(after.text) > rejected(before.text) ? true : undefined;
     });
-    expect(inbound()).to.equal(0);
+    expect(await inbound()).to.equal(0);
   });
 
   it("refuses headers over Node's limit with a coded 413, before any route runs", async function () {
@@ -143,7 +143,7 @@ describe("gateway peer API: malformed bodies", function () {
     });
     expect(exchange.status, exchange.body).to.equal(413);
     expect((JSON.parse(exchange.body) as { error: { code: string } }).error.code).to.equal("REQUEST_TOO_LARGE");
-    expect(inbound()).to.equal(0);
+    expect(await inbound()).to.equal(0);
   });
 
   it("keeps serving other peers and deliveries while a body trickles in slowly", async function () {
@@ -168,12 +168,12 @@ describe("gateway peer API: malformed bodies", function () {
     }
     const exchange = await slow;
     expect(exchange.status).to.equal(undefined); // cut by the client: no answer, nothing stored
-    expect(inbound()).to.equal(1);
+    expect(await inbound()).to.equal(1);
   });
 
   it("still delivers a normal envelope after all of the above", async function () {
     await deliverOne();
-    expect(inbound()).to.equal(2);
+    expect(await inbound()).to.equal(2);
     const rejectedCodes = await localRequest(network.us.localPort, "GET", "/metrics");
     expect(rejectedCodes.text).to.match(/^valise_envelopes_rejected_total\{code="ENVELOPE_MALFORMED"\} [1-9]\d*$/m);
   });

@@ -16,11 +16,11 @@ import { createNetwork, localRequest, PASSPHRASE, type TestNetwork } from "../ga
 import { exchangeRequest, manualWitnessGateway } from "../gateway/witness/helpers.js";
 import { createGateway } from "../../gateway/gateway.js";
 import { createLogger } from "../../gateway/log.js";
-import { openDatabase } from "../../gateway/store/database.js";
+import { openStore, type Store } from "../../gateway/store/store.js";
 import { appendEntry } from "../../gateway/audit/append.js";
 import { checkpointOrigin, formatCheckpoint, signCheckpoint } from "../../gateway/audit/checkpoint.js";
 import { treeRoot } from "../../gateway/audit/merkle.js";
-import { auditTree } from "../../gateway/audit/append.js";
+import { withStoredTree } from "../../gateway/audit/stored-tree.js";
 import { openAuthorityPki } from "../../pki/store.js";
 
 const env = { VALISE_PASSPHRASE: PASSPHRASE };
@@ -60,7 +60,7 @@ describe("valise audit: export, offline verify, custody, and tampering through t
       // Each side signs a checkpoint over everything and has the other cosign it.
       await us.witness.runNow({ sign: true });
       await gb.witness.runNow({ sign: true });
-      received = (us.context.db.prepare("SELECT idx FROM audit_entries WHERE kind = 'envelope.received'").get() as { idx: number }).idx;
+      received = (await us.context.store.inspect<{ idx: number }>("SELECT idx FROM audit_entries WHERE kind = 'envelope.received'"))[0]!.idx;
     } finally {
       await gb.stop();
       await us.stop();
@@ -159,7 +159,7 @@ describe("valise audit: export, offline verify, custody, and tampering through t
 
   describe("tampering with valise.db", function () {
     /** A copy of US's home, its database changed by `tamper` with the append-only triggers dropped. */
-    function tamperedHome(name: string, tamper: (db: Database.Database) => void): string {
+    async function tamperedHome(name: string, tamper: (db: Database.Database) => void, regrow?: (store: Store) => Promise<void>): Promise<string> {
       const home = join(dir, `tampered-${name}`);
       cpSync(network.us.home, home, { recursive: true });
       const db = new Database(join(home, "valise.db"));
@@ -171,6 +171,15 @@ describe("valise audit: export, offline verify, custody, and tampering through t
         db.transaction(() => tamper(db))();
       } finally {
         db.close();
+      }
+      if (regrow !== undefined) {
+        // The attacker then writes through Valise's own store code (triggers still dropped).
+        const store = await openStore({ kind: "sqlite", path: join(home, "valise.db") }, "refuse");
+        try {
+          await regrow(store);
+        } finally {
+          await store.close();
+        }
       }
       return home;
     }
@@ -201,7 +210,7 @@ describe("valise audit: export, offline verify, custody, and tampering through t
     }
 
     it("one entry changed: verify names that entry; the gateway refuses to start", async function () {
-      const home = tamperedHome("changed", (db) => {
+      const home = await tamperedHome("changed", (db) => {
         const entry = entryAt(db, received);
         entry["actor"] = "peer:FR-MJ-BEPI"; // blame another authority
         db.prepare("UPDATE audit_entries SET entry = ?, actor = ? WHERE idx = ?").run(JSON.stringify(entry), entry["actor"], received);
@@ -213,7 +222,7 @@ describe("valise audit: export, offline verify, custody, and tampering through t
     });
 
     it("one row deleted: verify names the index where the gap is; the gateway refuses to start", async function () {
-      const home = tamperedHome("deleted", (db) => {
+      const home = await tamperedHome("deleted", (db) => {
         db.prepare("DELETE FROM audit_entries WHERE idx = ?").run(received);
       });
       const failure = await verifyFails(home, "deleted");
@@ -223,7 +232,7 @@ describe("valise audit: export, offline verify, custody, and tampering through t
     });
 
     it("two entries swapped: verify names the first; the gateway refuses to start", async function () {
-      const home = tamperedHome("reordered", (db) => {
+      const home = await tamperedHome("reordered", (db) => {
         const a = (db.prepare("SELECT entry FROM audit_entries WHERE idx = ?").get(received) as { entry: string }).entry;
         const b = (db.prepare("SELECT entry FROM audit_entries WHERE idx = ?").get(received + 1) as { entry: string }).entry;
         db.prepare("UPDATE audit_entries SET entry = ? WHERE idx = ?").run(b, received);
@@ -234,20 +243,28 @@ describe("valise audit: export, offline verify, custody, and tampering through t
       expect(await startRefused(home)).to.deep.equal({ code: "AUDIT_LOG_TAMPERED", index: received });
     });
 
-    /** Cuts the log (entries and tree nodes) back to `size` entries and appends `count` innocuous ones. */
-    function truncateAndRegrow(db: Database.Database, size: number, count: number): void {
+    /** Cuts the log (entries and tree nodes) back to `size` entries. */
+    function truncate(db: Database.Database, size: number): void {
       db.prepare("DELETE FROM audit_entries WHERE idx >= ?").run(size);
       // A node (level, idx) covers leaves [idx·2^level, (idx+1)·2^level): drop every node that reaches past the cut.
       db.prepare("DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > ?").run(size);
-      for (let i = 0; i < count; i++) appendEntry(db, { kind: "gateway.started", actor: "operator", time: new Date(), details: {} });
+    }
+
+    /** Appends `count` innocuous entries. */
+    async function regrow(store: Store, count: number): Promise<void> {
+      for (let i = 0; i < count; i++) await store.transaction((tx) => appendEntry(tx, { kind: "gateway.started", actor: "operator", time: new Date(), details: {} }));
     }
 
     it("truncated below the envelope's entry and regrown: verify names the index the signed checkpoints stop matching; the gateway refuses to start", async function () {
       let signedSizes: number[] = [];
-      const home = tamperedHome("regrown", (db) => {
-        signedSizes = (db.prepare("SELECT size FROM audit_checkpoints ORDER BY size").all() as { size: number }[]).map((r) => r.size);
-        truncateAndRegrow(db, received, 6);
-      });
+      const home = await tamperedHome(
+        "regrown",
+        (db) => {
+          signedSizes = (db.prepare("SELECT size FROM audit_checkpoints ORDER BY size").all() as { size: number }[]).map((r) => r.size);
+          truncate(db, received);
+        },
+        (store) => regrow(store, 6),
+      );
       // The last checkpoint signed at or below the cut still matches; from there on nothing does.
       const lastGood = Math.max(0, ...signedSizes.filter((size) => size <= received));
       const failure = await verifyFails(home, "regrown");
@@ -257,32 +274,37 @@ describe("valise audit: export, offline verify, custody, and tampering through t
     });
 
     it("truncated, regrown and re-signed with the log key, old checkpoints deleted: the receipt the peer holds still names the index", async function () {
-      const home = tamperedHome("resigned", (db) => {
-        const pki = openAuthorityPki(join(network.us.home, "pki"));
-        const logKey = pki.loadPrivateKey("log", PASSPHRASE);
-        db.exec("DELETE FROM audit_cosignatures; DELETE FROM audit_checkpoints;");
-        truncateAndRegrow(db, received, 6);
-        // The operator signs a fresh history with the real log key: every stored checkpoint is now self-consistent.
-        const size = auditTree(db).leafCount;
-        const root = treeRoot(auditTree(db), size);
-        const origin = checkpointOrigin("US-DOJ-OIA");
-        const note = signCheckpoint(formatCheckpoint({ origin, size, rootHash: root, extensions: [] }), { name: origin, privateKey: logKey });
-        db.prepare("INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, root, note, new Date().toISOString());
-      });
+      const home = await tamperedHome(
+        "resigned",
+        (db) => {
+          db.exec("DELETE FROM audit_cosignatures; DELETE FROM audit_checkpoints;");
+          truncate(db, received);
+        },
+        async (store) => {
+          await regrow(store, 6);
+          // The operator signs a fresh history with the real log key: every stored checkpoint is now self-consistent.
+          const logKey = openAuthorityPki(join(network.us.home, "pki")).loadPrivateKey("log", PASSPHRASE);
+          await store.transaction(async (tx) => {
+            const size = await tx.audit.leafCount();
+            const root = await withStoredTree(tx, size, (tree) => treeRoot(tree, size));
+            const origin = checkpointOrigin("US-DOJ-OIA");
+            const note = signCheckpoint(formatCheckpoint({ origin, size, rootHash: root, extensions: [] }), { name: origin, privateKey: logKey });
+            await tx.audit.insertCheckpoint({ size, root, note, createdAt: new Date().toISOString() });
+          });
+        },
+      );
       const failure = await verifyFails(home, "resigned");
       expect(failure.index).to.be.at.most(received);
       expect(failure.reason).to.match(/receipt/);
     });
 
     it("an untouched copy still verifies and starts (the tamper tests fail for the tampering, not the copy)", async function () {
-      const home = tamperedHome("untouched", () => undefined);
+      const home = await tamperedHome("untouched", () => undefined);
       const run = await verify(await exportOf(home, "untouched"), usBundle, gbBundle);
       expect(run.exit, run.stdout).to.equal(0);
       const gateway = createGateway({ home, passphrase: PASSPHRASE, logger: createLogger({ authority: "US-DOJ-OIA", silent: true }), trustRefreshMs: 0 });
       await gateway.start();
       await gateway.stop();
-      const db = openDatabase(join(home, "valise.db"));
-      db.close();
     });
   });
 });

@@ -160,9 +160,9 @@ describe("valise evidence: send, list, get and export (with GnuPG)", function ()
       }
 
       // Each item read for the export, and the export itself, are on GB's record.
-      const reads = entriesOfKind(gb.context.db, "access.read").filter((e) => e.details["purpose"] === "export");
+      const reads = (await entriesOfKind(gb.context.store, "access.read")).filter((e) => e.details["purpose"] === "export");
       expect(reads.map((e) => e.details["itemId"]).sort()).to.deep.equal(result.items.map((i) => i.itemId).sort());
-      expect(entriesOfKind(gb.context.db, "evidence.exported")).to.have.length(1);
+      expect((await entriesOfKind(gb.context.store, "evidence.exported"))).to.have.length(1);
     });
 
     it("signs with the operator's own OpenPGP key when given one", async function () {

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import Database from "better-sqlite3";
 import { valise } from "./cli-helpers.js";
 import { checkLogIntegrity } from "../../gateway/audit/integrity.js";
-import { openDatabase } from "../../gateway/store/database.js";
+import { openStore } from "../../gateway/store/store.js";
 
 const env = { VALISE_PASSPHRASE: "operator audit passphrase" };
 
@@ -102,12 +102,12 @@ describe("valise CLI: operator actions are audit entries", function () {
     expect(text).to.not.contain(env.VALISE_PASSPHRASE);
   });
 
-  it("leaves a log whose indices are gapless and whose tree matches its entries", function () {
-    const db = openDatabase(join(gb, "valise.db"));
+  it("leaves a log whose indices are gapless and whose tree matches its entries", async function () {
+    const store = await openStore({ kind: "sqlite", path: join(gb, "valise.db") }, "refuse");
     try {
-      expect(checkLogIntegrity(db, "GB-UKCA", []).entries).to.equal(entriesOf(gb).length);
+      expect((await store.read((tx) => checkLogIntegrity(tx, "GB-UKCA", []))).entries).to.equal(entriesOf(gb).length);
     } finally {
-      db.close();
+      await store.close();
     }
   });
 });

@@ -149,6 +149,22 @@ export class PostgresEngine {
     return work(this.#readSql);
   }
 
+  /** Read-only SQL (tests, diagnostics): in a READ ONLY transaction. */
+  async inspect<T>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN READ ONLY");
+      const rows = await new PostgresSql(client).all<T>(sql, params);
+      await client.query("COMMIT");
+      return rows;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   /** Resolves when no transaction is running. */
   drained(): Promise<void> {
     if (this.#open === 0) return Promise.resolve();

@@ -76,6 +76,15 @@ export class CasesRepository {
     return this.#sql.get<CaseRow>("SELECT * FROM cases WHERE case_id = ?", [caseId]);
   }
 
+  /**
+   * The case row, locked until the transaction ends (PostgreSQL: FOR
+   * UPDATE): read it first in a transaction that moves the case, so two
+   * instances cannot both move it from the same head. (SQLite serializes writers.)
+   */
+  getForUpdate(caseId: string): Promise<CaseRow | undefined> {
+    return this.#sql.get<CaseRow>(`SELECT * FROM cases WHERE case_id = ?${this.#sql.dialect === "postgres" ? " FOR UPDATE" : ""}`, [caseId]);
+  }
+
   /** Cases filtered by direction and status, emergency first, then newest first. */
   list(filter: { readonly direction: string | null; readonly status: string | null; readonly limit: number }): Promise<CaseRow[]> {
     return this.#sql.all<CaseRow>(

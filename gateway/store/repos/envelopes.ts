@@ -80,6 +80,11 @@ export class EnvelopesRepository {
     return this.#sql.get<EnvelopeRow>("SELECT * FROM envelopes WHERE envelope_id = ?", [envelopeId]);
   }
 
+  /** An inbound envelope's digest, storage time, receipt and sender. */
+  inbound(envelopeId: string): Promise<{ digest: string; stored_at: string; receipt: string | null; from_authority: string } | undefined> {
+    return this.#sql.get("SELECT digest, stored_at, receipt, from_authority FROM envelopes WHERE envelope_id = ? AND direction = 'inbound'", [envelopeId]);
+  }
+
   /** Whether an envelope with this id is stored. */
   async exists(envelopeId: string): Promise<boolean> {
     return (await this.#sql.get("SELECT 1 AS one FROM envelopes WHERE envelope_id = ?", [envelopeId])) !== undefined;
@@ -111,6 +116,11 @@ export class EnvelopesRepository {
         WHERE e.case_id = ? ORDER BY e.stored_at, e.envelope_id`,
       [caseId],
     );
+  }
+
+  /** The envelopes of a case, metadata only (never bodies), in the order stored. */
+  ofCaseMetadata(caseId: string): Promise<EnvelopeRow[]> {
+    return this.#sql.all<EnvelopeRow>("SELECT * FROM envelopes WHERE case_id = ? ORDER BY stored_at, envelope_id", [caseId]);
   }
 
   /** Envelopes of one direction that hold a receipt, in the order stored. */
@@ -145,10 +155,11 @@ export class OutboxRepository {
 
   /**
    * Claims up to `limit` due envelopes for `owner` until `now + leaseMs`:
-   * pending, due, and not leased by a live instance. On PostgreSQL rows
-   * another instance is claiming are skipped, not waited for.
+   * pending, due at `now` (the gateway's clock), and not leased by a live
+   * instance at `leaseNow` (the wall clock). On PostgreSQL rows another
+   * instance is claiming are skipped, not waited for.
    */
-  async claimDue(owner: string, now: number, leaseMs: number, limit: number, skip: readonly string[] = []): Promise<DueEnvelope[]> {
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number, skip: readonly string[] = [], leaseNow = now): Promise<DueEnvelope[]> {
     const lock = this.#sql.dialect === "postgres" ? "FOR UPDATE SKIP LOCKED" : "";
     const exclude = skip.length === 0 ? "" : `AND envelope_id NOT IN (${skip.map(() => "?").join(", ")})`;
     const claimed = await this.#sql.all<{ envelope_id: string }>(
@@ -157,7 +168,7 @@ export class OutboxRepository {
                                WHERE state = 'pending' AND next_attempt_at <= ? AND lease_expires_at <= ? ${exclude}
                                ORDER BY rank, next_attempt_at LIMIT ? ${lock})
         RETURNING envelope_id`,
-      [owner, now + leaseMs, now, now, ...skip, limit],
+      [owner, leaseNow + leaseMs, now, leaseNow, ...skip, limit],
     );
     if (claimed.length === 0) return [];
     return this.#sql.all<DueEnvelope>(
@@ -222,6 +233,17 @@ export class OutboxRepository {
               MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest FROM outbox`,
     );
     return { pending: row?.pending ?? 0, failed: row?.failed ?? 0, oldest: row?.oldest ?? null };
+  }
+
+  /** Envelopes delivered and failed, by state. */
+  async finishedCounts(): Promise<{ delivered: number; failed: number }> {
+    const rows = await this.#sql.all<{ state: string; n: number }>("SELECT state, COUNT(*) AS n FROM outbox WHERE state <> 'pending' GROUP BY state");
+    return { delivered: rows.find((r) => r.state === "delivered")?.n ?? 0, failed: rows.find((r) => r.state === "failed")?.n ?? 0 };
+  }
+
+  /** Every finished envelope with its state and when it finished. */
+  finished(): Promise<Array<{ envelope_id: string; state: string; finished_at: string }>> {
+    return this.#sql.all("SELECT envelope_id, state, finished_at FROM outbox WHERE state <> 'pending'");
   }
 
   /** Number of pending envelopes. */

@@ -242,7 +242,7 @@ export class EvidenceRepository {
    * Claims up to `limit` outbound items due for upload (manifest delivered,
    * not leased by a live instance) for `owner` until `now + leaseMs`.
    */
-  async claimDueUploads(owner: string, now: number, leaseMs: number, limit: number, skip: readonly string[] = []): Promise<ItemRow[]> {
+  async claimDueUploads(owner: string, now: number, leaseMs: number, limit: number, skip: readonly string[] = [], leaseNow = now): Promise<ItemRow[]> {
     const lock = this.#sql.dialect === "postgres" ? "FOR UPDATE OF i SKIP LOCKED" : "";
     const exclude = skip.length === 0 ? "" : `AND i.item_id NOT IN (${skip.map(() => "?").join(", ")})`;
     const claimed = await this.#sql.all<{ item_id: string }>(
@@ -251,7 +251,7 @@ export class EvidenceRepository {
                            WHERE p.direction = 'outbound' AND i.state = 'queued' AND o.state = 'delivered' AND i.next_attempt_at <= ? AND i.lease_expires_at <= ? ${exclude}
                            ORDER BY p.created_at, i.position LIMIT ? ${lock})
         RETURNING item_id`,
-      [owner, now + leaseMs, now, now, ...skip, limit],
+      [owner, leaseNow + leaseMs, now, leaseNow, ...skip, limit],
     );
     if (claimed.length === 0) return [];
     return this.#sql.all<ItemRow>(`${ITEM_SELECT} WHERE i.item_id IN (${claimed.map(() => "?").join(", ")}) ORDER BY p.created_at, i.position`, claimed.map((r) => r.item_id));

@@ -51,6 +51,15 @@ export class PeerLogsRepository {
     return this.#sql.get<WitnessedLogRow>("SELECT origin, size, root, note, updated_at AS \"updatedAt\" FROM witnessed_logs WHERE origin = ?", [origin]);
   }
 
+  /**
+   * Holds the witness lock of `origin`'s log until the transaction ends, so
+   * that checking a new checkpoint against the last cosigned one and storing
+   * it happen with no other instance in between. (SQLite serializes writers.)
+   */
+  async lockWitnessed(origin: string): Promise<void> {
+    if (this.#sql.dialect === "postgres") await this.#sql.get("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [`witness:${origin}`]);
+  }
+
   /** Replaces the last cosigned checkpoint of `origin`. */
   setWitnessed(w: { origin: string; size: number; root: Buffer; note: string; updatedAt: string }): Promise<unknown> {
     return this.#sql.run(

@@ -135,6 +135,11 @@ export class SqliteEngine {
     return work(this.#readSql);
   }
 
+  /** Read-only SQL on the read connection (tests, diagnostics). */
+  inspect<T>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
+    return this.#readSql.all<T>(sql, params);
+  }
+
   /** Resolves when nothing is queued. */
   drained(): Promise<void> {
     if (this.#queue.length === 0 && !this.#scheduled) return Promise.resolve();

@@ -93,7 +93,7 @@ describe("case lifecycle across two gateways", function () {
       expect(JSON.stringify(detail.events)).to.not.contain("possession of the listed files");
     }
     // The auditor's chain of custody of the case lists them too.
-    const custody = caseCustody(us.gateway.context.db, caseId);
+    const custody = await us.gateway.context.store.read((tx) => caseCustody(tx, caseId));
     expect(custody.events.filter((e) => e.kind === "status.changed").map((e) => e.details["step"])).to.deep.equal(["acknowledge", "start-review", "refuse", "close"]);
   });
 
@@ -101,7 +101,7 @@ describe("case lifecycle across two gateways", function () {
     const caseId = await submit(network.gb, network.us);
     await step(network.us, caseId, { step: "acknowledge" });
     await waitForStatus(network.gb, caseId, "acknowledged");
-    const before = { us: count(us.gateway.context.db, "envelopes"), gb: count(gb.gateway.context.db, "envelopes"), usAudit: count(us.gateway.context.db, "audit_entries") };
+    const before = { us: (await count(us.gateway.context.store, "envelopes")), gb: (await count(gb.gateway.context.store, "envelopes")), usAudit: (await count(us.gateway.context.store, "audit_entries")) };
 
     const early = await postStep(network.us, caseId, { step: "executed" });
     expect(early.status, early.text).to.equal(409);
@@ -134,7 +134,7 @@ describe("case lifecycle across two gateways", function () {
     const auditor = await localRequest(network.us.localPort, "POST", `/api/v1/cases/${caseId}/status`, { token: network.us.tokens.auditor, body: { step: "accept" } });
     expect(auditor.status).to.equal(403);
 
-    expect({ us: count(us.gateway.context.db, "envelopes"), gb: count(gb.gateway.context.db, "envelopes"), usAudit: count(us.gateway.context.db, "audit_entries") }).to.deep.equal(before);
+    expect({ us: (await count(us.gateway.context.store, "envelopes")), gb: (await count(gb.gateway.context.store, "envelopes")), usAudit: (await count(us.gateway.context.store, "audit_entries")) }).to.deep.equal(before);
     expect((await caseAt(network.us, caseId)).json.status).to.equal("acknowledged");
   });
 
@@ -158,7 +158,7 @@ describe("case lifecycle across two gateways", function () {
     const requestEnvelope = detail.envelopes[0].envelopeId as string;
     const now = clock.now();
     const post = (body: string) => peerRequest(network.us.peerPort, "POST", "/peer/v1/envelopes", { credentials: network.gb.tlsCredentials(), ca: network.us.rootPem(), body });
-    let before = { envelopes: count(us.gateway.context.db, "envelopes"), audit: count(us.gateway.context.db, "audit_entries") };
+    let before = { envelopes: (await count(us.gateway.context.store, "envelopes")), audit: (await count(us.gateway.context.store, "audit_entries")) };
 
     // GB (the requesting side) claims the requested side's step.
     const accept = { kind: "status-update", caseId, step: "accept", status: "accepted", at: now.toISOString() };
@@ -178,12 +178,12 @@ describe("case lifecycle across two gateways", function () {
     expect(orphan.status).to.equal(409);
     expect(orphan.json.error.code).to.equal("CASE_TRANSITION_INVALID");
 
-    expect({ envelopes: count(us.gateway.context.db, "envelopes"), audit: count(us.gateway.context.db, "audit_entries") }).to.deep.equal(before);
+    expect({ envelopes: (await count(us.gateway.context.store, "envelopes")), audit: (await count(us.gateway.context.store, "audit_entries")) }).to.deep.equal(before);
 
     // A step that follows an envelope of another case.
     const other = await submit(network.gb, network.us);
     const otherRequest = (await caseAt(network.us, other)).json.envelopes[0].envelopeId as string;
-    before = { envelopes: count(us.gateway.context.db, "envelopes"), audit: count(us.gateway.context.db, "audit_entries") };
+    before = { envelopes: (await count(us.gateway.context.store, "envelopes")), audit: (await count(us.gateway.context.store, "audit_entries")) };
     const astray = await post(await sealStatus(network.gb, network.us, caseId, otherRequest, withdraw, now));
     expect(astray.status).to.equal(409);
     expect(astray.json.error.code).to.equal("CASE_TRANSITION_INVALID");
@@ -199,7 +199,7 @@ describe("case lifecycle across two gateways", function () {
     expect(foreign.status).to.equal(422);
     expect(foreign.json.error.code).to.equal("DOCUMENT_INVALID");
 
-    expect({ envelopes: count(us.gateway.context.db, "envelopes"), audit: count(us.gateway.context.db, "audit_entries") }).to.deep.equal(before);
+    expect({ envelopes: (await count(us.gateway.context.store, "envelopes")), audit: (await count(us.gateway.context.store, "audit_entries")) }).to.deep.equal(before);
     expect((await caseAt(network.us, caseId)).json.status).to.equal("received");
 
     // The same, well formed, is accepted.

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import Database from "better-sqlite3";
-import { openDatabase } from "../../../gateway/store/database.js";
+import { openStore } from "../../../gateway/store/store.js";
 import { readCase } from "../../../gateway/cases/history.js";
 import { example } from "../fixtures.js";
 
-const MIGRATIONS = new URL("../../../gateway/store/migrations/", import.meta.url);
+const MIGRATIONS = new URL("../../../gateway/store/sqlite/migrations/", import.meta.url);
 
 describe("store migration 005 (cases)", function () {
   let dir: string;
@@ -25,7 +25,7 @@ describe("store migration 005 (cases)", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("backfills the head, the receipt time and the facts of cases opened before it", function () {
+  it("backfills the head, the receipt time and the facts of cases opened before it", async function () {
     const path = join(dir, "v4.db");
     const old = new Database(path);
     for (const file of ["001-initial.sql", "002-merkle-log.sql", "003-witness.sql", "004-narrow-envelope-rows.sql"]) old.exec(readFileSync(new URL(file, MIGRATIONS), "utf8"));
@@ -47,17 +47,17 @@ describe("store migration 005 (cases)", function () {
     insertBody.run("e-in", "{}", JSON.stringify(freeze));
     old.close();
 
-    const db = openDatabase(path);
+    const store = await openStore({ kind: "sqlite", path }, "apply");
     try {
-      expect(db.pragma("user_version", { simple: true })).to.be.at.least(5);
-      const out = readCase(db, "c-out")!;
+      expect((await store.inspect<{ user_version: number }>("PRAGMA user_version"))[0]!.user_version).to.be.at.least(5);
+      const out = (await store.read((tx) => readCase(tx, "c-out")))!;
       expect(out).to.deep.include({ requestEnvelopeId: "e-out", headEnvelopeId: "e-out", receivedAt: "2026-01-05T10:00:00.500Z" });
       expect(out.facts).to.deep.equal({ assistanceTypes: ["content-data", "subscriber-data", "traffic-data"], dataCategories: ["content-data", "subscriber-data", "traffic-data"], offenceCategory: "fraud" });
-      const inbound = readCase(db, "c-in")!;
+      const inbound = (await store.read((tx) => readCase(tx, "c-in")))!;
       expect(inbound).to.deep.include({ requestEnvelopeId: "e-in", headEnvelopeId: "e-in", receivedAt: "2026-01-06T08:00:00.000Z" });
       expect(inbound.facts).to.deep.equal({ assistanceTypes: ["preservation"], dataCategories: ["content-data", "subscriber-data", "traffic-data"], offenceCategory: "fraud", preservationDays: 90 });
     } finally {
-      db.close();
+      await store.close();
     }
   });
 });

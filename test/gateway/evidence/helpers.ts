@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import { createCipheriv, createHash, randomUUID } from "node:crypto";
-import type { Db } from "../../../gateway/store/database.js";
+import type { Store } from "../../../gateway/store/store.js";
 import { itemAad, newItemKey, sealItem, type StreamParams } from "../../../gateway/evidence/stream.js";
 import type { EvidenceManifest, ManifestItem } from "../../../gateway/evidence/manifest.js";
 
@@ -62,13 +62,13 @@ export function manifestOf(caseId: string, packageId: string, items: readonly Te
 }
 
 /** An evidence item row (a few columns). */
-export function itemRow(db: Db, itemId: string): { state: string; acked_bytes: number; sealed_sha256: string | null; receipt: string | null; last_error: string | null } | undefined {
-  return db.prepare("SELECT state, acked_bytes, sealed_sha256, receipt, last_error FROM evidence_items WHERE item_id = ?").get(itemId) as ReturnType<typeof itemRow>;
+export async function itemRow(store: Store, itemId: string): Promise<{ state: string; acked_bytes: number; sealed_sha256: string | null; receipt: string | null; last_error: string | null } | undefined> {
+  return (await store.inspect<{ state: string; acked_bytes: number; sealed_sha256: string | null; receipt: string | null; last_error: string | null }>("SELECT state, acked_bytes, sealed_sha256, receipt, last_error FROM evidence_items WHERE item_id = ?", [itemId]))[0];
 }
 
 /** Audit entries of `kind` (parsed). */
-export function entriesOfKind(db: Db, kind: string): Array<{ index: number; kind: string; caseId?: string; details: Record<string, unknown> }> {
-  return (db.prepare("SELECT entry FROM audit_entries WHERE kind = ? ORDER BY idx").all(kind) as { entry: string }[]).map((row) => JSON.parse(row.entry));
+export async function entriesOfKind(store: Store, kind: string): Promise<Array<{ index: number; kind: string; caseId?: string; details: Record<string, unknown> }>> {
+  return (await store.inspect<{ entry: string }>("SELECT entry FROM audit_entries WHERE kind = ? ORDER BY idx", [kind])).map((row) => JSON.parse(row.entry));
 }
 
 /** GET `path` on the local API at `port` as raw bytes (the fixtures' client decodes text). */

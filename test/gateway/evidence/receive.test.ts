@@ -64,12 +64,12 @@ describe("gateway/evidence: receiving items (peer API)", function () {
   }
 
   /** Nothing of `item` is kept at GB: no stored file, no partial file, offset 0, no received entry. */
-  function expectNothingKept(item: TestItem): void {
+  async function expectNothingKept(item: TestItem): Promise<void> {
     const paths = homePaths(network.gb.home);
     expect(existsSync(storedPath(paths, createHash("sha256").update(item.sealed).digest("hex")))).to.equal(false);
     expect(existsSync(partialPath(paths, item.manifest.itemId))).to.equal(false);
-    expect(itemRow(gb.context.db, item.manifest.itemId)).to.include({ state: "receiving", acked_bytes: 0 });
-    expect(entriesOfKind(gb.context.db, "evidence.item.received").map((e) => e.details["itemId"])).to.not.include(item.manifest.itemId);
+    expect((await itemRow(gb.context.store, item.manifest.itemId))).to.include({ state: "receiving", acked_bytes: 0 });
+    expect((await entriesOfKind(gb.context.store, "evidence.item.received")).map((e) => e.details["itemId"])).to.not.include(item.manifest.itemId);
   }
 
   before(async function () {
@@ -112,11 +112,11 @@ describe("gateway/evidence: receiving items (peer API)", function () {
     const stored = storedPath(homePaths(network.gb.home), sealedSha256);
     expect(readFileSync(stored).equals(item.sealed)).to.equal(true);
     expect(existsSync(partialPath(homePaths(network.gb.home), item.manifest.itemId))).to.equal(false);
-    expect(itemRow(gb.context.db, item.manifest.itemId)).to.include({ state: "received", sealed_sha256: sealedSha256 });
-    const [received] = entriesOfKind(gb.context.db, "evidence.item.received").filter((e) => e.details["itemId"] === item.manifest.itemId);
+    expect((await itemRow(gb.context.store, item.manifest.itemId))).to.include({ state: "received", sealed_sha256: sealedSha256 });
+    const [received] = (await entriesOfKind(gb.context.store, "evidence.item.received")).filter((e) => e.details["itemId"] === item.manifest.itemId);
     expect(received?.caseId).to.equal(caseId);
     expect(received?.details).to.include({ packageId, size: item.manifest.size, sha256: item.manifest.sha256, sealedSha256, from: "US-DOJ-OIA" });
-    expect(entriesOfKind(gb.context.db, "evidence.package.received").map((e) => e.details["packageId"])).to.include(packageId);
+    expect((await entriesOfKind(gb.context.store, "evidence.package.received")).map((e) => e.details["packageId"])).to.include(packageId);
 
     // The retried last request, and a status query, get the same receipt; HEAD says received.
     expect((await put(packageId, item, item.sealed, 0)).json.receipt).to.equal(answer.json.receipt);
@@ -134,7 +134,7 @@ describe("gateway/evidence: receiving items (peer API)", function () {
     expect(first.status, first.text).to.equal(200);
     expect(first.json.offset).to.equal(TEST_CHUNK + TAG_BYTES);
     expect(first.headers["upload-offset"]).to.equal(String(TEST_CHUNK + TAG_BYTES));
-    expect(itemRow(gb.context.db, item.manifest.itemId)?.acked_bytes).to.equal(TEST_CHUNK + TAG_BYTES);
+    expect((await itemRow(gb.context.store, item.manifest.itemId))?.acked_bytes).to.equal(TEST_CHUNK + TAG_BYTES);
 
     // Not from the stored offset: 409 with the offset to resume from, and nothing written.
     const wrong = await put(packageId, item, item.sealed.subarray(2 * (TEST_CHUNK + TAG_BYTES)), 2 * (TEST_CHUNK + TAG_BYTES));
@@ -158,14 +158,14 @@ describe("gateway/evidence: receiving items (peer API)", function () {
     const chunk = (item: TestItem, i: number): Buffer => item.sealed.subarray(i * (TEST_CHUNK + TAG_BYTES), Math.min(item.sealed.byteLength, (i + 1) * (TEST_CHUNK + TAG_BYTES)));
 
     async function refused(item: TestItem, packageId: string, body: Buffer, code: string, total?: number): Promise<void> {
-      const rejectedBefore = entriesOfKind(gb.context.db, "evidence.item.rejected").length;
+      const rejectedBefore = (await entriesOfKind(gb.context.store, "evidence.item.rejected")).length;
       const answer = await put(packageId, item, body, 0, total);
       expect(answer.json?.error?.code, answer.text).to.equal(code);
       expect(answer.status).to.equal(422);
-      const rejected = entriesOfKind(gb.context.db, "evidence.item.rejected");
+      const rejected = (await entriesOfKind(gb.context.store, "evidence.item.rejected"));
       expect(rejected).to.have.length(rejectedBefore + 1);
       expect(rejected.at(-1)?.details).to.include({ packageId, itemId: item.manifest.itemId, code });
-      expectNothingKept(item);
+      await expectNothingKept(item);
       expect((await head(packageId, item)).headers["upload-offset"]).to.equal("0");
     }
 
@@ -229,7 +229,7 @@ describe("gateway/evidence: receiving items (peer API)", function () {
     });
     expect(answer.status).to.equal(404);
     expect(answer.json.error.code).to.equal("EVIDENCE_ITEM_UNKNOWN");
-    expect(itemRow(gb.context.db, item.manifest.itemId)).to.include({ state: "receiving", acked_bytes: 0 });
+    expect((await itemRow(gb.context.store, item.manifest.itemId))).to.include({ state: "receiving", acked_bytes: 0 });
   });
 
   it("refuses a manifest that names another case than its envelope (422 EVIDENCE_MANIFEST_INVALID) and one on a case GB did not request (409 EVIDENCE_CASE_DIRECTION)", async function () {
@@ -246,11 +246,11 @@ describe("gateway/evidence: receiving items (peer API)", function () {
     });
     expect(submitted.status, submitted.text).to.equal(201);
     const usCase = submitted.json.caseId as string;
-    await waitFor("GB to hold US's request", () => (gb.context.db.prepare("SELECT 1 FROM cases WHERE case_id = ?").get(usCase) === undefined ? undefined : true));
+    await waitFor("GB to hold US's request", async () => ((await gb.context.store.inspect("SELECT 1 AS one FROM cases WHERE case_id = ?", [usCase])).length === 0 ? undefined : true));
     const wrongWay = await deliverManifest([item], packageId, { caseId: usCase });
     expect(wrongWay.status).to.equal(409);
     expect(wrongWay.json.error.code).to.equal("EVIDENCE_CASE_DIRECTION");
-    expect(gb.context.db.prepare("SELECT COUNT(*) AS n FROM evidence_packages WHERE package_id = ?").get(packageId)).to.deep.equal({ n: 0 });
-    expect(gb.context.db.prepare("SELECT COUNT(*) AS n FROM envelopes WHERE type = 'evidence-manifest' AND case_id = ?").get(usCase)).to.deep.equal({ n: 0 });
+    expect(await gb.context.store.inspect("SELECT COUNT(*) AS n FROM evidence_packages WHERE package_id = ?", [packageId])).to.deep.equal([{ n: 0 }]);
+    expect(await gb.context.store.inspect("SELECT COUNT(*) AS n FROM envelopes WHERE type = 'evidence-manifest' AND case_id = ?", [usCase])).to.deep.equal([{ n: 0 }]);
   });
 });

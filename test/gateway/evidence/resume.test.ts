@@ -38,8 +38,8 @@ describe("gateway/evidence: resume after kill -9 of the receiver, and after a re
       evidence: { idlePollMs: 50, minSegmentBytes: SEGMENT, maxSegmentBytes: SEGMENT },
     });
   const startGb = (): Promise<GatewayProcess> => startGatewayProcess({ home: network.gb.home, passphrase: PASSPHRASE });
-  const usItem = (itemId: string): { state: string; acked_bytes: number; sealed_size: number; attempts: number } =>
-    us.context.db.prepare("SELECT state, acked_bytes, sealed_size, attempts FROM evidence_items WHERE item_id = ?").get(itemId) as ReturnType<typeof usItem>;
+  const usItem = async (itemId: string): Promise<{ state: string; acked_bytes: number; sealed_size: number; attempts: number }> =>
+    (await us.context.store.inspect<{ state: string; acked_bytes: number; sealed_size: number; attempts: number }>("SELECT state, acked_bytes, sealed_size, attempts FROM evidence_items WHERE item_id = ?", [itemId]))[0]!;
 
   async function sendFile(name: string, bytes: Buffer): Promise<string> {
     writeFileSync(join(network.us.home, "outgoing", name), bytes);
@@ -77,8 +77,8 @@ describe("gateway/evidence: resume after kill -9 of the receiver, and after a re
     const itemId = await sendFile("server-logs.tar", bytes);
     const ackedAtKill = await waitFor(
       "a few segments acknowledged",
-      () => {
-        const row = usItem(itemId);
+      async () => {
+        const row = await usItem(itemId);
         if (row.acked_bytes < 4 * SEGMENT) return undefined;
         gb!.kill(); // SIGKILL
         return row.acked_bytes;
@@ -86,9 +86,9 @@ describe("gateway/evidence: resume after kill -9 of the receiver, and after a re
       60_000,
       1,
     );
-    const sealedSize = usItem(itemId).sealed_size;
+    const sealedSize = (await usItem(itemId)).sealed_size;
     expect(ackedAtKill, "GB was killed in the middle of the item").to.be.below(sealedSize);
-    await waitFor("US to see the upload cut", () => (usItem(itemId).attempts > 0 ? true : undefined), 30_000);
+    await waitFor("US to see the upload cut", async () => ((await usItem(itemId)).attempts > 0 ? true : undefined), 30_000);
 
     // What GB kept: the item is still being received, with at least the acknowledged part.
     const gbDb = new Database(join(network.gb.home, "valise.db"), { readonly: true });
@@ -101,24 +101,24 @@ describe("gateway/evidence: resume after kill -9 of the receiver, and after a re
     }
 
     gb = await startGb();
-    await waitFor("the item to be receipted", () => (usItem(itemId).state === "receipted" ? true : undefined), 60_000, 20);
+    await waitFor("the item to be receipted", async () => ((await usItem(itemId)).state === "receipted" ? true : undefined), 60_000, 20);
     // GB rescanned its partial file and offered to resume at (at least) what it had acknowledged.
     const resumed = gb.logTail(200).map((line) => JSON.parse(line) as { message?: string; itemId?: string; offset?: number }).find((line) => line.message === "evidence upload resumable" && line.itemId === itemId);
     expect(resumed?.offset).to.be.at.least(ackedAtKill);
     expect(await downloadSha256(itemId)).to.equal(createHash("sha256").update(bytes).digest("hex"));
-    expect(entriesOfKind(us.context.db, "evidence.receipt.received").filter((e) => e.details["itemId"] === itemId)).to.have.length(1);
+    expect((await entriesOfKind(us.context.store, "evidence.receipt.received")).filter((e) => e.details["itemId"] === itemId)).to.have.length(1);
   });
 
   it("a restart of US mid-item: the upload resumes from GB's offset and the item arrives byte-identical", async function () {
     const bytes = plaintextOf(ITEM_BYTES / 2, "sender restart");
     const itemId = await sendFile("bank-records.csv", bytes);
-    await waitFor("a few segments acknowledged", () => (usItem(itemId).acked_bytes >= 3 * SEGMENT ? true : undefined), 60_000, 1);
+    await waitFor("a few segments acknowledged", async () => ((await usItem(itemId)).acked_bytes >= 3 * SEGMENT ? true : undefined), 60_000, 1);
     await us.stop();
     us = usGateway();
     await us.start();
-    const restartedAt = usItem(itemId);
+    const restartedAt = await usItem(itemId);
     expect(restartedAt.state, "US was stopped in the middle of the item").to.equal("queued");
-    await waitFor("the item to be receipted", () => (usItem(itemId).state === "receipted" ? true : undefined), 60_000, 20);
+    await waitFor("the item to be receipted", async () => ((await usItem(itemId)).state === "receipted" ? true : undefined), 60_000, 20);
     expect(await downloadSha256(itemId)).to.equal(createHash("sha256").update(bytes).digest("hex"));
     expect(readFileSync(join(network.us.home, "outgoing", "bank-records.csv")).equals(bytes)).to.equal(true);
   });

@@ -99,10 +99,10 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(received!.items.map((i) => i.state)).to.deep.equal(["received", "received", "received", "received"]);
 
     // US's log: what was sent, each receipt, the package delivered; GB's: each item received, the package received.
-    const usDb = us.context.db;
-    expect(entriesOfKind(usDb, "evidence.package.sent").filter((e) => e.details["packageId"] === packageId)).to.have.length(1);
-    expect(entriesOfKind(usDb, "evidence.receipt.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(4);
-    const delivered = entriesOfKind(usDb, "evidence.package.delivered").filter((e) => e.details["packageId"] === packageId);
+    const usDb = us.context.store;
+    expect((await entriesOfKind(usDb, "evidence.package.sent")).filter((e) => e.details["packageId"] === packageId)).to.have.length(1);
+    expect((await entriesOfKind(usDb, "evidence.receipt.received")).filter((e) => e.details["packageId"] === packageId)).to.have.length(4);
+    const delivered = (await entriesOfKind(usDb, "evidence.package.delivered")).filter((e) => e.details["packageId"] === packageId);
     expect(delivered).to.have.length(1);
     expect(delivered[0]!.details).to.include({ completes: "partially-executed", items: 4, to: "GB-UKCA" });
 
@@ -115,12 +115,12 @@ describe("gateway/evidence: sending a package between two gateways", function ()
       const step = (kase.steps as Array<{ step: string; to: string }>).at(-1);
       expect(step).to.include({ step: "report-progress", to: "partially-executed" });
     }
-    const changed = entriesOfKind(usDb, "status.changed").filter((e) => e.details["step"] === "report-progress");
+    const changed = (await entriesOfKind(usDb, "status.changed")).filter((e) => e.details["step"] === "report-progress");
     expect(changed.map((e) => (e as unknown as { actor: string }).actor)).to.deep.equal(["gateway"]);
-    expect(entriesOfKind(gb.context.db, "evidence.item.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(4);
-    expect(entriesOfKind(gb.context.db, "evidence.package.received").filter((e) => e.details["packageId"] === packageId)).to.have.length(1);
+    expect((await entriesOfKind(gb.context.store, "evidence.item.received")).filter((e) => e.details["packageId"] === packageId)).to.have.length(4);
+    expect((await entriesOfKind(gb.context.store, "evidence.package.received")).filter((e) => e.details["packageId"] === packageId)).to.have.length(1);
     // Names and descriptions stay in the sealed manifest, out of the logs.
-    expect(JSON.stringify(entriesOfKind(usDb, "evidence.package.sent"))).to.not.contain("mailbox.mbox");
+    expect(JSON.stringify((await entriesOfKind(usDb, "evidence.package.sent")))).to.not.contain("mailbox.mbox");
   });
 
   it("shows a caseworker the manifest with every item key withheld", async function () {
@@ -138,7 +138,7 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     const received = (await listAt(network.gb)).packages.find((p) => p.direction === "inbound" && p.state === "received");
     expect(received).to.not.equal(undefined);
     for (const listed of received!.items) {
-      const readsBefore = entriesOfKind(gb.context.db, "access.read").length;
+      const readsBefore = (await entriesOfKind(gb.context.store, "access.read")).length;
       const answer = await getBytes(network.gb.localPort, `/api/v1/cases/${caseId}/evidence/${listed.itemId}`, network.gb.tokens.caseworker);
       expect(answer.status).to.equal(200);
       expect(answer.complete).to.equal(true);
@@ -147,7 +147,7 @@ describe("gateway/evidence: sending a package between two gateways", function ()
       expect(answer.headers["repr-digest"]).to.equal(`sha-256=:${Buffer.from(listed.sha256, "hex").toString("base64")}:`);
       expect(answer.headers["content-disposition"]).to.contain(encodeURIComponent(listed.name));
       expect(createHash("sha256").update(bytes).digest("hex")).to.equal(createHash("sha256").update(files[listed.name]!).digest("hex"));
-      const reads = entriesOfKind(gb.context.db, "access.read");
+      const reads = (await entriesOfKind(gb.context.store, "access.read"));
       expect(reads).to.have.length(readsBefore + 1);
       expect(reads.at(-1)!.details).to.include({ what: "evidence", itemId: listed.itemId, sha256: listed.sha256, role: "caseworker" });
     }
@@ -161,10 +161,10 @@ describe("gateway/evidence: sending a package between two gateways", function ()
   it("never hands out a stored item altered on disk: a coded error, or a download cut short; the failure audited", async function () {
     const received = (await listAt(network.gb)).packages.find((p) => p.direction === "inbound" && p.state === "received")!;
     const mailbox = received.items.find((i) => i.name === "mailbox.mbox")!;
-    const row = gb.context.db.prepare("SELECT sealed_sha256 FROM evidence_items WHERE item_id = ?").get(mailbox.itemId) as { sealed_sha256: string };
-    const stored = storedPath(homePaths(network.gb.home), row.sealed_sha256);
+    const [row] = await gb.context.store.inspect<{ sealed_sha256: string }>("SELECT sealed_sha256 FROM evidence_items WHERE item_id = ?", [mailbox.itemId]);
+    const stored = storedPath(homePaths(network.gb.home), row!.sealed_sha256);
     const download = () => getBytes(network.gb.localPort, `/api/v1/cases/${caseId}/evidence/${mailbox.itemId}`, network.gb.tokens.caseworker);
-    const unreadable = () => entriesOfKind(gb.context.db, "evidence.item.unreadable").filter((e) => e.details["itemId"] === mailbox.itemId);
+    const unreadable = async () => (await entriesOfKind(gb.context.store, "evidence.item.unreadable")).filter((e) => e.details["itemId"] === mailbox.itemId);
     const damage = (chunk: number): void => {
       const bytes = readFileSync(stored);
       bytes[chunk * (TEST_CHUNK + 16) + 3]! ^= 0x10;
@@ -177,34 +177,34 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(cut.status).to.equal(200);
     expect(cut.complete).to.equal(false);
     expect(cut.body.byteLength).to.be.at.most(16 * TEST_CHUNK);
-    await waitFor("the failure to be audited", () => (unreadable().length === 1 ? true : undefined));
-    expect(unreadable()[0]!.details["code"]).to.equal("EVIDENCE_CHUNK_TAG_INVALID");
+    await waitFor("the failure to be audited", async () => ((await unreadable()).length === 1 ? true : undefined));
+    expect((await unreadable())[0]!.details["code"]).to.equal("EVIDENCE_CHUNK_TAG_INVALID");
 
     // Chunk 2 fails before a byte went out: the answer is the error itself.
     damage(2);
     const refused = await download();
     expect(refused.status).to.equal(422);
     expect(JSON.parse(refused.body.toString("utf8")).error.code).to.equal("EVIDENCE_CHUNK_TAG_INVALID");
-    expect(unreadable()).to.have.length(2);
+    expect(await unreadable()).to.have.length(2);
   });
 
   describe("refusals that store nothing", function () {
     let before: { packages: number; envelopes: number; outbox: number };
-    const snapshot = () => ({
-      packages: (us.context.db.prepare("SELECT COUNT(*) AS n FROM evidence_packages").get() as { n: number }).n,
-      envelopes: count(us.context.db, "envelopes"),
-      outbox: count(us.context.db, "outbox"),
+    const snapshot = async () => ({
+      packages: (await us.context.store.inspect<{ n: number }>("SELECT COUNT(*) AS n FROM evidence_packages"))[0]!.n,
+      envelopes: (await count(us.context.store, "envelopes")),
+      outbox: (await count(us.context.store, "outbox")),
     });
-    beforeEach(function () {
-      before = snapshot();
+    beforeEach(async function () {
+      before = await snapshot();
     });
-    afterEach(function () {
-      expect(snapshot()).to.deep.equal(before);
+    afterEach(async function () {
+      expect(await snapshot()).to.deep.equal(before);
     });
 
     it("evidence on a case not yet accepted: 409 CASE_TRANSITION_INVALID, before any file is read", async function () {
       const fresh = await exchangeRequest(network.gb);
-      before = snapshot(); // the fresh case's own rows are not the refusal's
+      before = await snapshot(); // the fresh case's own rows are not the refusal's
       const answer = await send({ completes: "executed", items: [item("one-byte.txt")] }, fresh);
       expect(answer.status, answer.text).to.equal(409);
       expect(answer.json.error.code).to.equal("CASE_TRANSITION_INVALID");
@@ -258,7 +258,7 @@ describe("gateway/evidence: sending a package between two gateways", function ()
       return pkg?.state === "failed" ? pkg : undefined;
     }, 30_000);
     expect(failed.items[0]!.lastError).to.match(/^EVIDENCE_SOURCE_CHANGED/);
-    expect(entriesOfKind(us.context.db, "evidence.item.failed").filter((e) => e.details["itemId"] === itemId).map((e) => e.details["code"])).to.deep.equal(["EVIDENCE_SOURCE_CHANGED"]);
-    expect(entriesOfKind(gb.context.db, "evidence.item.received").filter((e) => e.details["itemId"] === itemId)).to.have.length(0);
+    expect((await entriesOfKind(us.context.store, "evidence.item.failed")).filter((e) => e.details["itemId"] === itemId).map((e) => e.details["code"])).to.deep.equal(["EVIDENCE_SOURCE_CHANGED"]);
+    expect((await entriesOfKind(gb.context.store, "evidence.item.received")).filter((e) => e.details["itemId"] === itemId)).to.have.length(0);
   });
 });

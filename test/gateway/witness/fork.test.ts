@@ -64,7 +64,7 @@ describe("witnessing: a forked log is caught by the witness", function () {
     const cosignedA = (await branchA.witness.runNow({ sign: true })).find((s) => s.peer === US);
     expect(cosignedA?.outcome).to.equal("cosigned");
     const sizeA = cosignedA!.size;
-    expect(witnessedLog(us.context.db, origin)?.size).to.equal(sizeA);
+    expect((await us.context.store.read((tx) => witnessedLog(tx, origin)))?.size).to.equal(sizeA);
     await stop(branchA);
 
     // Branch B: the backup is started in its place (same keys, same endpoint) and writes other history, past sizeA.
@@ -77,21 +77,21 @@ describe("witnessing: a forked log is caught by the witness", function () {
         witness: { activityPollMs: 3_600_000, periodMs: 3_600_000 },
       }),
     );
-    while ((branchB.context.checkpoints.latest()?.size ?? 0) <= sizeA) {
+    while (((await branchB.context.checkpoints.latest())?.size ?? 0) <= sizeA) {
       await exchangeRequest({ ...network.gb, home: backup });
-      branchB.context.checkpoints.sign();
+      await branchB.context.checkpoints.sign();
     }
     const submissionB = (await branchB.witness.runNow({ sign: true })).find((s) => s.peer === US);
 
     // US did not cosign branch B, and kept the state of branch A.
     expect(submissionB?.outcome).to.equal("failed");
-    expect(witnessedLog(us.context.db, origin)?.size).to.equal(sizeA);
-    const alarms = rows<{ origin: string; reason: string; evidence: string }>(us.context.db, "log_alarms", "origin = ?", origin);
+    expect((await us.context.store.read((tx) => witnessedLog(tx, origin)))?.size).to.equal(sizeA);
+    const alarms = (await rows<{ origin: string; reason: string; evidence: string }>(us.context.store, "log_alarms", "origin = ?", origin));
     expect(alarms).to.have.length(1);
     const evidence = JSON.parse(alarms[0]!.evidence) as { known: { size: number }; claimed: { size: number } };
     expect(evidence.known.size).to.equal(sizeA);
     expect(evidence.claimed.size).to.be.greaterThan(sizeA);
-    const entries = rows<{ entry: string }>(us.context.db, "audit_entries", "kind = 'log.inconsistent'").map((row) => JSON.parse(row.entry) as { actor: string; details: { origin: string } });
+    const entries = (await rows<{ entry: string }>(us.context.store, "audit_entries", "kind = 'log.inconsistent'")).map((row) => JSON.parse(row.entry) as { actor: string; details: { origin: string } });
     expect(entries).to.have.length(1);
     expect(entries[0]).to.deep.include({ actor: `peer:${GB}` });
     expect(entries[0]!.details.origin).to.equal(origin);

@@ -5,7 +5,8 @@
 import type { KeyObject } from "node:crypto";
 import { createGateway, type Gateway } from "../../../gateway/gateway.js";
 import { createLogger } from "../../../gateway/log.js";
-import type { Db } from "../../../gateway/store/database.js";
+import type { Store } from "../../../gateway/store/store.js";
+import type { SqlValue } from "../../../gateway/store/sql.js";
 import { FAST_DELIVERY, PASSPHRASE, localRequest, waitFor, example, type TestAuthority } from "../fixtures.js";
 
 /** A silent gateway whose witness client never runs on its own (tests call `witness.runNow`). */
@@ -40,8 +41,8 @@ export async function exchangeRequest(sender: TestAuthority): Promise<string> {
 }
 
 /** Rows of `table` (a witness table) matching `where`. */
-export function rows<T>(db: Db, table: "audit_cosignatures" | "witnessed_logs" | "log_alarms" | "audit_entries", where = "1 = 1", ...params: unknown[]): T[] {
-  return db.prepare(`SELECT * FROM ${table} WHERE ${where}`).all(...params) as T[];
+export function rows<T>(store: Store, table: "audit_cosignatures" | "witnessed_logs" | "log_alarms" | "audit_entries", where = "1 = 1", ...params: SqlValue[]): Promise<T[]> {
+  return store.inspect<T>(`SELECT * FROM ${table} WHERE ${where}`, params);
 }
 
 /**

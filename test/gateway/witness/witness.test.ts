@@ -10,7 +10,7 @@ import { expect } from "chai";
 import type { Gateway } from "../../../gateway/gateway.js";
 import { createLogger } from "../../../gateway/log.js";
 import { createGateway } from "../../../gateway/gateway.js";
-import { auditTree } from "../../../gateway/audit/append.js";
+import { withStoredTree } from "../../../gateway/audit/stored-tree.js";
 import { checkpointOrigin, formatCheckpoint, signCheckpoint, verifyCheckpoint } from "../../../gateway/audit/checkpoint.js";
 import { verifyCosignature, witnessName } from "../../../gateway/audit/cosignature.js";
 import { consistencyProof, treeRoot } from "../../../gateway/audit/merkle.js";
@@ -58,13 +58,13 @@ describe("witnessing: scheduled cosigning after an exchange", function () {
       [gb, US],
       [us, GB],
     ] as const) {
-      const latest = await waitFor(`${peer}'s cosignature`, () => {
-        const checkpoint = self.context.checkpoints.latest();
+      const latest = await waitFor(`${peer}'s cosignature`, async () => {
+        const checkpoint = (await self.context.checkpoints.latest());
         if (checkpoint === undefined) return undefined;
-        const stored = rows<{ size: number }>(self.context.db, "audit_cosignatures", "witness = ? AND size = ?", witnessName(peer), checkpoint.size);
+        const stored = (await rows<{ size: number }>(self.context.store, "audit_cosignatures", "witness = ? AND size = ?", witnessName(peer), checkpoint.size));
         return stored.length === 1 ? checkpoint : undefined;
       });
-      const note = checkpointWithCosignatures(self.context.db, latest.size);
+      const note = await self.context.store.read((tx) => checkpointWithCosignatures(tx, latest.size));
       const peerKey = logPublicKey(peer === US ? network.us : network.gb);
       const cosigned = verifyCosignature(note!, { name: witnessName(peer), publicKey: peerKey });
       expect(cosigned.checkpoint.size).to.equal(latest.size);
@@ -86,7 +86,7 @@ describe("witnessing: the peer log endpoints", function () {
       ...(options.body === undefined ? {} : { body: options.body }),
       headers: { "content-type": "text/plain", ...options.headers },
     });
-  const usKnowsOfGb = (): number => rows<{ size: number }>(us.context.db, "witnessed_logs", "origin = ?", checkpointOrigin(GB))[0]?.size ?? 0;
+  const usKnowsOfGb = async (): Promise<number> => (await rows<{ size: number }>(us.context.store, "witnessed_logs", "origin = ?", checkpointOrigin(GB)))[0]?.size ?? 0;
 
   before(async function () {
     network = await createNetwork();
@@ -111,14 +111,14 @@ describe("witnessing: the peer log endpoints", function () {
     expect(gbRun.find((s) => s.peer === US)?.outcome).to.equal("cosigned");
     expect(usRun.find((s) => s.peer === GB)?.outcome).to.equal("cosigned");
 
-    const gbLatest = gb.context.checkpoints.latest()!;
-    const usLatest = us.context.checkpoints.latest()!;
+    const gbLatest = (await gb.context.checkpoints.latest())!;
+    const usLatest = (await us.context.checkpoints.latest())!;
     // What GB stored is US's cosignature over GB's checkpoint, and US recorded that checkpoint as witnessed.
-    const [line] = rows<{ line: string; size: number }>(gb.context.db, "audit_cosignatures", "witness = ?", witnessName(US));
+    const [line] = (await rows<{ line: string; size: number }>(gb.context.store, "audit_cosignatures", "witness = ?", witnessName(US)));
     expect(line?.size).to.equal(gbLatest.size);
     verifyCosignature(gbLatest.note + line!.line, { name: witnessName(US), publicKey: logPublicKey(network.us) });
-    expect(usKnowsOfGb()).to.equal(gbLatest.size);
-    expect(rows<{ size: number }>(gb.context.db, "witnessed_logs", "origin = ?", checkpointOrigin(US))[0]?.size).to.equal(usLatest.size);
+    expect(await usKnowsOfGb()).to.equal(gbLatest.size);
+    expect((await rows<{ size: number }>(gb.context.store, "witnessed_logs", "origin = ?", checkpointOrigin(US)))[0]?.size).to.equal(usLatest.size);
     // Nothing new: the next run has nothing to submit.
     expect((await gb.witness.runNow()).find((s) => s.peer === US)?.outcome).to.equal("current");
   });
@@ -128,18 +128,18 @@ describe("witnessing: the peer log endpoints", function () {
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.headers["content-type"]).to.match(/^text\/plain/);
     const { checkpoint } = verifyCheckpoint(answer.text, { origin: checkpointOrigin(US), publicKey: logPublicKey(network.us) });
-    expect(checkpoint.size).to.equal(us.context.checkpoints.latest()!.size);
+    expect(checkpoint.size).to.equal((await us.context.checkpoints.latest())!.size);
     verifyCosignature(answer.text, { name: witnessName(GB), publicKey: logPublicKey(network.gb) });
     expect(parseNote(answer.text).signatures.map((s) => s.name)).to.deep.equal([checkpointOrigin(US), witnessName(GB)]);
   });
 
   it("serves consistency proofs as base64 lines or JSON, and refuses impossible sizes", async function () {
-    const size = us.context.checkpoints.latest()!.size;
-    const tree = auditTree(us.context.db);
+    const size = (await us.context.checkpoints.latest())!.size;
+    const [root1, rootN] = await us.context.store.read((tx) => withStoredTree(tx, size, (tree) => [treeRoot(tree, 1), treeRoot(tree, size)]));
     const lines = await toUs("GET", `/peer/v1/log/proof/consistency?old=1&new=${size}`);
     expect(lines.status, lines.text).to.equal(200);
     const proof = lines.text.split("\n").filter((line) => line.length > 0).map((line) => Buffer.from(line, "base64"));
-    verifyConsistency(1, size, treeRoot(tree, 1), treeRoot(tree, size), proof);
+    verifyConsistency(1, size, root1!, rootN!, proof);
     const json = await toUs("GET", `/peer/v1/log/proof/consistency?old=1&new=${size}`, { headers: { accept: "application/json" } });
     expect(json.json).to.deep.equal({ old: 1, new: size, proof: proof.map((hash) => hash.toString("base64")) });
     for (const query of [`old=2&new=1`, `old=0&new=${size + 1}`, `old=01&new=2`, `old=-1&new=2`, `new=2`]) {
@@ -150,9 +150,9 @@ describe("witnessing: the peer log endpoints", function () {
   });
 
   it("answers a stale old size with 409 and the size it last cosigned (text/x.tlog.size)", async function () {
-    const known = usKnowsOfGb();
+    const known = await usKnowsOfGb();
     expect(known).to.be.greaterThan(0);
-    const note = gb.context.checkpoints.latest()!.note;
+    const note = (await gb.context.checkpoints.latest())!.note;
     const answer = await toUs("POST", "/peer/v1/log/witness", { body: formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: note }) });
     expect(answer.status).to.equal(409);
     expect(answer.headers["content-type"]).to.equal("text/x.tlog.size");
@@ -160,15 +160,15 @@ describe("witnessing: the peer log endpoints", function () {
   });
 
   it("refuses old beyond the size (400), another peer's log (403), an unknown log (404), a bad signature (403), garbage (400)", async function () {
-    const gbNote = gb.context.checkpoints.latest()!.note;
-    const gbSize = gb.context.checkpoints.latest()!.size;
+    const gbNote = (await gb.context.checkpoints.latest())!.note;
+    const gbSize = (await gb.context.checkpoints.latest())!.size;
     const post = (body: string, credentials?: TlsCredentials) => toUs("POST", "/peer/v1/log/witness", { body, ...(credentials === undefined ? {} : { credentials }) });
 
     const beyond = await post(formatAddCheckpointRequest({ oldSize: gbSize + 1, proof: [], checkpoint: gbNote }));
     expect([beyond.status, beyond.json?.error?.code]).to.deep.equal([400, "WITNESS_OLD_SIZE_INVALID"]);
 
     // GB's genuine checkpoint, but sent over FR's certificate: FR may not get GB's log cosigned.
-    const foreign = await post(formatAddCheckpointRequest({ oldSize: usKnowsOfGb(), proof: [], checkpoint: gbNote }), fr.tlsCredentials());
+    const foreign = await post(formatAddCheckpointRequest({ oldSize: await usKnowsOfGb(), proof: [], checkpoint: gbNote }), fr.tlsCredentials());
     expect([foreign.status, foreign.json?.error?.code]).to.deep.equal([403, "WITNESS_ORIGIN_FORBIDDEN"]);
 
     const stranger = generateKeyPairSync("ed25519").privateKey;
@@ -181,41 +181,41 @@ describe("witnessing: the peer log endpoints", function () {
 
     const garbage = await post("old 0\nnot base64!\n\n");
     expect([garbage.status, garbage.json?.error?.code]).to.deep.equal([400, "AUDIT_WITNESS_REQUEST_MALFORMED"]);
-    expect(rows(us.context.db, "log_alarms")).to.have.length(0);
+    expect((await rows(us.context.store, "log_alarms"))).to.have.length(0);
   });
 
   it("recovers from a lost answer: a 409 tells the log what was cosigned, and it retries from there", async function () {
     await exchangeRequest(network.gb);
-    const checkpoint = gb.context.checkpoints.sign();
+    const checkpoint = (await gb.context.checkpoints.sign());
     // US cosigns GB's checkpoint, but GB never sees the answer.
-    const known = usKnowsOfGb();
-    const proof = consistencyProof(auditTree(gb.context.db), known, checkpoint.size);
+    const known = await usKnowsOfGb();
+    const proof = await gb.context.store.read((tx) => withStoredTree(tx, checkpoint.size, (tree) => consistencyProof(tree, known, checkpoint.size)));
     const direct = await toUs("POST", "/peer/v1/log/witness", { body: formatAddCheckpointRequest({ oldSize: known, proof, checkpoint: checkpoint.note }) });
     expect(direct.status, direct.text).to.equal(200);
-    expect(usKnowsOfGb()).to.equal(checkpoint.size);
+    expect(await usKnowsOfGb()).to.equal(checkpoint.size);
 
     const [submission] = (await gb.witness.runNow()).filter((s) => s.peer === US);
     expect(submission).to.deep.include({ outcome: "cosigned", size: checkpoint.size });
-    const note = checkpointWithCosignatures(gb.context.db, checkpoint.size);
+    const note = await gb.context.store.read((tx) => checkpointWithCosignatures(tx, checkpoint.size));
     verifyCosignature(note!, { name: witnessName(US), publicKey: logPublicKey(network.us) });
   });
 
   it("answers a bad proof with 422 and raises an alarm: an audit entry, a log_alarms row, the health view", async function () {
     await exchangeRequest(network.gb);
-    const checkpoint = gb.context.checkpoints.sign();
-    const known = usKnowsOfGb();
-    const proof = consistencyProof(auditTree(gb.context.db), known, checkpoint.size);
+    const checkpoint = (await gb.context.checkpoints.sign());
+    const known = await usKnowsOfGb();
+    const proof = await gb.context.store.read((tx) => withStoredTree(tx, checkpoint.size, (tree) => consistencyProof(tree, known, checkpoint.size)));
     expect(proof.length).to.be.greaterThan(0);
     proof[0] = Buffer.alloc(32, 0xab); // tampered
     const answer = await toUs("POST", "/peer/v1/log/witness", { body: formatAddCheckpointRequest({ oldSize: known, proof, checkpoint: checkpoint.note }) });
     expect([answer.status, answer.json?.error?.code]).to.deep.equal([422, "AUDIT_CONSISTENCY_FAILED"]);
-    expect(usKnowsOfGb()).to.equal(known); // not cosigned
+    expect(await usKnowsOfGb()).to.equal(known); // not cosigned
 
-    const alarms = rows<{ origin: string; reason: string; evidence: string }>(us.context.db, "log_alarms");
+    const alarms = (await rows<{ origin: string; reason: string; evidence: string }>(us.context.store, "log_alarms"));
     expect(alarms).to.have.length(1);
     expect(alarms[0]).to.include({ origin: checkpointOrigin(GB), reason: "consistency proof failed" });
     expect(JSON.parse(alarms[0]!.evidence).claimed.note).to.equal(checkpoint.note);
-    const entries = rows<{ entry: string }>(us.context.db, "audit_entries", "kind = 'log.inconsistent'");
+    const entries = (await rows<{ entry: string }>(us.context.store, "audit_entries", "kind = 'log.inconsistent'"));
     expect(entries).to.have.length(1);
     expect(JSON.parse(entries[0]!.entry)).to.deep.include({ actor: `peer:${GB}` });
 
