@@ -9,7 +9,8 @@
  * nothing; a file changed after it was hashed is never delivered.
  */
 import { createHash } from "node:crypto";
-import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Gateway } from "../../../gateway/gateway.js";
@@ -188,6 +189,31 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(unreadable()).to.have.length(2);
   });
 
+  it("never sends the home's own files, even when evidence.sendFrom names the home itself", async function () {
+    const config = join(network.us.home, "valise.json");
+    const original = readFileSync(config, "utf8");
+    const restart = async (): Promise<void> => {
+      await us.stop();
+      us = gatewayOf(network.us);
+      await us.start();
+    };
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(original), evidence: { sendFrom: [network.us.home] } }));
+    try {
+      await restart();
+      const packages = (): number => (us.context.db.prepare("SELECT COUNT(*) AS n FROM evidence_packages").get() as { n: number }).n;
+      const before = packages();
+      for (const own of ["valise.json", "valise.db", join("pki", "root.cert.pem")]) {
+        const answer = await send({ completes: "partially-executed", items: [{ ...item("x"), path: join(network.us.home, own) }] });
+        expect(answer.status, `${own}: ${answer.text}`).to.equal(403);
+        expect(answer.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+      }
+      expect(packages()).to.equal(before);
+    } finally {
+      writeFileSync(config, original);
+      await restart();
+    }
+  });
+
   describe("refusals that store nothing", function () {
     let before: { packages: number; envelopes: number; outbox: number };
     const snapshot = () => ({
@@ -225,6 +251,69 @@ describe("gateway/evidence: sending a package between two gateways", function ()
       const linked = await send({ completes: "executed", items: [item("innocent.txt")] });
       expect(linked.status).to.equal(403);
       expect(linked.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+    });
+
+    it("a hard link in outgoing (to the encrypted root CA key, to the database): 403 EVIDENCE_PATH_NOT_ALLOWED, nothing read", async function () {
+      linkSync(join(network.us.home, "pki", "root.key.pem"), join(outgoing, "root-key.txt"));
+      linkSync(join(network.us.home, "valise.db"), join(outgoing, "records.db"));
+      for (const name of ["root-key.txt", "records.db"]) {
+        const answer = await send({ completes: "executed", items: [item(name)] });
+        expect(answer.status, answer.text).to.equal(403);
+        expect(answer.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+      }
+    });
+
+    it("a symbolic link in outgoing is refused even when it names a file of outgoing", async function () {
+      symlinkSync(join(outgoing, "one-byte.txt"), join(outgoing, "alias.txt"));
+      const answer = await send({ completes: "executed", items: [item("alias.txt")] });
+      expect(answer.status, answer.text).to.equal(403);
+      expect(answer.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+    });
+
+    it("tells nothing about host paths outside the allowed folders: the same answer whether they exist or not", async function () {
+      const elsewhere = join(network.dir, "elsewhere");
+      mkdirSync(elsewhere, { recursive: true });
+      writeFileSync(join(elsewhere, "exists.txt"), "secret");
+      symlinkSync(elsewhere, join(outgoing, "to-elsewhere"));
+      symlinkSync(join(elsewhere, "exists.txt"), join(outgoing, "to-existing.txt"));
+      symlinkSync(join(elsewhere, "missing.txt"), join(outgoing, "to-missing.txt"));
+      symlinkSync(join(elsewhere, "missing-folder"), join(outgoing, "to-missing-folder"));
+      // Pairs that differ only in whether the host path exists.
+      const pairs: Array<[string, string]> = [
+        [join(elsewhere, "exists.txt"), join(elsewhere, "missing.txt")],
+        [join(outgoing, "..", "valise.json"), join(outgoing, "..", "no-such.json")],
+        [join(outgoing, "to-elsewhere", "exists.txt"), join(outgoing, "to-elsewhere", "missing.txt")],
+        [join(outgoing, "to-existing.txt"), join(outgoing, "to-missing.txt")],
+        [join(outgoing, "to-elsewhere", "exists.txt"), join(outgoing, "to-missing-folder", "exists.txt")],
+      ];
+      const answerFor = async (path: string): Promise<unknown> => {
+        const answer = await send({ completes: "executed", items: [{ ...item("x"), path }] });
+        expect(answer.status, `${path}: ${answer.text}`).to.equal(403);
+        const { code, message, details } = answer.json.error as { code: string; message: string; details: Record<string, unknown> };
+        return { code, message: message.replace(path, "PATH"), details: { ...details, path: "PATH" } };
+      };
+      for (const [existing, missing] of pairs) {
+        const first = await answerFor(existing);
+        expect(first).to.have.property("code", "EVIDENCE_PATH_NOT_ALLOWED");
+        expect(await answerFor(missing), `${existing} vs ${missing}`).to.deep.equal(first);
+      }
+    });
+
+    it("a FIFO named in five sends at once: each refused with a code, and the gateway still sends, submits and answers", async function () {
+      this.timeout(30_000);
+      execFileSync("mkfifo", [join(outgoing, "pipe.bin")]);
+      const answers = await Promise.all(Array.from({ length: 5 }, () => send({ completes: "executed", items: [item("pipe.bin")] })));
+      for (const answer of answers) {
+        expect(answer.status, answer.text).to.equal(404);
+        expect(answer.json.error.code).to.equal("EVIDENCE_FILE_UNREADABLE");
+      }
+      // The thread pool is free: file work (a send that hashes a file) and the database still answer.
+      const missing = await send({ completes: "executed", items: [item("no-such-file.pdf")] });
+      expect(missing.json.error.code).to.equal("EVIDENCE_FILE_UNREADABLE");
+      const listed = await localRequest(network.us.localPort, "GET", "/api/v1/cases", { token: network.us.tokens.caseworker });
+      expect(listed.status).to.equal(200);
+      const health = await localRequest(network.us.localPort, "GET", "/healthz");
+      expect(health.status).to.equal(200);
     });
 
     it("a missing file (404 EVIDENCE_FILE_UNREADABLE), a folder (404), a missing description (422 at /items/0/description)", async function () {
