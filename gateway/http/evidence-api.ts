@@ -11,7 +11,8 @@
  * - `GET /api/v1/cases/:caseId/evidence/:itemId` — the plaintext of a
  *   received item, streamed and verified as it is decrypted. Headers:
  *   `Content-Length` (the size), `Repr-Digest: sha-256=:…:` (RFC 9530, the
- *   manifest's digest), `Content-Disposition` (the manifest's name). If a
+ *   manifest's digest), `Content-Disposition` (the manifest's name, as
+ *   `filename*` and an ASCII `filename` fallback: content-disposition.ts). If a
  *   stored chunk fails verification before anything was sent, the answer is
  *   that error (e.g. 422 EVIDENCE_CHUNK_TAG_INVALID); after, the connection
  *   is cut: the body is then shorter than Content-Length, never complete and wrong.
@@ -23,6 +24,7 @@ import type { Principal } from "../auth/tokens.js";
 import { sendPackage } from "../evidence/send.js";
 import { listEvidence } from "../evidence/query.js";
 import { readItem } from "../evidence/download.js";
+import { attachmentDisposition } from "./content-disposition.js";
 
 type Handler = (req: Request, res: Response, principal: Principal) => Promise<void> | void;
 
@@ -83,7 +85,7 @@ export function evidenceApiRoutes(ctx: GatewayContext): express.Router {
       res.status(200).set({
         "Content-Type": "application/octet-stream",
         "Content-Length": String(item.size),
-        "Content-Disposition": `attachment; filename*=UTF-8''${encodeURIComponent(item.name)}`,
+        "Content-Disposition": attachmentDisposition(item.name),
         "Repr-Digest": `sha-256=:${Buffer.from(item.sha256, "hex").toString("base64")}:`,
         "Valise-Item-Media-Type": item.media_type,
         "X-Content-Type-Options": "nosniff",

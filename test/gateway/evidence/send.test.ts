@@ -159,6 +159,22 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(asAuditor.status).to.equal(403);
   });
 
+  it("names a download with a non-ASCII, quoted name in filename* and an ASCII filename fallback", async function () {
+    const name = 'Kontoauszüge "März" 2025 ✓\u0085.csv';
+    const answer = await send({ completes: "partially-executed", chunkSize: TEST_CHUNK, items: [item("one-byte.txt", { name })] });
+    expect(answer.status, answer.text).to.equal(201);
+    const itemId = (answer.json as { items: Array<{ itemId: string }> }).items[0]!.itemId;
+    await waitFor("GB to receive the item", async () => {
+      const pkg = (await listAt(network.gb)).packages.find((p) => p.packageId === answer.json.packageId);
+      return pkg?.state === "received" ? pkg : undefined;
+    }, 30_000);
+    const download = await getBytes(network.gb.localPort, `/api/v1/cases/${caseId}/evidence/${itemId}`, network.gb.tokens.caseworker);
+    expect(download.status).to.equal(200);
+    const header = String(download.headers["content-disposition"]);
+    expect(header).to.match(/^[\x20-\x7e]+$/);
+    expect(header).to.equal(`attachment; filename="Kontoauszuge _Marz_ 2025 __.csv"; filename*=UTF-8''Kontoausz%C3%BCge%20%22M%C3%A4rz%22%202025%20%E2%9C%93_.csv`);
+  });
+
   it("never hands out a stored item altered on disk: a coded error, or a download cut short; the failure audited", async function () {
     const received = (await listAt(network.gb)).packages.find((p) => p.direction === "inbound" && p.state === "received")!;
     const mailbox = received.items.find((i) => i.name === "mailbox.mbox")!;
