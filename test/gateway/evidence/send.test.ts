@@ -124,6 +124,32 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(JSON.stringify(entriesOfKind(usDb, "evidence.package.sent"))).to.not.contain("mailbox.mbox");
   });
 
+  it("audits the evidence list as a read of the manifests; the progress view shows nothing of them and is not audited", async function () {
+    const db = gb.context.db;
+    const reads = (): Array<{ index: number; kind: string; caseId?: string; details: Record<string, unknown> }> => entriesOfKind(db, "access.read").filter((e) => e.details["what"] === "evidence-list");
+    const before = reads().length;
+    const listed = await listAt(network.gb);
+    expect(listed.packages.length).to.be.greaterThan(0);
+    const after = reads();
+    expect(after).to.have.length(before + 1);
+    const entry = after.at(-1)!;
+    expect(entry.caseId).to.equal(caseId);
+    expect(entry.details).to.include({ role: "caseworker" });
+    expect((entry.details["manifests"] as Array<{ packageId: string }>).map((m) => m.packageId)).to.deep.equal(listed.packages.map((p) => p.packageId));
+    // Names stay out of the log.
+    expect(JSON.stringify(entry)).to.not.contain("mailbox.mbox");
+
+    const progress = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}/evidence?view=progress`, { token: network.gb.tokens.caseworker });
+    expect(progress.status).to.equal(200);
+    expect(progress.json.packages.map((p: { packageId: string }) => p.packageId)).to.deep.equal(listed.packages.map((p) => p.packageId));
+    expect(progress.json.packages[0].items[0]).to.have.all.keys("itemId", "state", "sealedSize", "ackedBytes", "sentBytes", "receivedAt", "attempts", "lastError");
+    expect(progress.text).to.not.contain("mailbox.mbox");
+    expect(reads()).to.have.length(before + 1);
+    const badView = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}/evidence?view=everything`, { token: network.gb.tokens.caseworker });
+    expect(badView.status).to.equal(400);
+    expect(badView.json.error.code).to.equal("USAGE");
+  });
+
   it("shows a caseworker the manifest with every item key withheld", async function () {
     const kase = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}`, { token: network.gb.tokens.caseworker });
     const manifestEnvelope = (kase.json.envelopes as Array<{ envelopeId: string; type: string }>).find((e) => e.type === "evidence-manifest");
