@@ -37,6 +37,7 @@ import type { GatewayContext } from "./context.js";
 import type { ListenAddress } from "./config/config.js";
 import { EvidenceUploader, type UploaderOptions } from "./evidence/uploader.js";
 import { threadPoolProbe, type ThreadPoolProbeOptions } from "./thread-pool-probe.js";
+import { startRefusalSummaries } from "./evidence/refusals.js";
 import { stat } from "node:fs/promises";
 
 /** How to run a gateway. */
@@ -62,6 +63,8 @@ export interface GatewayOptions {
   readonly witness?: WitnessClientOptions;
   /** Evidence upload tuning; retries follow the delivery options unless given here. */
   readonly evidence?: Partial<UploaderOptions>;
+  /** How often repeated refusals of evidence uploads are summarised in the audit log (default 10 minutes). */
+  readonly refusalSummaryMs?: number;
   /** How often the thread pool is probed and how long a probe may wait before health says it is stalled. */
   readonly threadPoolProbe?: Partial<ThreadPoolProbeOptions>;
 }
@@ -184,6 +187,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         // Case deadlines: alerted once each when they pass, on this gateway's clock.
         const deadlines = startDeadlineMonitor(ctx);
         uploader.start();
+        const refusals = startRefusalSummaries(ctx, options.refusalSummaryMs);
         // A checkpoint over everything up to this start, then peers are asked to cosign it.
         ctx.checkpoints.sign();
         const witnessClient = new WitnessClient(ctx, client, options.witness);
@@ -218,6 +222,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           await uploader.stop();
           await witnessClient.stop();
           await stopping;
+          await refusals.stop(); // after the peer server closed: no refusal left uncounted in the last summary
           await commits.run(() => appendEntry(db, { kind: "gateway.stopped", actor: "operator", time: now(), details: {} }));
           await commits.drained();
           client.close();
