@@ -23,7 +23,7 @@
  */
 import { assertStepAllowed, completionStep } from "./delivered.js";
 import { createHash, randomUUID } from "node:crypto";
-import { lstat, open, realpath, stat, type FileHandle } from "node:fs/promises";
+import { lstat, open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve, sep } from "node:path";
 import { constants, type Stats } from "node:fs";
 import { sealEnvelope } from "../envelope/seal.js";
@@ -326,8 +326,8 @@ function mayRead(real: string, folders: SendFolders): boolean {
  *   (the root CA key, the database) byte-identical to a foreign authority:
  *   the file's folder is resolved before the folder check, the file itself
  *   must not be a symbolic link (lstat, then O_NOFOLLOW) and must have one
- *   link only; after opening, the descriptor's device and inode must be
- *   those of the path resolved again.
+ *   link only; after opening, where the descriptor really is must be in an
+ *   allowed folder, with the device and inode of the file opened.
  * - A FIFO or a device would block a thread of libuv's pool for ever in
  *   open(2) (five sends, and the gateway's file system work stops): only
  *   regular files, told by lstat before any open, and the open is
@@ -385,11 +385,12 @@ async function resolveSource(ctx: GatewayContext, path: string, folders: SendFol
     const opened = await handle.stat();
     if (!opened.isFile()) throw unreadable("not a regular file");
     if (opened.nlink !== 1) throw notAllowed(`a file with ${opened.nlink} links`);
-    // 5. The path resolved again must still lead, inside the allowed folders, to the file opened.
+    // 5. Where the descriptor really is (Linux: /proc/self/fd; elsewhere the path resolved again) must be
+    //    inside the allowed folders and name the file opened: a folder swapped for a link meanwhile is caught.
     let real: string;
     let named: Stats;
     try {
-      real = await realpath(candidate);
+      real = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => realpath(candidate));
       named = await stat(real);
     } catch (cause) {
       throw notAllowed("it moved while it was checked", cause);
