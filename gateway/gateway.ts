@@ -36,6 +36,9 @@ import { clientErrorHandler } from "./http/errors.js";
 import type { GatewayContext } from "./context.js";
 import type { ListenAddress } from "./config/config.js";
 import { EvidenceUploader, type UploaderOptions } from "./evidence/uploader.js";
+import { threadPoolProbe, type ThreadPoolProbeOptions } from "./thread-pool-probe.js";
+import { startRefusalSummaries } from "./evidence/refusals.js";
+import { stat } from "node:fs/promises";
 
 /** How to run a gateway. */
 export interface GatewayOptions {
@@ -60,6 +63,10 @@ export interface GatewayOptions {
   readonly witness?: WitnessClientOptions;
   /** Evidence upload tuning; retries follow the delivery options unless given here. */
   readonly evidence?: Partial<UploaderOptions>;
+  /** How often repeated refusals of evidence uploads are summarised in the audit log (default 10 minutes). */
+  readonly refusalSummaryMs?: number;
+  /** How often the thread pool is probed and how long a probe may wait before health says it is stalled. */
+  readonly threadPoolProbe?: Partial<ThreadPoolProbeOptions>;
 }
 
 /** Where a started gateway listens. */
@@ -158,7 +165,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
           logger.info("peer trust reloaded", { peers: peers.all().map((p) => p.authority) });
         });
-        const localServer = http.createServer(localApi(ctx, client));
+        // A stalled thread pool (file system calls that never return) shows in health and the log.
+        const threadPool = threadPoolProbe({ probe: () => stat(paths.root), logger, ...options.threadPoolProbe });
+        const localServer = http.createServer(localApi(ctx, client, threadPool));
         localServer.headersTimeout = 10_000;
         localServer.requestTimeout = 30_000;
         localServer.on("clientError", clientErrorHandler());
@@ -174,9 +183,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         await commits.run(() => appendEntry(db, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority) } }));
         worker.start();
+        threadPool.start();
         // Case deadlines: alerted once each when they pass, on this gateway's clock.
         const deadlines = startDeadlineMonitor(ctx);
         uploader.start();
+        const refusals = startRefusalSummaries(ctx, options.refusalSummaryMs);
         // A checkpoint over everything up to this start, then peers are asked to cosign it.
         ctx.checkpoints.sign();
         const witnessClient = new WitnessClient(ctx, client, options.witness);
@@ -204,12 +215,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         stopper = async () => {
           clearInterval(refreshTimer);
           clearInterval(peerWatch);
+          threadPool.stop();
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await worker?.stop();
           await deadlines.stop();
           await uploader.stop();
           await witnessClient.stop();
           await stopping;
+          await refusals.stop(); // after the peer server closed: no refusal left uncounted in the last summary
           await commits.run(() => appendEntry(db, { kind: "gateway.stopped", actor: "operator", time: now(), details: {} }));
           await commits.drained();
           client.close();

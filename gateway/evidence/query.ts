@@ -2,10 +2,21 @@
  * The evidence of a case as a caseworker sees it: packages, sent or
  * received, with each item's description, state, progress and receipt —
  * never an item key.
+ *
+ * Two views. {@link listEvidence} shows what the manifests say (names,
+ * media types, sizes, digests, descriptions, provenance, notes): that is a
+ * read of case documents, so it is an `access.read` audit entry (`what:
+ * "evidence-list"`, the manifests shown) committed before the answer, like
+ * any other read. {@link evidenceProgress} shows only how the transfers
+ * stand (states, sealed bytes, errors), nothing of the manifests, and is not
+ * audited: it is what a sender polls while an upload runs, which would
+ * otherwise write an entry every half second.
  */
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import { statement } from "../store/statements.js";
+import { appendEntry } from "../audit/append.js";
+import type { Reader } from "./download.js";
 import { itemsOfPackage, type ItemRow, type ItemState, type PackageState } from "./items.js";
 import type { EvidenceManifest, ManifestItem } from "./manifest.js";
 
@@ -60,16 +71,45 @@ interface PackageRow {
   outbox_state: string | null;
 }
 
-/** The evidence packages of `caseId`, oldest first. `CASE_UNKNOWN` when there is no such case. */
-export function listEvidence(ctx: GatewayContext, caseId: string): { caseId: string; packages: ListedPackage[] } {
+/** One item of {@link evidenceProgress}: how its transfer stands, nothing of the manifest. */
+export type ProgressItem = Pick<ListedItem, "itemId" | "state" | "sealedSize" | "ackedBytes" | "sentBytes" | "receivedAt" | "attempts" | "lastError">;
+
+/** One package of {@link evidenceProgress}. */
+export type PackageProgress = Omit<ListedPackage, "note" | "items"> & { readonly items: readonly ProgressItem[] };
+
+function packageRows(ctx: GatewayContext, caseId: string): PackageRow[] {
   if (statement(ctx.db, "SELECT 1 FROM cases WHERE case_id = ?").get(caseId) === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
-  const rows = statement(
+  return statement(
     ctx.db,
     `SELECT p.*, e.digest, b.document, o.state AS outbox_state FROM evidence_packages p
        JOIN envelopes e ON e.envelope_id = p.envelope_id JOIN envelope_bodies b ON b.envelope_id = p.envelope_id
        LEFT JOIN outbox o ON o.envelope_id = p.envelope_id
       WHERE p.case_id = ? ORDER BY p.created_at, p.package_id`,
   ).all(caseId) as PackageRow[];
+}
+
+/**
+ * The evidence packages of `caseId`, oldest first, with what their
+ * manifests say; the read by `reader` is audited (committed) first when
+ * there is any package to show. `CASE_UNKNOWN` when there is no such case.
+ */
+export async function listEvidence(ctx: GatewayContext, caseId: string, reader: Reader): Promise<{ caseId: string; packages: ListedPackage[] }> {
+  const rows = packageRows(ctx, caseId);
+  if (rows.length > 0) {
+    await ctx.commits.run(() =>
+      appendEntry(ctx.db, {
+        kind: "access.read",
+        actor: reader.actor,
+        time: ctx.now(),
+        caseId,
+        details: {
+          what: "evidence-list",
+          manifests: rows.map((row) => ({ packageId: row.package_id, envelopeId: row.envelope_id, envelopeDigest: row.digest })),
+          ...reader.details,
+        },
+      }),
+    );
+  }
   return {
     caseId,
     packages: rows.map((row) => {
@@ -90,6 +130,35 @@ export function listEvidence(ctx: GatewayContext, caseId: string): { caseId: str
         items: itemsOfPackage(ctx.db, row.package_id).map((item) => listedItem(item, described.get(item.item_id))),
       };
     }),
+  };
+}
+
+/** How the transfers of `caseId`'s packages stand, oldest first: nothing of the manifests, not audited. `CASE_UNKNOWN` when there is no such case. */
+export function evidenceProgress(ctx: GatewayContext, caseId: string): { caseId: string; packages: PackageProgress[] } {
+  return {
+    caseId,
+    packages: packageRows(ctx, caseId).map((row) => ({
+      packageId: row.package_id,
+      direction: row.direction,
+      peer: row.peer,
+      state: row.state,
+      completes: row.completes,
+      createdAt: row.created_at,
+      finishedAt: row.finished_at,
+      envelopeId: row.envelope_id,
+      envelopeDigest: row.digest,
+      manifestDelivery: row.outbox_state,
+      items: itemsOfPackage(ctx.db, row.package_id).map((item) => ({
+        itemId: item.item_id,
+        state: item.state,
+        sealedSize: item.sealed_size,
+        ackedBytes: item.acked_bytes,
+        sentBytes: item.sent_bytes,
+        receivedAt: item.received_at,
+        attempts: item.attempts,
+        lastError: item.last_error,
+      })),
+    })),
   };
 }
 
