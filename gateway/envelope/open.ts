@@ -272,9 +272,10 @@ async function decrypt(
     });
   }
   if (jweHeader.eid !== header.id) eidMismatch("jwe");
-  if (jweHeader.typ !== undefined && jweHeader.typ !== ENCRYPTED_DOCUMENT_TYP) {
-    malformed(`JWE typ must be ${ENCRYPTED_DOCUMENT_TYP} when present`, "typ");
-  }
+  // Explicit typing (RFC 8725 §3.11): each layer says what it is, so a JWE
+  // made for another purpose with the same key (or an inner JWS moved up a
+  // layer) is not taken for an encrypted Valise document.
+  if (jweHeader.typ !== ENCRYPTED_DOCUMENT_TYP) malformed(`JWE typ must be ${ENCRYPTED_DOCUMENT_TYP}`, "typ");
   const key = keys.find((candidate) => candidate.kid === jweHeader.kid);
   if (key === undefined) {
     throw new GatewayError("ENVELOPE_DECRYPT_FAILED", "No decryption key has the JWE's kid.", {

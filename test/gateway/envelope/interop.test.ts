@@ -80,7 +80,7 @@ for (const profile of ["ed25519", "p256"] as const) {
       expect(result.document).to.deep.equal(JSON.parse(JSON.stringify(document)));
       expect(result.routing).to.include({ id: sealed.envelopeId, from: "GB-UKCA", to: "US-DOJ-OIA", priority: "emergency" });
       expect(result.outerHeader).to.include({ typ: "valise-envelope+jws", eid: sealed.envelopeId });
-      expect(result.jweHeader).to.include({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: pair.us.encrypt.kid });
+      expect(result.jweHeader).to.include({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: pair.us.encrypt.kid, typ: "valise-document+jwe" });
       expect(result.innerHeader).to.include({ typ: "valise-document+jws", cty: "mla-request" });
     });
 

@@ -66,6 +66,17 @@ for (const profile of ["ed25519", "p256"] as const) {
       return codeOpening(await craftEnvelope({ pair, ...options }), overrides);
     }
 
+    it("opens the wire form the outbox sends (JSON.stringify) and the canonical bytes alike, to one digest", async () => {
+      // The digest covers the JWS signing input, not the JSON object around it (seal.ts, SealedEnvelope.bytes).
+      const sealed = await seal();
+      const wire = JSON.stringify(sealed.envelope);
+      expect(wire).to.not.equal(new TextDecoder().decode(sealed.bytes));
+      const fromWire = await openEnvelope(wire, usOptions());
+      const fromBytes = await openEnvelope(sealed.bytes, usOptions());
+      expect(fromWire.envelopeDigest).to.equal(sealed.envelopeDigest);
+      expect(fromBytes.envelopeDigest).to.equal(sealed.envelopeDigest);
+    });
+
     it("opens a crafted baseline envelope (so each crafted failure below has one cause)", async () => {
       const opened = await openEnvelope(await craftEnvelope({ pair }), usOptions());
       expect(opened.document).to.deep.equal({ kind: "mla-request", note: "crafted" });
@@ -397,6 +408,15 @@ for (const profile of ["ed25519", "p256"] as const) {
         expect(await codeOfCrafted({ routing: { createdAt: "2025-13-45" } })).to.equal("ENVELOPE_MALFORMED");
         expect(await codeOfCrafted({ routing: { payload: "a.b.c" } })).to.equal("ENVELOPE_MALFORMED");
         expect(await codeOfCrafted({ mutateInner: () => "not-a-jws" })).to.equal("ENVELOPE_MALFORMED");
+      });
+
+      it("refuses a middle JWE that does not say it is valise-document+jwe (ENVELOPE_MALFORMED, field typ)", async () => {
+        // Explicit typing: a JWE without typ, or typed for something else, is not an encrypted Valise document.
+        for (const typ of [undefined, "JWT", "valise-document+jws", "valise-envelope+jws"]) {
+          const failure = await failureOf(openEnvelope(await craftEnvelope({ pair, jweHeader: { typ } }), usOptions()));
+          expect(failure.code, String(typ)).to.equal("ENVELOPE_MALFORMED");
+          expect(failure.details, String(typ)).to.deep.equal({ field: "typ" });
+        }
       });
 
       it("refuses an inner document that is not a JSON object (ENVELOPE_MALFORMED)", async () => {
