@@ -2,7 +2,8 @@
  * The transparency report's HTML renders in headless Chromium with no
  * console error, no exception, and no request other than the file itself;
  * a full-page screenshot is taken (kept at $VALISE_SCREENSHOT when set).
- * Skipped, saying so, where Chromium is not installed (.ci/run installs it).
+ * Without Chromium (.ci/run installs it; CHROMIUM names another binary) it
+ * fails in CI and is skipped, saying so, elsewhere (test/required-tools.ts).
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,17 +13,15 @@ import { expect } from "chai";
 import { transparencyReport } from "../../../gateway/reports/transparency.js";
 import { transparencyHtml } from "../../../gateway/reports/transparency-html.js";
 import { AS_OF, FIXTURE } from "./fixture.js";
-import { CHROMIUM, chromiumAvailable, pngSize, renderInChromium } from "./chromium.js";
+import { CHROMIUM, pngSize, renderInChromium } from "./chromium.js";
+import { chromiumTool, requireTool } from "../../required-tools.js";
 
 describe("transparency report in headless Chromium", function () {
   this.timeout(120_000);
   let dir: string;
 
   before(function () {
-    if (!chromiumAvailable()) {
-      process.stderr.write(`      (skipped: no Chromium at ${CHROMIUM}; install Debian's chromium, or set CHROMIUM, to render the HTML report)\n`);
-      this.skip();
-    }
+    requireTool(this, chromiumTool(CHROMIUM));
     dir = mkdtempSync(join(tmpdir(), "valise-report-"));
   });
 
