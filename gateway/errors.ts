@@ -8,6 +8,8 @@ import { ValiseError, type PkiErrorCode, type ValiseErrorOptions } from "../pki/
 /** Gateway error codes with a one-line description each. */
 export const GATEWAY_ERRORS = {
   CONFIG_INVALID: "The gateway configuration file is missing or does not match its schema.",
+  CONFIG_IDENTITY_MISMATCH: "valise.json names another authority than the home's PKI and certificates (details: configured, pki); nothing is signed under it.",
+  CONFIG_ENDPOINT_MISMATCH: "valise.json's endpoint or TLS names differ from the PKI's (the bundle's endpoint, the tls certificate's SANs); change them with valise config set-endpoint.",
   HOME_EXISTS: "The gateway home already exists; pass --force to overwrite.",
   HOME_NOT_FOUND: "No gateway home at the given path (use --home or VALISE_HOME).",
   USAGE: "The command line is malformed.",
@@ -163,6 +165,8 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   REQUEST_TIMEOUT: { http: 408, exit: 2 },
   ENVELOPE_TOO_LARGE: TOO_LARGE,
   CONFIG_INVALID: INVALID,
+  CONFIG_IDENTITY_MISMATCH: INVALID,
+  CONFIG_ENDPOINT_MISMATCH: INVALID,
   DOCUMENT_INVALID: INVALID,
   // Passphrase.
   PKI_PASSPHRASE_MISSING: PASSPHRASE,

@@ -133,6 +133,21 @@ export interface AuthorityPki {
   certificates(use: LeafUse): IssuedCertificate[];
   /** Decrypts the private key of `use` (current one, or the one of `serial`); `use` may be `root`. */
   loadPrivateKey(use: CertificateUse, passphrase: string, serial?: string): KeyObject;
+  /** The endpoint and TLS names as the index holds them now: what bundles carry and the next tls certificate names. */
+  endpointNames(): EndpointNames;
+  /**
+   * Moves the authority to `endpoint`: issues a new tls certificate for its host
+   * and `names` (the current one becomes `previous`) and records endpoint and
+   * names in the index, which is the one commit point of both.
+   */
+  setEndpoint(endpoint: string, names: { dns: readonly string[]; ips: readonly string[] }, passphrase: string, now?: Date): Promise<CertificateListing>;
+}
+
+/** Where peers reach the authority, and the names its tls certificate carries. */
+export interface EndpointNames {
+  endpoint: string;
+  dns: string[];
+  ips: string[];
 }
 
 /** Options of {@link initAuthorityPki}. */
@@ -435,6 +450,27 @@ export function openAuthorityPki(dir: string): AuthorityPki {
         throw new PkiError("PKI_NO_CURRENT_CERTIFICATE", `No current ${use} certificate.`, { details: { use } });
       }
       return decryptPrivateKeyPem(readPem(root, entry.key), passphrase);
+    },
+
+    endpointNames() {
+      const index = readIndex(root);
+      return { endpoint: index.endpoint, dns: [...index.dns], ips: [...index.ips] };
+    },
+
+    async setEndpoint(endpoint, names, passphrase, now = new Date()) {
+      const tls = tlsNames(endpoint, names.dns, names.ips);
+      const issuer = loadRootIssuer(passphrase);
+      const index = readIndex(root);
+      const entry = await issueLeaf(root, issuer, "tls", index.profile, tls, passphrase, now);
+      for (const old of index.certificates) {
+        if (old.use === "tls" && old.status === "current") old.status = "previous";
+      }
+      index.certificates.push(entry);
+      index.endpoint = endpoint;
+      index.dns = tls.dns;
+      index.ips = tls.ips;
+      writeIndex(root, index); // commit point: the new names and the certificate carrying them together
+      return listing("tls", parseCertificatePem(readPem(root, entry.cert)), "current", entry, now, entry);
     },
   };
 }

@@ -1,9 +1,9 @@
 /**
  * The gateway's SQLite database (better-sqlite3): WAL, `synchronous=FULL`,
  * numbered SQL migrations in `./migrations`, schema version in
- * `PRAGMA user_version`, checked at every open.
+ * `PRAGMA user_version`, checked at every open. The files are mode 0600.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { chmodSync, closeSync, fchmodSync, openSync, readdirSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { GatewayError } from "../errors.js";
 
@@ -45,6 +45,7 @@ export const SCHEMA_VERSION = loadMigrations().length;
 export function openDatabase(path: string): Db {
   let db: Db;
   try {
+    ownerOnly(path);
     db = new Database(path);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
@@ -60,6 +61,29 @@ export function openDatabase(path: string): Db {
     throw error;
   }
   return db;
+}
+
+/**
+ * The database holds token hashes, case metadata, receipts and the keys of
+ * evidence items: readable by the gateway's user only, like the private keys
+ * (0600), whatever the umask. The file is created so before SQLite opens it;
+ * SQLite gives its -wal and -shm files the database's mode, and an older
+ * database (and its companions) is narrowed here.
+ */
+function ownerOnly(path: string): void {
+  const fd = openSync(path, "a", 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
+  for (const companion of [`${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(companion, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
 }
 
 function migrate(db: Db): void {

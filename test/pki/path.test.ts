@@ -12,6 +12,7 @@ import type { PathValidationInput } from "../../pki/path.js";
 import { LEAF_USES } from "../../pki/profiles.js";
 import { toSigningCryptoKey, webCrypto, x509 } from "../../pki/x509-provider.js";
 import { expectCode, makeAuthority, NOW, openssl } from "./fixtures.js";
+import { OPENSSL, requireTool } from "../required-tools.js";
 import type { TestAuthority } from "./fixtures.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -115,7 +116,8 @@ for (const profile of ["ed25519", "p256", "p384"] as const) {
       expectCode(() => validateCertificatePath(input({ crl: impostor.crl })), "PKI_CRL_BAD_SIGNATURE");
     });
 
-    it("OpenSSL agrees: verify -crl_check accepts the leaves and rejects a revoked one", async () => {
+    it("OpenSSL agrees: verify -crl_check accepts the leaves and rejects a revoked one", async function () {
+      requireTool(this, OPENSSL);
       const write = (name: string, text: string): string => {
         const file = path.join(dir, name);
         fs.writeFileSync(file, text);

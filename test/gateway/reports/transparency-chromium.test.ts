@@ -5,8 +5,9 @@
  * What the browser lays out is measured too: every chart text lies inside
  * its SVG's viewBox (a label cut at the edge, "median 1" for "median 13.4",
  * reads as another number), and no suppressed count has a bar beside its
- * marker (a bar reads as a value). Skipped, saying so, where Chromium is
- * not installed (.ci/run installs it).
+ * marker (a bar reads as a value).
+ * Without Chromium (.ci/run installs it; CHROMIUM names another binary) it
+ * fails in CI and is skipped, saying so, elsewhere (test/required-tools.ts).
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,17 +17,15 @@ import { expect } from "chai";
 import { transparencyReport, type TransparencyReport } from "../../../gateway/reports/transparency.js";
 import { transparencyHtml } from "../../../gateway/reports/transparency-html.js";
 import { AS_OF, FIXTURE } from "./fixture.js";
-import { CHROMIUM, chromiumAvailable, pngSize, renderInChromium } from "./chromium.js";
+import { CHROMIUM, pngSize, renderInChromium } from "./chromium.js";
+import { chromiumTool, requireTool } from "../../required-tools.js";
 
 describe("transparency report in headless Chromium", function () {
   this.timeout(120_000);
   let dir: string;
 
   before(function () {
-    if (!chromiumAvailable()) {
-      process.stderr.write(`      (skipped: no Chromium at ${CHROMIUM}; install Debian's chromium, or set CHROMIUM, to render the HTML report)\n`);
-      this.skip();
-    }
+    requireTool(this, chromiumTool(CHROMIUM));
     dir = mkdtempSync(join(tmpdir(), "valise-report-"));
   });
 
