@@ -10,14 +10,11 @@ import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOpt
 import { groupFingerprint } from "./init.js";
 import { certificateDetails, recordOperatorEvents } from "../../gateway/audit/operator-events.js";
 import { registerPkiExports } from "./pki-export.js";
+import { operatorSigning } from "../cli/log-signing.js";
 
 /** The opened PKI of the home named by the options. */
 export function pkiOf(options: CommonOptions, context: CliContext): AuthorityPki {
   return openAuthorityPki(openHome(homeDir(options, context)).paths.pki);
-}
-
-function databaseOf(options: CommonOptions, context: CliContext): string {
-  return openHome(homeDir(options, context)).paths.database;
 }
 
 /** Registers `valise pki` and its subcommands. */
@@ -50,15 +47,22 @@ export function registerPki(program: Command, context: CliContext): void {
   ).action(async (use: LeafUse, options: CommonOptions) => {
     const store = pkiOf(options, context);
     const previous = store.list(context.now()).find((row) => row.use === use && row.status === "current");
-    const issued = await store.rotate(use, await passphrase(options, context), context.now());
-    recordOperatorEvents(databaseOf(options, context), [
-      {
-        kind: "certificate.rotated",
-        actor: "operator",
-        time: context.now(),
-        details: { ...certificateDetails(issued), previousSerial: previous?.serial ?? null },
-      },
-    ]);
+    const secret = await passphrase(options, context);
+    const issued = await store.rotate(use, secret, context.now());
+    const home = openHome(homeDir(options, context));
+    // Signed with the current log key: after `rotate log`, the new one.
+    recordOperatorEvents(
+      home.paths.database,
+      [
+        {
+          kind: "certificate.rotated",
+          actor: "operator",
+          time: context.now(),
+          details: { ...certificateDetails(issued), previousSerial: previous?.serial ?? null },
+        },
+      ],
+      operatorSigning(home, secret, context, context.output(options.json === true)),
+    );
     context.output(options.json === true).result({ rotated: issued }, () =>
       [
         `Issued a new ${use} certificate, serial ${issued.serial}, valid until ${issued.notAfter}.`,
@@ -77,15 +81,29 @@ export function registerPki(program: Command, context: CliContext): void {
     true,
   ).action(async (serial: string, options: CommonOptions & { reason: RevokeReason }) => {
     const store = pkiOf(options, context);
-    const revocation = await store.revoke(serial, options.reason, await passphrase(options, context), context.now());
-    recordOperatorEvents(databaseOf(options, context), [
-      {
-        kind: "certificate.revoked",
-        actor: "operator",
-        time: context.now(),
-        details: { use: revocation.use, serial: revocation.serial, reason: revocation.reason, revokedAt: revocation.revokedAt, crlNumber: revocation.crlNumber },
-      },
-    ]);
+    const secret = await passphrase(options, context);
+    const revocation = await store.revoke(serial, options.reason, secret, context.now());
+    const home = openHome(homeDir(options, context));
+    recordOperatorEvents(
+      home.paths.database,
+      [
+        {
+          kind: "certificate.revoked",
+          actor: "operator",
+          time: context.now(),
+          details: {
+            use: revocation.use,
+            serial: revocation.serial,
+            reason: revocation.reason,
+            revokedAt: revocation.revokedAt,
+            ...(revocation.invalidSince === undefined ? {} : { invalidSince: revocation.invalidSince }),
+            crlNumber: revocation.crlNumber,
+          },
+        },
+      ],
+      // Revoking the current log key leaves none to sign with: the note says so.
+      operatorSigning(home, secret, context, context.output(options.json === true)),
+    );
     context.output(options.json === true).result({ revoked: revocation }, () =>
       [
         `Revoked ${revocation.use} certificate ${revocation.serial} (${revocation.reason}); CRL number ${revocation.crlNumber} written.`,
