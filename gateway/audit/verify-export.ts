@@ -27,6 +27,15 @@
  * file could have added or edited it. Such a tail is refused
  * (AUDIT_VERIFY_UNSIGNED, naming the range) unless the auditor accepts it
  * explicitly (`allowUnsignedTail`), and then the report names the range.
+ *
+ * Signatures are judged at the time they were made: a receipt signer is
+ * checked at the receipt's `receivedAt` against the newest trusted CRL, and
+ * a key revoked later (or, for keyCompromise, untrusted from its invalidity
+ * date on) leaves earlier receipts valid. No check of history depends on a
+ * CRL still being current, so an export verifies as well in a year as today.
+ * (The signing time is the one the signature states; whoever holds a
+ * compromised key can back-date it, which is why keyCompromise entries carry
+ * an invalidity date as early as the operator suspects.)
  */
 import type { KeyObject } from "node:crypto";
 import { GatewayError } from "../errors.js";
@@ -84,7 +93,10 @@ export interface AuditFinding {
 /**
  * Verifies the bundles an auditor was given (`--trust`), each against its own
  * root, or against one of `fingerprints` when given (then every bundle must
- * match one). Throws PKI_* codes (e.g. PKI_FINGERPRINT_MISMATCH, PKI_BUNDLE_SIGNATURE).
+ * match one). Each is judged as of its `issuedAt` (its signer valid then, its
+ * CRL signed by the root but not necessarily still current): a bundle is a
+ * record an auditor keeps, and must not stop working when its CRL's
+ * nextUpdate passes. Throws PKI_* codes (e.g. PKI_FINGERPRINT_MISMATCH, PKI_BUNDLE_SIGNATURE).
  */
 export async function trustFromBundles(files: readonly unknown[], options: { fingerprints?: readonly string[]; now: Date }): Promise<AuditTrust> {
   const pins = (options.fingerprints ?? []).map(normalizeFingerprint);
@@ -94,7 +106,7 @@ export async function trustFromBundles(files: readonly unknown[], options: { fin
     if (pins.length > 0 && !pins.includes(own)) {
       throw new PkiError("PKI_FINGERPRINT_MISMATCH", "A trusted bundle's root matches none of the fingerprints given.", { details: { expected: pins, actual: own } });
     }
-    bundles.push(await verifyTrustBundle(file, { fingerprint: own, now: options.now }));
+    bundles.push(await verifyTrustBundle(file, { fingerprint: own, now: options.now, historical: true }));
   }
   return { bundles };
 }
@@ -382,6 +394,8 @@ async function verifiedReceipt(
       trustFor: (authority) => (authority === signer ? { root: trust.root, crl: trust.crl } : undefined),
       now,
       parsedCertificates,
+      // History: the signer is judged at the receipt's receivedAt, not today.
+      revocation: "at-signing-time",
     });
     return receipt.to === signer ? receipt : "signed for another authority";
   } catch (error) {

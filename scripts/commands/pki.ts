@@ -11,6 +11,7 @@ import { groupFingerprint } from "./init.js";
 import { certificateDetails, recordOperatorEvents } from "../../gateway/audit/operator-events.js";
 import { registerPkiExports } from "./pki-export.js";
 import { operatorSigning } from "../cli/log-signing.js";
+import { GatewayError } from "../../gateway/errors.js";
 
 /** The opened PKI of the home named by the options. */
 export function pkiOf(options: CommonOptions, context: CliContext): AuthorityPki {
@@ -77,12 +78,17 @@ export function registerPki(program: Command, context: CliContext): void {
       .command("revoke")
       .description("revoke a leaf certificate by serial and write a new CRL")
       .argument("<serial>", "serial number, hex (as `valise pki list` shows it)")
-      .addOption(new Option("--reason <reason>", "revocation reason").choices([...REVOKE_REASONS]).default("superseded")),
+      .addOption(new Option("--reason <reason>", "revocation reason").choices([...REVOKE_REASONS]).default("superseded"))
+      .option(
+        "--invalid-since <time>",
+        "keyCompromise only: since when the key may have been in other hands (RFC 3339, default: now); signatures from then on stop verifying, earlier ones stay valid",
+      ),
     true,
-  ).action(async (serial: string, options: CommonOptions & { reason: RevokeReason }) => {
+  ).action(async (serial: string, options: CommonOptions & { reason: RevokeReason; invalidSince?: string }) => {
     const store = pkiOf(options, context);
+    const invalidSince = options.invalidSince === undefined ? undefined : parseTime(options.invalidSince, "--invalid-since");
     const secret = await passphrase(options, context);
-    const revocation = await store.revoke(serial, options.reason, secret, context.now());
+    const revocation = await store.revoke(serial, options.reason, secret, context.now(), invalidSince === undefined ? {} : { invalidSince });
     const home = openHome(homeDir(options, context));
     recordOperatorEvents(
       home.paths.database,
@@ -106,7 +112,7 @@ export function registerPki(program: Command, context: CliContext): void {
     );
     context.output(options.json === true).result({ revoked: revocation }, () =>
       [
-        `Revoked ${revocation.use} certificate ${revocation.serial} (${revocation.reason}); CRL number ${revocation.crlNumber} written.`,
+        `Revoked ${revocation.use} certificate ${revocation.serial} (${revocation.reason}${revocation.invalidSince === undefined ? "" : `, invalid since ${revocation.invalidSince}`}); CRL number ${revocation.crlNumber} written.`,
         ...(store.list(context.now()).some((row) => row.use === revocation.use && row.status === "current")
           ? []
           : [`There is no current ${revocation.use} certificate now: run valise pki rotate ${revocation.use}.`]),
@@ -133,6 +139,13 @@ export function registerPki(program: Command, context: CliContext): void {
   );
 
   registerPkiExports(pki, context);
+}
+
+/** An RFC 3339 date-time given on the command line (`USAGE` otherwise). */
+function parseTime(text: string, option: string): Date {
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text) ? new Date(text) : new Date(Number.NaN);
+  if (Number.isNaN(time.getTime())) throw new GatewayError("USAGE", `${option} must be an RFC 3339 date-time, e.g. 2025-03-01T09:00:00Z`, { details: { option } });
+  return time;
 }
 
 function renderListing(rows: readonly CertificateListing[]): string {
