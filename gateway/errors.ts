@@ -35,6 +35,7 @@ export const GATEWAY_ERRORS = {
   AUDIT_EXPORT_INVALID: "An audit export does not match schemas/audit-export.schema.json (details.errors lists the failing fields).",
   AUDIT_TRUST_MISSING: "No trusted bundle (--trust) of the authority whose log is being verified.",
   AUDIT_VERIFY_FAILED: "The audit export does not verify; details name the first bad index and the reason.",
+  AUDIT_VERIFY_UNSIGNED: "Entries of the audit export are covered by no checkpoint signed by a trusted log key (details: from, to, count); pass --allow-unsigned-tail to accept them as unsigned.",
   FILE_UNREADABLE: "A file named on the command line cannot be read (missing, a folder, or no permission).",
   INTERNAL: "An unexpected internal error.",
   // Envelope layer (gateway/envelope/).
@@ -251,6 +252,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   AUDIT_PROOF_INVALID: BAD_PROOF,
   AUDIT_LOG_TAMPERED: REFUSED,
   AUDIT_VERIFY_FAILED: REFUSED,
+  AUDIT_VERIFY_UNSIGNED: REFUSED,
   AUDIT_TRUST_MISSING: REFUSED,
   AUDIT_EXPORT_INVALID: INVALID,
   AUDIT_CONSISTENCY_FAILED: BAD_PROOF,

@@ -11,27 +11,29 @@ import { GatewayError } from "../errors.js";
 import { canonicalize } from "../envelope/canonical-json.js";
 import type { ReceiptLogPosition } from "../envelope/receipt.js";
 import { auditTree, type AuditEntry } from "./append.js";
-import { checkpointOrigin, formatCheckpoint, signCheckpoint, verifyCheckpoint } from "./checkpoint.js";
-import { inclusionProof, leafHash, treeRoot } from "./merkle.js";
+import { checkpointOrigin, verifyCheckpoint } from "./checkpoint.js";
+import { inclusionProof, leafHash } from "./merkle.js";
 import { verifyInclusion } from "./merkle-verify.js";
 import { statement } from "../store/statements.js";
+import { latestCheckpoint, signTreeHead, storedCheckpoint, type StoredCheckpoint } from "./signed-head.js";
 
-/** A stored checkpoint. */
-export interface StoredCheckpoint {
-  readonly size: number;
-  readonly root: Buffer;
-  /** The signed note (C2SP tlog-checkpoint). */
-  readonly note: string;
-}
+export { latestCheckpoint, type StoredCheckpoint } from "./signed-head.js";
 
-/** Signs and stores checkpoints of one gateway's log. */
+/**
+ * Signs and stores checkpoints of one gateway's log. The store is the
+ * truth: the CLI signs checkpoints too (operator commands, `audit export`),
+ * also while the gateway runs, so the latest checkpoint is read from the
+ * database; memory only holds the one this process signed last, until its
+ * group commit has stored it.
+ */
 export class Checkpointer {
   readonly #db: Db;
   readonly #commits: GroupCommit;
   readonly #origin: string;
   readonly #logKey: KeyObject;
   readonly #now: () => Date;
-  #latest: StoredCheckpoint | undefined;
+  /** The newest checkpoint this process signed (its insert may still be waiting for a group commit). */
+  #signed: StoredCheckpoint | undefined;
 
   constructor(db: Db, commits: GroupCommit, authority: string, logKey: KeyObject, now: () => Date) {
     this.#db = db;
@@ -39,7 +41,6 @@ export class Checkpointer {
     this.#origin = checkpointOrigin(authority);
     this.#logKey = logKey;
     this.#now = now;
-    this.#latest = latestCheckpoint(db);
   }
 
   /** `valise/<AUTHORITY>`. */
@@ -47,9 +48,11 @@ export class Checkpointer {
     return this.#origin;
   }
 
-  /** The newest checkpoint, if any. */
+  /** The newest checkpoint, whoever signed it (this gateway or the CLI), if any. */
   latest(): StoredCheckpoint | undefined {
-    return this.#latest;
+    const stored = latestCheckpoint(this.#db);
+    const own = this.#signed;
+    return own !== undefined && (stored === undefined || own.size > stored.size) ? own : stored;
   }
 
   /**
@@ -58,28 +61,30 @@ export class Checkpointer {
    * entries are committed.
    */
   covering(minSize: number): StoredCheckpoint {
-    if (this.#latest !== undefined && this.#latest.size >= minSize) return this.#latest;
+    if (this.#signed !== undefined && this.#signed.size >= minSize) return this.#signed;
+    const latest = this.latest();
+    if (latest !== undefined && latest.size >= minSize) return latest;
     return this.sign();
   }
 
-  /** Signs and stores a checkpoint of the whole committed log (no-op when nothing was added). */
+  /** A checkpoint of the whole committed log: the stored one of that size, else a new one (a no-op when nothing was added). */
   sign(): StoredCheckpoint {
-    const tree = auditTree(this.#db);
-    const size = tree.leafCount;
-    if (this.#latest !== undefined && this.#latest.size === size) return this.#latest;
-    const root = treeRoot(tree, size);
-    const note = signCheckpoint(formatCheckpoint({ origin: this.#origin, size, rootHash: root, extensions: [] }), {
-      name: this.#origin,
-      privateKey: this.#logKey,
-    });
+    const latest = this.latest(); // read before the size: a checkpoint the CLI commits meanwhile is never larger than the size read next
+    const size = auditTree(this.#db).leafCount;
+    if (latest !== undefined && latest.size >= size) return latest;
+    // The CLI may have signed this very size: one note per size, the stored one.
+    const stored = storedCheckpoint(this.#db, size);
+    if (stored !== undefined) return stored;
+    const signed = signTreeHead(this.#db, size, this.#origin, this.#logKey);
     // Stored with the next group commit: a receipt does not wait for it (the
     // entries it covers are already durable, and the peer keeps the note).
+    // INSERT OR IGNORE: if the CLI stored this size first, its note (same root) stays.
     const createdAt = this.#now().toISOString();
     void this.#commits
-      .run(() => statement(this.#db, "INSERT OR IGNORE INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, root, note, createdAt))
+      .run(() => statement(this.#db, "INSERT OR IGNORE INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(size, signed.root, signed.note, createdAt))
       .catch(() => undefined); // a failing commit is reported by the writes it carries
-    this.#latest = { size, root, note };
-    return this.#latest;
+    this.#signed = signed;
+    return signed;
   }
 
   /** The receipt log position of `entry`. */
@@ -93,11 +98,6 @@ export class Checkpointer {
       entry: entry as unknown as Record<string, unknown>,
     };
   }
-}
-
-/** The newest stored checkpoint of `db`, if any. */
-export function latestCheckpoint(db: Db): StoredCheckpoint | undefined {
-  return statement(db, "SELECT size, root, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").get() as StoredCheckpoint | undefined;
 }
 
 /** A position in a receiver's log, as a receipt carries it (envelope and item receipts alike). */

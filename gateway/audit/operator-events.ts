@@ -6,6 +6,10 @@
  * store/group-commit.ts), so the two processes take turns and the log keeps
  * one gapless sequence of indices.
  *
+ * With the log key unlocked (a {@link LogSigner}), the same transaction
+ * signs a checkpoint over the whole log, so what the operator did is covered
+ * by a signature at once, not only when the gateway next runs.
+ *
  * The entries name certificates by serial and SHA-256 fingerprint and peers
  * by authority and pinned root fingerprint: what an auditor needs to tie a
  * signature in the log to the certificate an operator issued or trusted.
@@ -14,25 +18,53 @@ import type { CertificateListing } from "../../pki/store.js";
 import type { PeerSummary } from "../../pki/peers.js";
 import { openDatabase, type Db } from "../store/database.js";
 import type { JsonValue } from "../envelope/canonical-json.js";
+import { isValiseError } from "../../pki/errors.js";
+import type { GatewayError } from "../errors.js";
 import { appendEntry, type AuditEntry, type AuditEvent } from "./append.js";
+import { signLogHead, type LogSigner } from "./signed-head.js";
+
+/** Signing after an operator's change: the log key, and who hears that the log could not be signed. */
+export interface OperatorSigning extends LogSigner {
+  /**
+   * Called (inside the transaction) when the log no longer extends its
+   * signed checkpoints (`AUDIT_LOG_TAMPERED`): the change and its entry
+   * still commit, unsigned; the gateway will refuse to start on that log.
+   */
+  readonly onRefused: (error: GatewayError) => void;
+}
 
 /**
  * Opens the database at `databasePath` (creating it if needed), runs `work`
  * in one immediate transaction and closes it. What `work` appends commits
- * with what it changes, or not at all.
+ * with what it changes, or not at all; with `signing`, a checkpoint over the
+ * whole log commits with it.
  */
-export function inAuditedTransaction<T>(databasePath: string, work: (db: Db) => T): T {
+export function inAuditedTransaction<T>(databasePath: string, work: (db: Db) => T, signing?: OperatorSigning): T {
   const db = openDatabase(databasePath);
   try {
-    return db.transaction(() => work(db)).immediate();
+    return db
+      .transaction(() => {
+        const result = work(db);
+        if (signing !== undefined) {
+          try {
+            signLogHead(db, signing);
+          } catch (error) {
+            // Refused before anything was written: the operator's change is kept.
+            if (!isValiseError(error) || error.code !== "AUDIT_LOG_TAMPERED") throw error;
+            signing.onRefused(error as GatewayError);
+          }
+        }
+        return result;
+      })
+      .immediate();
   } finally {
     db.close();
   }
 }
 
-/** Appends `events` (in order) to the log of the database at `databasePath`. */
-export function recordOperatorEvents(databasePath: string, events: readonly AuditEvent[]): AuditEntry[] {
-  return inAuditedTransaction(databasePath, (db) => events.map((event) => appendEntry(db, event)));
+/** Appends `events` (in order) to the log of the database at `databasePath`, and signs it with `signing` when given. */
+export function recordOperatorEvents(databasePath: string, events: readonly AuditEvent[], signing?: OperatorSigning): AuditEntry[] {
+  return inAuditedTransaction(databasePath, (db) => events.map((event) => appendEntry(db, event)), signing);
 }
 
 /** What an entry records of a certificate. */

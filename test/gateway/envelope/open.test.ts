@@ -502,6 +502,22 @@ for (const profile of ["ed25519", "p256"] as const) {
       expect(parsedCertificates.size).to.equal(1);
     });
 
+    it("live path: a key revoked after the envelope's createdAt is still refused when the envelope arrives after the revocation", async () => {
+      // Only an auditor's check of history judges at the signing time; a
+      // thief of the key can back-date createdAt within the clock skew.
+      const { envelope } = await seal();
+      const revokedAt = new Date(pair.now.getTime() + 1 * MINUTE);
+      const crl = await createCrl({
+        issuer: { certificate: pair.gb.root, privateKey: pair.gb.rootKey },
+        crlNumber: 3,
+        entries: [{ serial: pair.gb.sign.certificate.serial, revokedAt, reason: "superseded" }],
+        now: revokedAt,
+      });
+      const trustFor = (authority: string) => (authority === "GB-UKCA" ? { root: pair.gb.root, crl } : undefined);
+      const failure = await failureOf(openEnvelope(envelope, usOptions({ trustFor, now: new Date(pair.now.getTime() + 2 * MINUTE) })));
+      expect(failure.code).to.equal("ENVELOPE_SIGNER_REVOKED");
+    });
+
     it("is deterministic: the same inputs give the same result", async () => {
       const sealed = await seal();
       const a = await openEnvelope(sealed.bytes, usOptions());
