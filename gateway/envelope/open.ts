@@ -66,10 +66,17 @@ export interface OpenEnvelopeOptions {
   /** The digest stored for an envelope id already received, if any. */
   readonly seen?: (envelopeId: string) => string | undefined;
   /**
-   * Optional check of the decrypted document against its schema (e.g.
-   * `schemas/validate.ts`); its error propagates unchanged.
+   * Optional policy on the routing header's document type, run with the cheap
+   * checks before any signature work (e.g. `checkEnvelopeType`): a type no
+   * document may travel as is refused at once; its error propagates unchanged.
    */
-  readonly validateDocument?: (type: string, document: Record<string, unknown>) => void;
+  readonly checkType?: (type: string) => void;
+  /**
+   * Optional check of the decrypted document against its schema (e.g.
+   * `schemas/validate.ts`, after `checkDocumentBinding` against `header`);
+   * its error propagates unchanged.
+   */
+  readonly validateDocument?: (type: string, document: Record<string, unknown>, header: RoutingHeader) => void;
   /**
    * Optional cache of validated signer certificates, owned by the caller (one
    * per gateway), keyed by base64 DER: saves re-parsing the sender's
@@ -142,6 +149,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
       details: { from: header.from, tlsClientAuthority: options.tlsClientAuthority },
     });
   }
+  options.checkType?.(header.type);
   const createdAt = parseTimestamp(header.createdAt) as number; // checked by checkRoutingHeader
   const skew = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   const maxAge = options.maxAgeMs ?? skew;
@@ -218,7 +226,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
     badSignature("inner", cause);
   }
   const document = parseJsonObject(documentBytes, "document", "ENVELOPE_MALFORMED");
-  options.validateDocument?.(header.type, document);
+  options.validateDocument?.(header.type, document, header);
 
   return {
     header,
