@@ -117,7 +117,8 @@ const INNER_HEADER_MEMBERS = new Set(["alg", "kid", "x5c", "eid", "typ", "cty"])
  *   `ENVELOPE_WRONG_RECIPIENT`, `ENVELOPE_TLS_IDENTITY`, `ENVELOPE_CLOCK_SKEW`,
  *   `ENVELOPE_UNKNOWN_SENDER`, `ENVELOPE_KID_MISMATCH`, `ENVELOPE_SIGNER_*`,
  *   `ENVELOPE_BAD_SIGNATURE`, `ENVELOPE_REPLAY`, `ENVELOPE_DECRYPT_FAILED`,
- *   `ENVELOPE_TYPE_MISMATCH`, `ENVELOPE_INNER_SIGNER_MISMATCH`.
+ *   `ENVELOPE_TYPE_MISMATCH`, `ENVELOPE_INNER_SIGNER_MISMATCH`; and whatever
+ *   `checkType` or `validateDocument` throws (e.g. `ENVELOPE_DOCUMENT_TYPE_NOT_ALLOWED`).
  */
 export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions): Promise<OpenedEnvelope> {
   const limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };

@@ -1,9 +1,12 @@
 /**
  * A peer delivers an envelope: it is opened (every check of DESIGN.md), its
- * document validated against the shared schema, and stored with its audit
- * entry in one durable transaction; only then is a signed receipt returned.
- * Redelivery of the same bytes returns the same receipt; the same id with
- * other bytes is refused (`ENVELOPE_REPLAY`).
+ * document checked against its routing header (envelope/document-binding.ts:
+ * only the four document types travel; a request's parties and urgency are
+ * the header's) and validated against the shared schema, and stored with its
+ * audit entry in one durable transaction; only then is a signed receipt
+ * returned. Redelivery of the same bytes — also one racing the first delivery —
+ * returns the same receipt; the same id with other bytes is refused
+ * (`ENVELOPE_REPLAY`).
  */
 import { openEnvelope, type OpenedEnvelope } from "../envelope/open.js";
 import { checkDocumentBinding, checkEnvelopeType } from "../envelope/document-binding.js";
