@@ -16,6 +16,7 @@ import { errorHandler } from "./errors.js";
 import { caseLifecycleApi } from "./cases-api.js";
 import { evidenceApiRoutes } from "./evidence-api.js";
 import type { ThreadPoolProbe } from "../thread-pool-probe.js";
+import { idempotencyKeys } from "./idempotency.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -71,13 +72,19 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
       }
     };
 
+  // Retried submissions (POST /requests, a lifecycle step) with the same Idempotency-Key get the first answer.
+  const idempotent = idempotencyKeys(ctx);
   // Lifecycle steps, deadline lists and reports (before /cases/:caseId, which would take /cases/overdue).
-  api.use(caseLifecycleApi(ctx, allow));
+  api.use(caseLifecycleApi(ctx, allow, idempotent));
   api.post(
     "/requests",
-    allow(["caseworker"], async (req, res) => {
-      res.status(201).json(await submitRequest(ctx, req.body, principalOf(res)));
-    }),
+    allow(
+      ["caseworker"],
+      idempotent(async (req, res, record) => {
+        const submission = await submitRequest(ctx, req.body, principalOf(res), (body) => record({ status: 201, body }));
+        return { status: 201, body: submission };
+      }),
+    ),
   );
   api.get(
     "/cases",
