@@ -36,6 +36,9 @@ import { clientErrorHandler } from "./http/errors.js";
 import type { GatewayContext } from "./context.js";
 import type { ListenAddress } from "./config/config.js";
 import { EvidenceUploader, type UploaderOptions } from "./evidence/uploader.js";
+import { threadPoolProbe, type ThreadPoolProbeOptions } from "./thread-pool-probe.js";
+import { refusalSummaryJob, summariseRefusals } from "./evidence/refusals.js";
+import { stat } from "node:fs/promises";
 
 /** How to run a gateway. */
 export interface GatewayOptions {
@@ -64,6 +67,10 @@ export interface GatewayOptions {
   readonly instance?: string;
   /** Lease time of the leader and of claimed rows (default `instances.leaseSeconds`, 15 s). */
   readonly leaseMs?: number;
+  /** How often repeated refusals of evidence uploads are summarised in the audit log (default 10 minutes). */
+  readonly refusalSummaryMs?: number;
+  /** How often the thread pool is probed and how long a probe may wait before health says it is stalled. */
+  readonly threadPoolProbe?: Partial<ThreadPoolProbeOptions>;
 }
 
 /** Where a started gateway listens. */
@@ -166,7 +173,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
           logger.info("peer trust reloaded", { peers: peers.all().map((p) => p.authority) });
         });
-        const localServer = http.createServer(localApi(ctx, client));
+        // A stalled thread pool (file system calls that never return) shows in health and the log.
+        const threadPool = threadPoolProbe({ probe: () => stat(paths.root), logger, ...options.threadPoolProbe });
+        const localServer = http.createServer(localApi(ctx, client, threadPool));
         localServer.headersTimeout = 10_000;
         localServer.requestTimeout = 30_000;
         localServer.on("clientError", clientErrorHandler());
@@ -183,6 +192,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         await store.transaction((tx) =>
           appendEntry(tx, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority), instance: jobs.owner } }),
         );
+        threadPool.start();
         // A checkpoint over everything up to this start; the witness job asks peers to cosign it.
         await ctx.checkpoints.sign();
         const witnessClient = new WitnessClient(ctx, client, options.witness);
@@ -190,6 +200,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         jobs.add(worker);
         jobs.add(uploader);
         jobs.add(deadlineJob(ctx));
+        jobs.add(refusalSummaryJob(ctx, options.refusalSummaryMs));
         jobs.add(witnessClient);
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;
@@ -211,9 +222,11 @@ export function createGateway(options: GatewayOptions): Gateway {
 
         stopper = async () => {
           clearInterval(peerWatch);
+          threadPool.stop();
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await jobs.stop();
           await stopping;
+          await summariseRefusals(ctx); // after the peer server closed: no refusal left uncounted in the last summary
           await store.transaction((tx) => appendEntry(tx, { kind: "gateway.stopped", actor: "operator", time: now(), details: { instance: jobs.owner } }));
           client.close();
           await store.close();

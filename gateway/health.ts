@@ -2,7 +2,9 @@
  * The operator's health view: each peer reachable or not, the outbox,
  * certificates (ours and peers') that expire within 30 days, and witnessing:
  * each peer's log consistent or not (an alarm), how far we cosigned it, how
- * far it cosigned ours, and our latest checkpoint with its cosigners.
+ * far it cosigned ours, and our latest checkpoint with its cosigners; and
+ * whether libuv's thread pool still does file system work (see
+ * thread-pool-probe.ts). `reasons` says in words why the status is degraded.
  */
 import type { GatewayContext } from "./context.js";
 import type { PeerClient } from "./delivery/peer-client.js";
@@ -10,6 +12,7 @@ import { checkpointOrigin } from "./audit/checkpoint.js";
 import { witnessName } from "./audit/cosignature.js";
 import { logAlarms, witnessedLog } from "./audit/witness.js";
 import { cosignedSize } from "./audit/witness-client.js";
+import type { ThreadPoolHealth } from "./thread-pool-probe.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -17,6 +20,8 @@ const DAY_MS = 24 * 3600 * 1000;
 export interface HealthReport {
   readonly authority: string;
   readonly status: "ok" | "degraded";
+  /** Why the status is degraded (empty when ok). */
+  readonly reasons: readonly string[];
   readonly peers: ReadonlyArray<{
     authority: string;
     endpoint: string;
@@ -37,10 +42,17 @@ export interface HealthReport {
   readonly logAlarms: ReadonlyArray<{ id: number; origin: string; detectedAt: string; reason: string }>;
   readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null };
   readonly certificatesExpiringSoon: ReadonlyArray<{ owner: string; use: string; serial: string; notAfter: string }>;
+  /** The thread pool probe (null when the gateway runs none). */
+  readonly threadPool: ThreadPoolHealth | null;
 }
 
-/** Probes every peer (GET /peer/v1/hello, short timeout) and reads the store. */
-export async function healthReport(ctx: GatewayContext, client: PeerClient): Promise<HealthReport> {
+/** The reason given when the thread pool is stalled. */
+export function threadPoolReason(waitingMs: number | null): string {
+  return `thread pool stalled: a file system probe has waited ${waitingMs ?? "?"} ms (sending, receiving and uploads are blocked)`;
+}
+
+/** Probes every peer (GET /peer/v1/hello, short timeout) and reads the store; `threadPool` is the probe's reading. */
+export async function healthReport(ctx: GatewayContext, client: PeerClient, threadPool?: ThreadPoolHealth): Promise<HealthReport> {
   const now = ctx.now();
   const soon = now.getTime() + 30 * DAY_MS;
   const alarms = await ctx.store.read((tx) => logAlarms(tx));
@@ -83,10 +95,18 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient): Pro
         .map((c) => ({ owner: peer.authority, use: c.use, serial: c.certificate.serial, notAfter: c.certificate.notAfter.toISOString() })),
     ),
   ];
-  const degraded = peers.some((p) => !p.reachable) || outbox.failed > 0 || certificatesExpiringSoon.length > 0 || alarms.length > 0;
+  const reasons = [
+    ...peers.filter((p) => !p.reachable).map((p) => `peer ${p.authority} unreachable`),
+    ...(outbox.failed > 0 ? [`${outbox.failed} envelope(s) failed delivery`] : []),
+    ...(certificatesExpiringSoon.length > 0 ? [`${certificatesExpiringSoon.length} certificate(s) expire within 30 days`] : []),
+    ...alarms.map((alarm) => `log of ${alarm.origin} inconsistent`),
+    ...(threadPool?.stalled === true ? [threadPoolReason(threadPool.waitingMs)] : []),
+  ];
   return {
     authority: ctx.authority,
-    status: degraded ? "degraded" : "ok",
+    status: reasons.length > 0 ? "degraded" : "ok",
+    reasons,
+    threadPool: threadPool ?? null,
     peers,
     outbox: { pending: outbox.pending, failed: outbox.failed, oldestPendingSince: outbox.oldest },
     certificatesExpiringSoon,

@@ -15,7 +15,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { GatewayError } from "./errors.js";
 import { loadConfigFile, newConfig, type GatewayConfig, type NewConfigOptions } from "./config/config.js";
-import { initAuthorityPki } from "../pki/store.js";
+import { initAuthorityPki, openAuthorityPki } from "../pki/store.js";
+import { assertConfigMatchesPki, type AgreementOptions } from "./config/pki-agreement.js";
 
 /** Absolute paths of everything inside a home. */
 export interface HomePaths {
@@ -58,13 +59,21 @@ export interface Home {
   readonly config: GatewayConfig;
 }
 
-/** Opens an existing home; `HOME_NOT_FOUND` when there is none at `root`. */
-export function openHome(root: string): Home {
+/**
+ * Opens an existing home; `HOME_NOT_FOUND` when there is none at `root`.
+ * The configuration must agree with the PKI (gateway/config/pki-agreement.ts):
+ * `CONFIG_IDENTITY_MISMATCH` or `CONFIG_ENDPOINT_MISMATCH` otherwise, before
+ * any command reads a key. `agreement.endpoint: false` is for the one command
+ * that repairs an endpoint disagreement.
+ */
+export function openHome(root: string, agreement: AgreementOptions = {}): Home {
   const paths = homePaths(root);
   if (!existsSync(paths.config)) {
     throw new GatewayError("HOME_NOT_FOUND", `no Valise home at ${paths.root} (valise.json missing); create one with valise init`);
   }
-  return { paths, config: loadConfigFile(paths.config) };
+  const config = loadConfigFile(paths.config);
+  assertConfigMatchesPki(config, openAuthorityPki(paths.pki), agreement);
+  return { paths, config };
 }
 
 /** Options of {@link initHome}. */

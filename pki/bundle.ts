@@ -87,6 +87,14 @@ export interface BundlePin {
   fingerprint?: string;
   pinnedRootPem?: string;
   now: Date;
+  /**
+   * Judge the bundle as a signed record of the past (an auditor's trust
+   * material): the signer must have been valid, and not yet untrusted on the
+   * bundle's CRL, at the bundle's `issuedAt`, and the CRL need not still be
+   * current. Default false: a peer being added or updated is judged now,
+   * with a current CRL.
+   */
+  historical?: boolean;
 }
 
 interface CompiledSchemas {
@@ -189,7 +197,8 @@ function signatureError(message: string, cause?: unknown): PkiError {
  * schema (`PKI_BUNDLE_SCHEMA`, details.errors lists failing paths), JWS
  * algorithm (`PKI_BUNDLE_ALGORITHM`), root = pin (`PKI_FINGERPRINT_MISMATCH`),
  * signer is a valid `sign` certificate of that root for the bundle's authority
- * at `now` under the bundle's CRL, kid = its thumbprint, and the signature
+ * at `now` under the bundle's CRL (at `issuedAt`, judged historically, with
+ * `pin.historical`), kid = its thumbprint, and the signature
  * (`PKI_BUNDLE_SIGNATURE`, details.reason = the path error code), then that
  * every listed certificate is issued by the root for its declared use and
  * authority (`PKI_BUNDLE_SCHEMA`), and that issuedAt is not in the future.
@@ -219,7 +228,14 @@ export async function verifyTrustBundle(file: unknown, pin: BundlePin): Promise<
   let signer: ParsedCertificate;
   try {
     signer = parseCertificateDer(Buffer.from(header.x5c[0] ?? "", "base64"));
-    validateCertificatePath({ certificate: signer, trustedRoot: contents.root, crl: contents.crl, use: "sign", at: pin.now, expectedAuthority: payload.authority });
+    validateCertificatePath({
+      certificate: signer,
+      trustedRoot: contents.root,
+      crl: contents.crl,
+      use: "sign",
+      expectedAuthority: payload.authority,
+      ...(pin.historical === true ? { at: contents.issuedAt, revocation: "at-signing-time" } : { at: pin.now }),
+    });
   } catch (error) {
     throw signatureError("The bundle's signer is not a valid sign certificate of its root.", error);
   }

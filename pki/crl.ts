@@ -42,6 +42,11 @@ export interface CrlEntry {
   readonly serial: string;
   readonly revokedAt: Date;
   readonly reason: RevocationReason;
+  /**
+   * RFC 5280 §5.3.2 invalidity date: since when the key is known or suspected
+   * to be compromised (written for `keyCompromise`; may precede `revokedAt`).
+   */
+  readonly invalidityDate?: Date;
 }
 
 /** A parsed CRL. Signature and issuer are NOT checked by parsing: see {@link verifyCrl}. */
@@ -127,6 +132,7 @@ export async function createCrl(options: CreateCrlOptions): Promise<ParsedCrl> {
         serialNumber: normalizeSerial(entry.serial),
         revocationDate: entry.revokedAt,
         reason: REASON_CODES[entry.reason],
+        ...(entry.invalidityDate === undefined ? {} : { invalidity: entry.invalidityDate }),
       })),
     },
     webCrypto,
@@ -160,11 +166,15 @@ export function parseCrlDer(der: Uint8Array): ParsedCrl {
       crlNumber,
       thisUpdate: crl.thisUpdate,
       nextUpdate: crl.nextUpdate,
-      entries: crl.entries.map((entry) => ({
-        serial: normalizeSerial(entry.serialNumber),
-        revokedAt: entry.revocationDate,
-        reason: reasonName(entry.reason),
-      })),
+      entries: crl.entries.map((entry) => {
+        const invalidityDate = entry.invalidity;
+        return {
+          serial: normalizeSerial(entry.serialNumber),
+          revokedAt: entry.revocationDate,
+          reason: reasonName(entry.reason),
+          ...(invalidityDate === undefined ? {} : { invalidityDate }),
+        };
+      }),
       issuerDer,
       tbs: structure.tbs,
       signatureAlgorithmOid: structure.signatureAlgorithmOid,
@@ -219,6 +229,28 @@ function verifyCrlSignature(crl: ParsedCrl, root: ParsedCertificate): boolean {
  * a CRL without nextUpdate is treated as expired).
  */
 export function verifyCrl(crlInput: CrlInput, rootInput: CertificateInput, now: Date): ParsedCrl {
+  const crl = verifyCrlIssuer(crlInput, rootInput);
+  if (crl.thisUpdate.getTime() > now.getTime()) {
+    throw new PkiError("PKI_CRL_NOT_YET_VALID", "The CRL is not yet valid.", {
+      details: { thisUpdate: crl.thisUpdate.toISOString(), at: now.toISOString() },
+    });
+  }
+  if (crl.nextUpdate === undefined || crl.nextUpdate.getTime() <= now.getTime()) {
+    throw new PkiError("PKI_CRL_EXPIRED", "The CRL has expired; a fresh one is needed.", {
+      details: { nextUpdate: crl.nextUpdate?.toISOString() ?? null, at: now.toISOString() },
+    });
+  }
+  return crl;
+}
+
+/**
+ * Checks, synchronously, only that the CRL is issued and signed by `root`,
+ * whatever its dates: what an auditor judging past signatures needs (a CRL
+ * is a signed record of the revocations known when it was issued, and stays
+ * one after its nextUpdate). Live checks use {@link verifyCrl}.
+ * Throws `PKI_CRL_BAD_SIGNATURE`.
+ */
+export function verifyCrlIssuer(crlInput: CrlInput, rootInput: CertificateInput): ParsedCrl {
   const crl = parseCrl(crlInput);
   const root = parseCertificate(rootInput);
   if (root.keyUsage === undefined || !root.keyUsage.includes("cRLSign")) {
@@ -232,17 +264,20 @@ export function verifyCrl(crlInput: CrlInput, rootInput: CertificateInput, now: 
   if (!rememberedSignatureCheck(crl.signature, root, () => verifyCrlSignature(crl, root))) {
     throw new PkiError("PKI_CRL_BAD_SIGNATURE", "The CRL's signature does not verify with the trusted root's key.");
   }
-  if (crl.thisUpdate.getTime() > now.getTime()) {
-    throw new PkiError("PKI_CRL_NOT_YET_VALID", "The CRL is not yet valid.", {
-      details: { thisUpdate: crl.thisUpdate.toISOString(), at: now.toISOString() },
-    });
-  }
-  if (crl.nextUpdate === undefined || crl.nextUpdate.getTime() <= now.getTime()) {
-    throw new PkiError("PKI_CRL_EXPIRED", "The CRL has expired; a fresh one is needed.", {
-      details: { nextUpdate: crl.nextUpdate?.toISOString() ?? null, at: now.toISOString() },
-    });
-  }
   return crl;
+}
+
+/**
+ * From when a revoked key's signatures are no longer trusted: its invalidity
+ * date when the reason is `keyCompromise` (the key may have been in other
+ * hands since then, before anyone revoked it), otherwise its revocation date.
+ * An invalidity date after the revocation date counts as the revocation date.
+ */
+export function untrustedSince(entry: CrlEntry): Date {
+  if (entry.reason === "keyCompromise" && entry.invalidityDate !== undefined && entry.invalidityDate.getTime() < entry.revokedAt.getTime()) {
+    return entry.invalidityDate;
+  }
+  return entry.revokedAt;
 }
 
 /** The CRL entry for `serial` (any notation), or `undefined` when not listed. */

@@ -12,8 +12,8 @@ import { rememberedSignatureCheck } from "./signature-memo.js";
 import { authorityOfCertificate } from "./authority.js";
 import { matchesUse, parseCertificate } from "./certificate.js";
 import type { CertificateInput, ParsedCertificate } from "./certificate.js";
-import { isRevoked, parseCrl, verifyCrl } from "./crl.js";
-import type { CrlInput, ParsedCrl } from "./crl.js";
+import { isRevoked, parseCrl, untrustedSince, verifyCrl, verifyCrlIssuer } from "./crl.js";
+import type { CrlEntry, CrlInput, ParsedCrl } from "./crl.js";
 import { allowedKeyAlgorithms, isLeafUse, USAGE_POLICIES } from "./profiles.js";
 import type { LeafUse } from "./profiles.js";
 
@@ -51,8 +51,26 @@ export interface PathValidationInput {
    * When the CRL must be current (default `at`). Pass the verification time
    * when `at` is a past signing time (e.g. an auditor re-checking an old
    * envelope against today's CRL, whose thisUpdate is later than `at`).
+   * Not used when `revocation` is `"at-signing-time"`.
    */
   crlAt?: Date;
+  /**
+   * How a CRL listing counts (default `"any-listing"`).
+   *
+   * - `"any-listing"` — the live path (a TLS handshake, an envelope or a
+   *   receipt arriving now): the CRL must be current at `crlAt`, and any
+   *   listing refuses, whatever its date, because whoever holds a
+   *   compromised key can back-date what it signs.
+   * - `"at-signing-time"` — history (an auditor re-checking signatures made
+   *   in the past): `at` is when the signature was made; the CRL must be
+   *   signed by the root but need not be current, and a listing refuses only
+   *   a signature made at or after the key became untrusted (its invalidity
+   *   date for keyCompromise, else its revocation date: see
+   *   `untrustedSince`). A key revoked later leaves earlier signatures valid,
+   *   and history keeps verifying after the CRL's nextUpdate. A revocation
+   *   the CRL does not list yet is unknown here: give the newest CRL.
+   */
+  revocation?: "any-listing" | "at-signing-time";
 }
 
 /** A validated path. */
@@ -122,6 +140,18 @@ function authorityOrMismatch(cert: ParsedCertificate, role: "root" | "leaf"): st
   }
 }
 
+function revoked(entry: CrlEntry, at: Date): PkiError {
+  return new PkiError("PKI_CERT_REVOKED", "The certificate has been revoked.", {
+    details: {
+      serial: entry.serial,
+      revokedAt: entry.revokedAt.toISOString(),
+      reason: entry.reason,
+      ...(entry.invalidityDate === undefined ? {} : { invalidSince: entry.invalidityDate.toISOString() }),
+      at: at.toISOString(),
+    },
+  });
+}
+
 /**
  * Validates `certificate` for `use` at `at` against `trustedRoot` and its `crl`.
  * Returns the validated path (with the authority id) or throws a `PkiError`:
@@ -129,7 +159,8 @@ function authorityOrMismatch(cert: ParsedCertificate, role: "root" | "leaf"): st
  * `PKI_PATH_LENGTH`, `PKI_LEAF_IS_CA`, `PKI_CRITICAL_EXTENSION`,
  * `PKI_CERT_NOT_YET_VALID`, `PKI_CERT_EXPIRED`, `PKI_KEY_ALGORITHM`,
  * `PKI_KEY_USAGE`, `PKI_AUTHORITY_MISMATCH`, `PKI_CRL_BAD_SIGNATURE`,
- * `PKI_CRL_NOT_YET_VALID`, `PKI_CRL_EXPIRED`, `PKI_CERT_REVOKED`.
+ * `PKI_CRL_NOT_YET_VALID`, `PKI_CRL_EXPIRED`, `PKI_CERT_REVOKED` (see
+ * `revocation` for how a listing counts).
  *
  * @example
  * const { authority } = validateCertificatePath({ certificate: x5c[0], trustedRoot: peer.root, crl: peer.crl, use: "sign", at: createdAt, expectedAuthority: from });
@@ -207,16 +238,22 @@ export function validateCertificatePath(input: PathValidationInput): ValidatedPa
   }
 
   // Revocation: a forged or stale CRL could hide a revoked (compromised) key.
-  // Any listing counts, whatever its date: a compromised key may have signed
-  // with a back-dated time.
+  if (input.revocation === "at-signing-time") {
+    // History: the signing time `at` is judged against the date from which
+    // the key was untrusted; the CRL's age does not matter, only its signature.
+    const verifiedCrl = verifyCrlIssuer(crl, root);
+    const entry = isRevoked(verifiedCrl, leaf.serial);
+    if (entry !== undefined && at.getTime() >= untrustedSince(entry).getTime()) {
+      throw revoked(entry, at);
+    }
+    return { authority, certificate: leaf, root, crl: verifiedCrl, use: input.use };
+  }
+  // Live: any listing counts, whatever its date — a compromised key may have
+  // signed with a back-dated time.
   const crlAt = input.crlAt ?? at;
   if (!(crlAt instanceof Date) || Number.isNaN(crlAt.getTime())) throw new PkiError("PKI_INVALID_ARGUMENT", "`crlAt` must be a valid Date.");
   const verifiedCrl = verifyCrl(crl, root, crlAt);
   const entry = isRevoked(verifiedCrl, leaf.serial);
-  if (entry !== undefined) {
-    throw new PkiError("PKI_CERT_REVOKED", "The certificate has been revoked.", {
-      details: { serial: entry.serial, revokedAt: entry.revokedAt.toISOString(), reason: entry.reason },
-    });
-  }
+  if (entry !== undefined) throw revoked(entry, at);
   return { authority, certificate: leaf, root, crl: verifiedCrl, use: input.use };
 }

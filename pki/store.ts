@@ -55,6 +55,8 @@ export interface IndexEntry {
   notAfter: string;
   revokedAt?: string;
   reason?: RevokeReason;
+  /** For keyCompromise: since when the key is suspected compromised (the CRL entry's invalidity date). */
+  invalidSince?: string;
 }
 
 /** `index.json`. */
@@ -88,6 +90,8 @@ export interface CertificateListing {
   keyPath: string;
   revokedAt?: string;
   reason?: RevokeReason;
+  /** keyCompromise: since when the key is suspected compromised. */
+  invalidSince?: string;
 }
 
 /** A usable (current or previous, unrevoked) certificate. */
@@ -103,7 +107,20 @@ export interface Revocation {
   use: LeafUse;
   revokedAt: string;
   reason: RevokeReason;
+  /** For keyCompromise: the invalidity date written into the CRL entry. */
+  invalidSince?: string;
   crlNumber: number;
+}
+
+/** Options of {@link AuthorityPki.revoke}. */
+export interface RevokeOptions {
+  /**
+   * keyCompromise only: since when the key may have been in other hands
+   * (default: the revocation time). Written as the CRL entry's invalidity
+   * date; signatures made from then on stop verifying, earlier ones stay
+   * valid for an auditor. Not after the revocation time.
+   */
+  invalidSince?: Date;
 }
 
 /** An opened authority PKI. Every method re-reads `index.json`, so a running gateway sees the CLI's changes. */
@@ -116,8 +133,13 @@ export interface AuthorityPki {
   list(now?: Date): CertificateListing[];
   /** Issues a new key and certificate for `use`; the current one becomes `previous` (still valid for verification until it expires). */
   rotate(use: LeafUse, passphrase: string, now?: Date): Promise<CertificateListing>;
-  /** Marks a leaf revoked and writes a new CRL. `PKI_UNKNOWN_SERIAL`, `PKI_ALREADY_REVOKED`, `PKI_ROOT_NOT_REVOCABLE`. */
-  revoke(serial: string, reason: RevokeReason, passphrase: string, now?: Date): Promise<Revocation>;
+  /**
+   * Marks a leaf revoked and writes a new CRL (a keyCompromise entry carries
+   * its invalidity date). `PKI_UNKNOWN_SERIAL`, `PKI_ALREADY_REVOKED`,
+   * `PKI_ROOT_NOT_REVOCABLE`, `PKI_INVALID_ARGUMENT` (an `invalidSince` for
+   * another reason, or after `now`).
+   */
+  revoke(serial: string, reason: RevokeReason, passphrase: string, now?: Date, options?: RevokeOptions): Promise<Revocation>;
   /** Re-signs the CRL with the same entries and a new number (CRLs last 7 days). */
   refreshCrl(passphrase: string, now?: Date): Promise<ParsedCrl>;
   /** The current CRL as PEM. */
@@ -133,6 +155,21 @@ export interface AuthorityPki {
   certificates(use: LeafUse): IssuedCertificate[];
   /** Decrypts the private key of `use` (current one, or the one of `serial`); `use` may be `root`. */
   loadPrivateKey(use: CertificateUse, passphrase: string, serial?: string): KeyObject;
+  /** The endpoint and TLS names as the index holds them now: what bundles carry and the next tls certificate names. */
+  endpointNames(): EndpointNames;
+  /**
+   * Moves the authority to `endpoint`: issues a new tls certificate for its host
+   * and `names` (the current one becomes `previous`) and records endpoint and
+   * names in the index, which is the one commit point of both.
+   */
+  setEndpoint(endpoint: string, names: { dns: readonly string[]; ips: readonly string[] }, passphrase: string, now?: Date): Promise<CertificateListing>;
+}
+
+/** Where peers reach the authority, and the names its tls certificate carries. */
+export interface EndpointNames {
+  endpoint: string;
+  dns: string[];
+  ips: string[];
 }
 
 /** Options of {@link initAuthorityPki}. */
@@ -290,6 +327,29 @@ function readPem(dir: string, relative: string): string {
   }
 }
 
+/**
+ * The invalidity date of a revocation: for keyCompromise, `given` (whole
+ * seconds, as the CRL stores them) or the revocation time; for any other
+ * reason none, and `given` is refused (a superseded key was never in other hands).
+ */
+function invalidityOf(reason: RevokeReason, revokedAt: Date, given: Date | undefined): Date | undefined {
+  if (given !== undefined && (!(given instanceof Date) || Number.isNaN(given.getTime()))) {
+    throw new PkiError("PKI_INVALID_ARGUMENT", "The invalidity date must be a valid date.");
+  }
+  if (reason !== "keyCompromise") {
+    if (given !== undefined) throw new PkiError("PKI_INVALID_ARGUMENT", "An invalidity date is given only with the reason keyCompromise.", { details: { reason } });
+    return undefined;
+  }
+  if (given === undefined) return revokedAt;
+  const since = new Date(Math.floor(given.getTime() / 1000) * 1000);
+  if (since.getTime() > revokedAt.getTime()) {
+    throw new PkiError("PKI_INVALID_ARGUMENT", "The key cannot have become invalid after its revocation.", {
+      details: { invalidSince: since.toISOString(), revokedAt: revokedAt.toISOString() },
+    });
+  }
+  return since;
+}
+
 /** Opens the PKI in `dir` (`PKI_NOT_FOUND` when there is none). */
 export function openAuthorityPki(dir: string): AuthorityPki {
   const root = path.resolve(dir);
@@ -304,7 +364,12 @@ export function openAuthorityPki(dir: string): AuthorityPki {
   const crlEntries = (index: PkiIndex): CrlEntry[] =>
     index.certificates
       .filter((entry) => entry.status === "revoked")
-      .map((entry) => ({ serial: entry.serial, revokedAt: new Date(entry.revokedAt ?? index.createdAt), reason: entry.reason ?? "unspecified" }));
+      .map((entry) => ({
+        serial: entry.serial,
+        revokedAt: new Date(entry.revokedAt ?? index.createdAt),
+        reason: entry.reason ?? "unspecified",
+        ...(entry.invalidSince === undefined ? {} : { invalidityDate: new Date(entry.invalidSince) }),
+      }));
   const nextCrlNumber = (index: PkiIndex): number => {
     let onDisk = 0;
     try {
@@ -330,6 +395,7 @@ export function openAuthorityPki(dir: string): AuthorityPki {
       keyPath: path.join(root, files.key),
       ...(entry?.revokedAt === undefined ? {} : { revokedAt: entry.revokedAt }),
       ...(entry?.reason === undefined ? {} : { reason: entry.reason }),
+      ...(entry?.invalidSince === undefined ? {} : { invalidSince: entry.invalidSince }),
     };
   };
   const assertLeafUse = (use: unknown): void => {
@@ -363,10 +429,12 @@ export function openAuthorityPki(dir: string): AuthorityPki {
       return listing(use, parseCertificatePem(readPem(root, entry.cert)), "current", entry, now, entry);
     },
 
-    async revoke(serial, reason, passphrase, now = new Date()) {
+    async revoke(serial, reason, passphrase, now = new Date(), options = {}) {
       if (!(REVOKE_REASONS as readonly string[]).includes(reason)) {
         throw new PkiError("PKI_INVALID_ARGUMENT", `Unknown revocation reason ${JSON.stringify(reason)} (expected ${REVOKE_REASONS.join(", ")}).`);
       }
+      const revokedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
+      const invalidSince = invalidityOf(reason, revokedAt, options.invalidSince);
       const wanted = normalizeSerial(serial);
       const index = readIndex(root);
       if (wanted === index.root.serial) {
@@ -380,16 +448,16 @@ export function openAuthorityPki(dir: string): AuthorityPki {
         });
       }
       const issuer = loadRootIssuer(passphrase);
-      const revokedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
       entry.status = "revoked";
       entry.revokedAt = revokedAt.toISOString();
       entry.reason = reason;
+      if (invalidSince !== undefined) entry.invalidSince = invalidSince.toISOString();
       const crlNumber = nextCrlNumber(index);
       const newCrl = await createCrl({ issuer, crlNumber, entries: crlEntries(index), now });
       writeFileAtomic(path.join(root, CRL), newCrl.pem); // CRL first: a crash before the index fails safe
       index.crlNumber = crlNumber;
       writeIndex(root, index);
-      return { serial: entry.serial, use: entry.use, revokedAt: entry.revokedAt, reason, crlNumber };
+      return { serial: entry.serial, use: entry.use, revokedAt: entry.revokedAt, reason, ...(entry.invalidSince === undefined ? {} : { invalidSince: entry.invalidSince }), crlNumber };
     },
 
     async refreshCrl(passphrase, now = new Date()) {
@@ -435,6 +503,27 @@ export function openAuthorityPki(dir: string): AuthorityPki {
         throw new PkiError("PKI_NO_CURRENT_CERTIFICATE", `No current ${use} certificate.`, { details: { use } });
       }
       return decryptPrivateKeyPem(readPem(root, entry.key), passphrase);
+    },
+
+    endpointNames() {
+      const index = readIndex(root);
+      return { endpoint: index.endpoint, dns: [...index.dns], ips: [...index.ips] };
+    },
+
+    async setEndpoint(endpoint, names, passphrase, now = new Date()) {
+      const tls = tlsNames(endpoint, names.dns, names.ips);
+      const issuer = loadRootIssuer(passphrase);
+      const index = readIndex(root);
+      const entry = await issueLeaf(root, issuer, "tls", index.profile, tls, passphrase, now);
+      for (const old of index.certificates) {
+        if (old.use === "tls" && old.status === "current") old.status = "previous";
+      }
+      index.certificates.push(entry);
+      index.endpoint = endpoint;
+      index.dns = tls.dns;
+      index.ips = tls.ips;
+      writeIndex(root, index); // commit point: the new names and the certificate carrying them together
+      return listing("tls", parseCertificatePem(readPem(root, entry.cert)), "current", entry, now, entry);
     },
   };
 }

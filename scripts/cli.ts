@@ -16,6 +16,7 @@ import { registerAudit } from "./commands/audit.js";
 import { registerCase } from "./commands/case.js";
 import { registerReport } from "./commands/report.js";
 import { registerEvidence } from "./commands/evidence.js";
+import { registerConfig } from "./commands/config.js";
 
 /** Builds the command tree; actions run against `context`. */
 export function buildProgram(context: CliContext): Command {
@@ -28,6 +29,7 @@ export function buildProgram(context: CliContext): Command {
       writeErr: (text) => context.stderr.write(text),
     });
   registerInit(program, context);
+  registerConfig(program, context);
   registerPki(program, context);
   registerPeers(program, context);
   registerToken(program, context);

@@ -5,7 +5,8 @@
  * demo prints is checked; it exits 0 only when all of them held.
  *
  * Run: `npm run demo [-- --keep]` (`--keep` leaves the temporary folder
- * with both homes, bundles and gateway logs for inspection).
+ * with both homes, bundles and gateway logs for inspection, and the keys'
+ * passphrase in `passphrase`, mode 0600, to open and restart the homes).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,7 @@ import { showAuditLogs, showTimeline } from "./demo/steps/audit.js";
 import { verifyAuditLogs } from "./demo/steps/audit-verify.js";
 import { acceptRequest, closeCase, compareTimelines, showKpis } from "./demo/steps/lifecycle.js";
 import { sendEvidence } from "./demo/steps/evidence.js";
+import { keepPassphrase, keptFolderHelp } from "./demo/kept-folder.js";
 
 /** The demo, in order. New features add their steps here. */
 export const DEMO_STEPS: readonly DemoStep[] = [
@@ -51,7 +53,7 @@ function authority(workdir: string, id: string, name: string, label: string): De
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes("--help")) {
-    process.stdout.write("usage: npm run demo [-- --keep]\n  --keep  keep the temporary folder (homes, bundles, gateway logs)\n");
+    process.stdout.write("usage: npm run demo [-- --keep]\n  --keep  keep the temporary folder (homes, bundles, gateway logs, and the keys' passphrase in a 0600 file)\n");
     return 0;
   }
   const keep = argv.includes("--keep");
@@ -63,6 +65,8 @@ async function main(argv: readonly string[]): Promise<number> {
     gb: authority(workdir, "GB-UKCA", "UK Central Authority", "GB"),
     us: authority(workdir, "US-DOJ-OIA", "US Department of Justice, Office of International Affairs", "US"),
   };
+  // Kept homes are only useful with the passphrase of their keys: written first, so that a failed run's homes open too.
+  const passphraseFile = keep ? keepPassphrase(workdir, state.passphrase) : undefined;
   const cleanup = (): void => {
     for (const side of [state.gb, state.us]) side.gateway?.kill();
     if (!keep) rmSync(workdir, { recursive: true, force: true });
@@ -107,7 +111,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
     cleanup();
-    if (keep) process.stdout.write(`Kept ${workdir}\n`);
+    if (passphraseFile !== undefined) process.stdout.write(keptFolderHelp(workdir, passphraseFile, [state.gb.home, state.us.home]));
   }
 }
 

@@ -5,27 +5,24 @@
  * is in its log, and the receiver cannot later drop it unnoticed.
  */
 import type { KeyObject } from "node:crypto";
-import type { Store, Tx } from "../store/store.js";
+import type { Store } from "../store/store.js";
 import { GatewayError } from "../errors.js";
 import { canonicalize } from "../envelope/canonical-json.js";
 import type { ReceiptLogPosition } from "../envelope/receipt.js";
 import type { AuditEntry } from "./append.js";
-import { checkpointOrigin, formatCheckpoint, signCheckpoint, verifyCheckpoint } from "./checkpoint.js";
-import { inclusionProof, leafHash, treeRoot } from "./merkle.js";
+import { checkpointOrigin, verifyCheckpoint } from "./checkpoint.js";
+import { inclusionProof, leafHash } from "./merkle.js";
 import { verifyInclusion } from "./merkle-verify.js";
 import { withStoredTree } from "./stored-tree.js";
 
-/** A stored checkpoint. */
-export interface StoredCheckpoint {
-  readonly size: number;
-  readonly root: Buffer;
-  /** The signed note (C2SP tlog-checkpoint). */
-  readonly note: string;
-}
+import { latestCheckpoint, signTreeHead, storedCheckpoint, type StoredCheckpoint } from "./signed-head.js";
+
+export { latestCheckpoint, type StoredCheckpoint } from "./signed-head.js";
 
 /**
  * Signs and stores checkpoints of one gateway's log. The store holds the
- * truth (several instances may sign); this object only caches the newest
+ * truth: several instances and the CLI (operator commands, `audit export`)
+ * sign too, also while the gateway runs; this object only caches the newest
  * checkpoint it saw and lets concurrent callers share one signature.
  */
 export class Checkpointer {
@@ -87,20 +84,20 @@ export class Checkpointer {
   async #signOnce(): Promise<StoredCheckpoint | undefined> {
     return this.#store.transaction(async (tx) => {
       const size = await tx.audit.leafCount();
-      const stored = await latestCheckpoint(tx);
+      const stored = (await latestCheckpoint(tx)) ?? undefined;
       if (stored !== undefined && stored.size >= size) {
         this.#remember(stored);
         return stored;
       }
-      const root = await withStoredTree(tx, size, (reader) => treeRoot(reader, size));
-      const note = signCheckpoint(formatCheckpoint({ origin: this.#origin, size, rootHash: root, extensions: [] }), {
-        name: this.#origin,
-        privateKey: this.#logKey(),
-      });
-      // Two instances may sign the same size: the root is the same (the log is
-      // append-only), and the first stored note stays.
-      await tx.audit.insertCheckpoint({ size, root, note, createdAt: this.#now().toISOString() });
-      const checkpoint = { size, root, note };
+      // Another instance or the CLI may have signed this very size: one note per size, the stored one.
+      const ofSize = await storedCheckpoint(tx, size);
+      if (ofSize !== undefined) {
+        this.#remember(ofSize);
+        return ofSize;
+      }
+      const checkpoint = await signTreeHead(tx, size, this.#origin, this.#logKey());
+      // Two signers of one size compute the same root (the log is append-only); the first stored note stays.
+      await tx.audit.insertCheckpoint({ size, root: checkpoint.root, note: checkpoint.note, createdAt: this.#now().toISOString() });
       this.#remember(checkpoint);
       return checkpoint;
     });
@@ -122,12 +119,6 @@ export class Checkpointer {
       entry: entry as unknown as Record<string, unknown>,
     };
   }
-}
-
-/** The newest stored checkpoint, if any. */
-export async function latestCheckpoint(tx: Tx): Promise<StoredCheckpoint | undefined> {
-  const row = await tx.audit.checkpoint();
-  return row === undefined ? undefined : { size: row.size, root: row.root, note: row.note };
 }
 
 /** A position in a receiver's log, as a receipt carries it (envelope and item receipts alike). */

@@ -4,11 +4,19 @@
  * checkpoint with its cosignatures, the receipts we issued and the ones we
  * hold, and trust bundles as hints (the auditor trusts only bundles received
  * out of band; see verify-export.ts).
+ *
+ * An export is fully signed: when no stored checkpoint covers every entry
+ * (entries operators appended while the gateway was stopped, or appended
+ * since the gateway's last checkpoint), the exporter signs one of exactly
+ * the exported size with the log key first ({@link buildSignedAuditExport}).
  */
-import type { Tx } from "../store/store.js";
+import type { Store, Tx } from "../store/store.js";
+import { isValiseError } from "../../pki/errors.js";
+import type { GatewayError } from "../errors.js";
 import { readEntries, type AuditEntry } from "./append.js";
 import { checkpointOrigin } from "./checkpoint.js";
 import { allCheckpoints, type StoredCosignature } from "./queries.js";
+import { signLogHead, type LogSigner, type StoredCheckpoint } from "./signed-head.js";
 import type { TrustBundleFile } from "../../pki/bundle.js";
 
 /** Version tag of the export format. */
@@ -99,4 +107,43 @@ export async function buildAuditExport(tx: Tx, input: AuditExportInput): Promise
     receipts: { issued: await receipts("inbound"), held: await receipts("outbound") },
     bundles: { own: input.ownBundle, peers: [...input.peerBundles] },
   };
+}
+
+/** An export and what was signed to cover it. */
+export interface SignedAuditExport {
+  readonly exported: AuditExport;
+  /** The checkpoint signed for this export, when the stored ones did not cover every entry. */
+  readonly signed?: StoredCheckpoint;
+  /** Why no checkpoint could be signed (`AUDIT_LOG_TAMPERED`): the export then has an unsigned tail, which verify refuses. */
+  readonly refused?: GatewayError;
+}
+
+/**
+ * Builds the export of `db`'s log and makes sure a checkpoint signed by
+ * `signer` covers all of it: if the largest stored checkpoint is smaller
+ * than the export, one of exactly the exported size is signed, stored (in
+ * an immediate transaction, beside a gateway that may be signing too: the
+ * same size has the same root) and added to the export. A log that no
+ * longer extends its signed checkpoints is not signed again (`refused`);
+ * the export is still written, for the auditor to see why.
+ */
+export async function buildSignedAuditExport(store: Store, input: AuditExportInput, signer: LogSigner): Promise<SignedAuditExport> {
+  const exported = await store.read((tx) => buildAuditExport(tx, input));
+  const size = exported.entries.length;
+  const largest = exported.checkpoints.reduce((max, c) => Math.max(max, c.size), 0);
+  if (size === 0 || largest >= size) return { exported };
+  let signed: StoredCheckpoint;
+  let createdAt: string | undefined;
+  try {
+    [signed, createdAt] = await store.transaction(async (tx) => {
+      const head = await signLogHead(tx, signer, size);
+      return [head, (await tx.audit.checkpoint(size))?.created_at] as const;
+    });
+  } catch (error) {
+    if (!isValiseError(error) || error.code !== "AUDIT_LOG_TAMPERED") throw error;
+    return { exported, refused: error as GatewayError };
+  }
+  const checkpoint: ExportedCheckpoint = { size, note: signed.note, createdAt: createdAt ?? signer.now.toISOString(), cosignatures: [] };
+  const checkpoints = [...exported.checkpoints, checkpoint].sort((a, b) => a.size - b.size);
+  return { exported: { ...exported, checkpoints }, signed };
 }

@@ -21,6 +21,21 @@
  *   receipts we hold verify against the peer's trusted bundle when given.
  * Every failure is a finding at a log index; the one at the lowest index is
  * reported (AUDIT_VERIFY_FAILED, details `{index, reason}`).
+ *
+ * Every entry must be covered by a checkpoint signed by a trusted log key:
+ * an entry after the largest one is signed by nothing, so anyone with the
+ * file could have added or edited it. Such a tail is refused
+ * (AUDIT_VERIFY_UNSIGNED, naming the range) unless the auditor accepts it
+ * explicitly (`allowUnsignedTail`), and then the report names the range.
+ *
+ * Signatures are judged at the time they were made: a receipt signer is
+ * checked at the receipt's `receivedAt` against the newest trusted CRL, and
+ * a key revoked later (or, for keyCompromise, untrusted from its invalidity
+ * date on) leaves earlier receipts valid. No check of history depends on a
+ * CRL still being current, so an export verifies as well in a year as today.
+ * (The signing time is the one the signature states; whoever holds a
+ * compromised key can back-date it, which is why keyCompromise entries carry
+ * an invalidity date as early as the operator suspects.)
  */
 import type { KeyObject } from "node:crypto";
 import { GatewayError } from "../errors.js";
@@ -55,10 +70,18 @@ export interface AuditVerifyReport {
   /** Base64 root hash of all entries. */
   readonly rootHash: string;
   readonly checkpoints: { readonly verified: number; readonly largestSize: number };
-  /** Entries after the largest signed checkpoint: present, but signed by nothing yet. */
+  /** Entries after the largest signed checkpoint: present, but signed by nothing (0 unless `allowUnsignedTail`). */
   readonly unsignedEntries: number;
+  /** Their indices, `from` to `to` inclusive, or null when every entry is covered. */
+  readonly unsignedRange: { readonly from: number; readonly to: number } | null;
   readonly cosignatures: { readonly verified: number; readonly unverified: number; readonly witnesses: readonly string[]; readonly unverifiedWitnesses: readonly string[] };
   readonly receipts: { readonly issued: number; readonly heldVerified: number; readonly heldUnverified: number; readonly unverifiedPeers: readonly string[] };
+}
+
+/** What the auditor accepts beyond the default. */
+export interface AuditVerifyOptions {
+  /** Accept entries after the largest signed checkpoint (reported, not refused). */
+  readonly allowUnsignedTail?: boolean;
 }
 
 /** One problem found, at the log index it concerns. */
@@ -70,7 +93,10 @@ export interface AuditFinding {
 /**
  * Verifies the bundles an auditor was given (`--trust`), each against its own
  * root, or against one of `fingerprints` when given (then every bundle must
- * match one). Throws PKI_* codes (e.g. PKI_FINGERPRINT_MISMATCH, PKI_BUNDLE_SIGNATURE).
+ * match one). Each is judged as of its `issuedAt` (its signer valid then, its
+ * CRL signed by the root but not necessarily still current): a bundle is a
+ * record an auditor keeps, and must not stop working when its CRL's
+ * nextUpdate passes. Throws PKI_* codes (e.g. PKI_FINGERPRINT_MISMATCH, PKI_BUNDLE_SIGNATURE).
  */
 export async function trustFromBundles(files: readonly unknown[], options: { fingerprints?: readonly string[]; now: Date }): Promise<AuditTrust> {
   const pins = (options.fingerprints ?? []).map(normalizeFingerprint);
@@ -80,7 +106,7 @@ export async function trustFromBundles(files: readonly unknown[], options: { fin
     if (pins.length > 0 && !pins.includes(own)) {
       throw new PkiError("PKI_FINGERPRINT_MISMATCH", "A trusted bundle's root matches none of the fingerprints given.", { details: { expected: pins, actual: own } });
     }
-    bundles.push(await verifyTrustBundle(file, { fingerprint: own, now: options.now }));
+    bundles.push(await verifyTrustBundle(file, { fingerprint: own, now: options.now, historical: true }));
   }
   return { bundles };
 }
@@ -88,14 +114,16 @@ export async function trustFromBundles(files: readonly unknown[], options: { fin
 /**
  * Verifies an audit export against `trust` at `now`. Returns the report, or
  * throws AUDIT_VERIFY_FAILED (details: `index`, `reason`, `findings`: count,
- * `first`: up to 20 findings by index), AUDIT_EXPORT_INVALID (not an export),
- * AUDIT_TRUST_MISSING (no trusted bundle of the exporting authority).
+ * `first`: up to 20 findings by index), AUDIT_VERIFY_UNSIGNED (entries no
+ * trusted checkpoint covers; details `from`, `to`, `count`, `signedSize`),
+ * AUDIT_EXPORT_INVALID (not an export), AUDIT_TRUST_MISSING (no trusted
+ * bundle of the exporting authority).
  *
  * @example
  * const trust = await trustFromBundles([usBundle, gbBundle], { now });
  * const report = await verifyAuditExport(JSON.parse(text), trust, now);
  */
-export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: Date): Promise<AuditVerifyReport> {
+export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: Date, options: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
   const exported = checkShape(input);
   const { authority, entries } = exported;
   const origin = checkpointOrigin(authority);
@@ -270,6 +298,14 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
     });
   }
   const largest = signed.at(-1)?.size ?? 0;
+  const unsignedRange = n > largest ? { from: largest, to: n - 1 } : null;
+  if (unsignedRange !== null && options.allowUnsignedTail !== true) {
+    throw new GatewayError(
+      "AUDIT_VERIFY_UNSIGNED",
+      `the audit log of ${authority} is not fully signed: entries ${describeRange(unsignedRange)} are covered by no checkpoint signed by a trusted log key, so nothing proves what they held (the largest signed checkpoint covers ${largest} entries)`,
+      { details: { from: unsignedRange.from, to: unsignedRange.to, count: n - largest, signedSize: largest } },
+    );
+  }
   return {
     authority,
     origin,
@@ -277,9 +313,15 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
     rootHash: tree.root().toString("base64"),
     checkpoints: { verified: signed.length, largestSize: largest },
     unsignedEntries: n - largest,
+    unsignedRange,
     cosignatures: { verified: cosignaturesVerified, unverified: cosignaturesUnverified, witnesses: [...cosigners].sort(), unverifiedWitnesses: [...unverifiedWitnesses].sort() },
     receipts: { issued: issued.length, heldVerified, heldUnverified: exported.receipts.held.length - heldVerified, unverifiedPeers: [...unverifiedPeers].sort() },
   };
+}
+
+/** `12` or `12 to 14`. */
+export function describeRange(range: { readonly from: number; readonly to: number }): string {
+  return range.from === range.to ? `${range.from}` : `${range.from} to ${range.to}`;
 }
 
 /** Schema check; an entry that breaks the audit-entry schema is a finding at its index. */
@@ -352,6 +394,8 @@ async function verifiedReceipt(
       trustFor: (authority) => (authority === signer ? { root: trust.root, crl: trust.crl } : undefined),
       now,
       parsedCertificates,
+      // History: the signer is judged at the receipt's receivedAt, not today.
+      revocation: "at-signing-time",
     });
     return receipt.to === signer ? receipt : "signed for another authority";
   } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * The log side of witnessing: this gateway submits its latest checkpoint to
- * every peer's `POST /peer/v1/log/witness` (C2SP tlog-witness
+ * every peer's `POST /peer/v1/witness/add-checkpoint` (C2SP tlog-witness
  * add-checkpoint) with a consistency proof from the size that peer last
  * cosigned, and keeps the cosignatures it gets back (after verifying them
  * with the peer's `log` key) in `audit_cosignatures`.
@@ -25,11 +25,11 @@ import { withStoredTree } from "./stored-tree.js";
 import { verifyCosignature, witnessName } from "./cosignature.js";
 import { consistencyProof } from "./merkle.js";
 import { appendSignatureLines, formatSignatureLine, parseSignatureLines } from "./note.js";
-import { formatAddCheckpointRequest } from "./witness-request.js";
+import { ADD_CHECKPOINT_PATH, formatAddCheckpointRequest } from "./witness-request.js";
 import { peerLogKeys } from "./witness.js";
 
-/** Path of the witness endpoint on a peer. */
-export const WITNESS_PATH = "/peer/v1/log/witness";
+/** Path of the witness endpoint on a peer (tlog-witness `<submission prefix>/add-checkpoint`). */
+export const WITNESS_PATH = ADD_CHECKPOINT_PATH;
 
 /** Scheduling of {@link WitnessClient}. */
 export interface WitnessClientOptions {

@@ -16,6 +16,17 @@ import { decodeBase64Strict } from "./base64.js";
 import { HASH_SIZE, isSafeIndex } from "./merkle.js";
 import { MAX_NOTE_BYTES, parseNote } from "./note.js";
 
+/**
+ * The witness's submission prefix: a Valise gateway serves
+ * `POST <prefix>/add-checkpoint` on its peer API, as the spec names it, so
+ * any tlog-witness client can submit to it (and Valise's own client uses
+ * the same path).
+ */
+export const WITNESS_SUBMISSION_PREFIX = "/peer/v1/witness";
+
+/** `POST` path of add-checkpoint. */
+export const ADD_CHECKPOINT_PATH = `${WITNESS_SUBMISSION_PREFIX}/add-checkpoint`;
+
 /** Most consistency proof lines a request may carry (the spec's limit). */
 export const MAX_WITNESS_PROOF_LINES = 63;
 

@@ -20,6 +20,7 @@ import { CASE_STEPS, isCaseStep, lifecycleStatus, nextStatus, sideOf, type CaseS
 import { placeStep } from "./placement.js";
 import { historyOf, insertStep, moveCase, readCase, stepsOfCase } from "./history.js";
 import type { StatusUpdateDocument } from "./inbound.js";
+import type { Tx } from "../store/store.js";
 
 /** The fields a caseworker may give with a step; the gateway adds kind, caseId, status and at. */
 export const STEP_FIELDS = ["step", "note", "grounds", "questions", "answers", "conditions", "delivered"] as const;
@@ -36,7 +37,7 @@ export interface StepTaken {
 }
 
 /** Attempts when the case moves (a peer's step arrives) while ours is being sealed. */
-const ATTEMPTS = 3;
+export const STEP_ATTEMPTS = 3;
 
 function invalid(errors: FieldError[]): GatewayError {
   return new GatewayError("DOCUMENT_INVALID", `the status update has ${errors.length} problem(s); see details.errors`, { details: { schema: "status-update", errors } });
@@ -70,43 +71,52 @@ function parseBody(body: unknown): { step: CaseStep; fields: Record<string, unkn
 }
 
 /**
- * Takes `body.step` on `caseId` on behalf of `principal` (or, for a step the
- * gateway takes itself, e.g. when an evidence package is delivered, of
- * `actor`).
- *
- * @throws GatewayError `CASE_UNKNOWN` (404); `CASE_TRANSITION_INVALID` (409,
- *   details name the steps allowed now); `DOCUMENT_INVALID` (422, every
- *   failing field with a hint, e.g. a refusal without grounds).
+ * A step checked and sealed, not yet committed. {@link SealedStep.commit}
+ * runs inside a transaction: it applies the step (case moved, history,
+ * outbox, audit) unless the case moved while the step was being sealed.
+ * This lets a caller commit the step together with its own change (an
+ * evidence package delivered, see evidence/delivered.ts).
  */
-export async function takeStep(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal | { readonly actor: string }): Promise<StepTaken> {
+export interface SealedStep {
+  readonly taken: StepTaken;
+  /** False, writing nothing, when the case moved since it was read; else applies the step in `tx`. */
+  commit(tx: Tx): Promise<boolean>;
+}
+
+/**
+ * Checks `body.step` against `caseId` as it is now and seals the status
+ * update; nothing is written. Throws as {@link takeStep}.
+ */
+export async function sealStep(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal | { readonly actor: string }): Promise<SealedStep> {
   const { step, fields } = parseBody(body);
-  for (let attempt = 1; ; attempt += 1) {
-    const record = await ctx.store.read((tx) => readCase(tx, caseId));
-    if (record === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
-    if (record.headEnvelopeId === null || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `case ${caseId} has no request`);
-    const side = sideOf(record.direction);
-    const from = lifecycleStatus(record.status);
-    const status = nextStatus(record.status, step, side, { delivered: fields["delivered"] });
-    const now = ctx.now();
-    const document = { ...fields, kind: "status-update", caseId, step, status, at: now.toISOString() };
-    ctx.validator.assertDocument<StatusUpdateDocument>("status-update", document);
-    const peer = ctx.peers.find(record.peer);
-    if (peer === undefined) throw new GatewayError("PEER_UNKNOWN", `${record.peer} is no longer a peer of this gateway`);
-    const predecessor = record.headEnvelopeId;
-    const sealed = await sealEnvelope({
-      document,
-      type: "status-update",
-      from: ctx.authority,
-      to: peer.authority,
-      caseId,
-      inReplyTo: predecessor,
-      priority: record.priority,
-      createdAt: now.toISOString(),
-      signer: ctx.identity.signer,
-      recipient: { publicKey: peer.encryptionKey },
-    });
-    const committed = await ctx.store.transaction(async (tx) => {
-      // Sealing yielded: a peer's step (or another caseworker's) may have moved the case meanwhile.
+  const record = await ctx.store.read((tx) => readCase(tx, caseId));
+  if (record === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
+  if (record.headEnvelopeId === null || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `case ${caseId} has no request`);
+  const side = sideOf(record.direction);
+  const from = lifecycleStatus(record.status);
+  const status = nextStatus(record.status, step, side, { delivered: fields["delivered"] });
+  const now = ctx.now();
+  const document = { ...fields, kind: "status-update", caseId, step, status, at: now.toISOString() };
+  ctx.validator.assertDocument<StatusUpdateDocument>("status-update", document);
+  const peer = ctx.peers.find(record.peer);
+  if (peer === undefined) throw new GatewayError("PEER_UNKNOWN", `${record.peer} is no longer a peer of this gateway`);
+  const predecessor = record.headEnvelopeId;
+  const sealed = await sealEnvelope({
+    document,
+    type: "status-update",
+    from: ctx.authority,
+    to: peer.authority,
+    caseId,
+    inReplyTo: predecessor,
+    priority: record.priority,
+    createdAt: now.toISOString(),
+    signer: ctx.identity.signer,
+    recipient: { publicKey: peer.encryptionKey },
+  });
+  return {
+    taken: { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, step, from, status },
+    commit: async (tx) => {
+      // Sealing yielded: a peer's step (or another caseworker's, or another instance's) may have moved the case meanwhile.
       const current = await readCase(tx, caseId, { forUpdate: true });
       if (current?.headEnvelopeId !== predecessor || current.status !== record.status) return false;
       const placement = placeStep(historyOf(current, await stepsOfCase(tx, caseId)), {
@@ -145,13 +155,33 @@ export async function takeStep(ctx: GatewayContext, caseId: string, body: unknow
         details: { step, from, to: status, side, by: ctx.authority, seq: placement.seq, ...(grounds.length === 0 ? {} : { grounds }) },
       });
       return true;
-    });
-    if (committed) {
-      ctx.wakeDelivery();
-      ctx.logger.info("case status changed", { caseId, envelopeId: sealed.envelopeId, step, from, to: status, by: ctx.authority });
-      return { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, step, from, status };
+    },
+  };
+}
+
+/** After a step's commit: the outbox has work, and the log says so. */
+export function stepCommitted(ctx: GatewayContext, taken: StepTaken): void {
+  ctx.wakeDelivery();
+  ctx.logger.info("case status changed", { caseId: taken.caseId, envelopeId: taken.envelopeId, step: taken.step, from: taken.from, to: taken.status, by: ctx.authority });
+}
+
+/**
+ * Takes `body.step` on `caseId` on behalf of `principal` (or, for a step the
+ * gateway takes itself, of `actor`).
+ *
+ * @throws GatewayError `CASE_UNKNOWN` (404); `CASE_TRANSITION_INVALID` (409,
+ *   details name the steps allowed now); `DOCUMENT_INVALID` (422, every
+ *   failing field with a hint, e.g. a refusal without grounds).
+ */
+export async function takeStep(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal | { readonly actor: string }): Promise<StepTaken> {
+  for (let attempt = 1; ; attempt += 1) {
+    const sealed = await sealStep(ctx, caseId, body, principal);
+    if (await ctx.store.transaction((tx) => sealed.commit(tx))) {
+      stepCommitted(ctx, sealed.taken);
+      return sealed.taken;
     }
-    if (attempt >= ATTEMPTS) {
+    if (attempt >= STEP_ATTEMPTS) {
+      const { step } = sealed.taken;
       throw new GatewayError("CASE_TRANSITION_INVALID", `case ${caseId} kept changing while the step was being sealed; look at it again`, { details: { step } });
     }
   }

@@ -91,25 +91,15 @@ export interface NewConfigOptions {
  */
 export function newConfig(options: NewConfigOptions): GatewayConfig {
   assertAuthorityId(options.authority);
-  let url: URL;
-  try {
-    url = new URL(options.endpoint);
-  } catch (cause) {
-    throw new GatewayError("CONFIG_INVALID", `--endpoint is not a URL: ${options.endpoint}`, { cause });
-  }
-  if (url.protocol !== "https:") {
-    throw new GatewayError("CONFIG_INVALID", "--endpoint must be an https:// URL (the peer API is mutual TLS only).");
-  }
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = url.port === "" ? 443 : Number(url.port);
-  const dns = unique([...options.dns, ...(isIP(host) === 0 ? [host] : [])]);
-  const ips = unique([...options.ips, ...(isIP(host) !== 0 ? [host] : [])]);
+  const { origin, host, port, ip } = parseEndpoint(options.endpoint);
+  const dns = unique([...options.dns, ...(ip ? [] : [host])]);
+  const ips = unique([...options.ips, ...(ip ? [host] : [])]);
   return validateConfig({
     valise: 1,
     authority: options.authority,
     profile: options.profile,
-    endpoint: url.origin,
-    peerApi: { host: isIP(host) !== 0 ? host : "0.0.0.0", port },
+    endpoint: origin,
+    peerApi: peerListenFor({ host, port, ip }),
     localApi: { host: "127.0.0.1", port: port === 0 ? 0 : port + 1 },
     tls: { dns, ips },
     ...(options.store === undefined || options.store === "sqlite" ? {} : { store: storeOption(options.store) }),
@@ -122,6 +112,37 @@ function storeOption(value: string): { kind: "postgres"; url: string } {
     throw new GatewayError("CONFIG_INVALID", "--store is sqlite or a postgres:// URL (e.g. postgres://valise@db.example/valise)");
   }
   return { kind: "postgres", url: value };
+}
+
+/** An endpoint URL, taken apart. */
+export interface ParsedEndpoint {
+  /** `https://host[:port]`, the form written to valise.json and the PKI index. */
+  readonly origin: string;
+  /** The host, without the brackets of an IPv6 literal. */
+  readonly host: string;
+  readonly port: number;
+  /** The host is an IP address (a SAN IP entry) rather than a DNS name. */
+  readonly ip: boolean;
+}
+
+/** Parses an endpoint URL; `CONFIG_INVALID` unless it is an https:// URL. */
+export function parseEndpoint(endpoint: string): ParsedEndpoint {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch (cause) {
+    throw new GatewayError("CONFIG_INVALID", `the endpoint is not a URL: ${endpoint}`, { cause });
+  }
+  if (url.protocol !== "https:") {
+    throw new GatewayError("CONFIG_INVALID", "the endpoint must be an https:// URL (the peer API is mutual TLS only).");
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return { origin: url.origin, host, port: url.port === "" ? 443 : Number(url.port), ip: isIP(host) !== 0 };
+}
+
+/** Where the peer API listens by default for an endpoint: its IP and port, or all interfaces when the host is a DNS name. */
+export function peerListenFor(endpoint: Pick<ParsedEndpoint, "host" | "port" | "ip">): ListenAddress {
+  return { host: endpoint.ip ? endpoint.host : "0.0.0.0", port: endpoint.port };
 }
 
 /**

@@ -42,7 +42,17 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = Object.freeze({
 type DueRow = DueEnvelope;
 
 /** HTTP statuses after which retrying the same bytes cannot succeed. */
-const PERMANENT_STATUSES = new Set([400, 409, 413, 422]);
+const PERMANENT_STATUSES = new Set([400, 413, 422]);
+
+/**
+ * A 409 conflicts with the peer's state as it was, and that state may be our
+ * own envelope being stored by another delivery in flight (a retry racing the
+ * first attempt, a restart): the peer may hold the envelope. So a 409 is
+ * retried — a redelivery of stored bytes is answered with the receipt — and
+ * an envelope answered 409 is given up only from this many attempts on (its
+ * give-up time aside).
+ */
+const CONFLICT_ATTEMPTS = 3;
 
 class DeliveryFailure extends Error {
   constructor(
@@ -124,7 +134,8 @@ export class DeliveryWorker implements Job {
       const response = await this.#client.request(peer, "POST", "/peer/v1/envelopes", Buffer.from(wire, "utf8"));
       if (response.status !== 200 && response.status !== 201) {
         const { code, message } = errorOf(response.body);
-        throw new DeliveryFailure(code, `${peer.authority} answered ${response.status} ${code}: ${message}`, PERMANENT_STATUSES.has(response.status));
+        const permanent = PERMANENT_STATUSES.has(response.status) || (response.status === 409 && row.attempts + 1 >= CONFLICT_ATTEMPTS);
+        throw new DeliveryFailure(code, `${peer.authority} answered ${response.status} ${code}: ${message}`, permanent);
       }
       const receipt = (JSON.parse(response.body.toString("utf8")) as { receipt?: unknown }).receipt;
       const verified = await verifyReceipt(receipt, {

@@ -66,10 +66,17 @@ export interface OpenEnvelopeOptions {
   /** The digest stored for an envelope id already received, if any. */
   readonly seen?: (envelopeId: string) => string | undefined | Promise<string | undefined>;
   /**
-   * Optional check of the decrypted document against its schema (e.g.
-   * `schemas/validate.ts`); its error propagates unchanged.
+   * Optional policy on the routing header's document type, run with the cheap
+   * checks before any signature work (e.g. `checkEnvelopeType`): a type no
+   * document may travel as is refused at once; its error propagates unchanged.
    */
-  readonly validateDocument?: (type: string, document: Record<string, unknown>) => void;
+  readonly checkType?: (type: string) => void;
+  /**
+   * Optional check of the decrypted document against its schema (e.g.
+   * `schemas/validate.ts`, after `checkDocumentBinding` against `header`);
+   * its error propagates unchanged.
+   */
+  readonly validateDocument?: (type: string, document: Record<string, unknown>, header: RoutingHeader) => void;
   /**
    * Optional cache of validated signer certificates, owned by the caller (one
    * per gateway), keyed by base64 DER: saves re-parsing the sender's
@@ -110,7 +117,8 @@ const INNER_HEADER_MEMBERS = new Set(["alg", "kid", "x5c", "eid", "typ", "cty"])
  *   `ENVELOPE_WRONG_RECIPIENT`, `ENVELOPE_TLS_IDENTITY`, `ENVELOPE_CLOCK_SKEW`,
  *   `ENVELOPE_UNKNOWN_SENDER`, `ENVELOPE_KID_MISMATCH`, `ENVELOPE_SIGNER_*`,
  *   `ENVELOPE_BAD_SIGNATURE`, `ENVELOPE_REPLAY`, `ENVELOPE_DECRYPT_FAILED`,
- *   `ENVELOPE_TYPE_MISMATCH`, `ENVELOPE_INNER_SIGNER_MISMATCH`.
+ *   `ENVELOPE_TYPE_MISMATCH`, `ENVELOPE_INNER_SIGNER_MISMATCH`; and whatever
+ *   `checkType` or `validateDocument` throws (e.g. `ENVELOPE_DOCUMENT_TYPE_NOT_ALLOWED`).
  */
 export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions): Promise<OpenedEnvelope> {
   const limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
@@ -142,6 +150,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
       details: { from: header.from, tlsClientAuthority: options.tlsClientAuthority },
     });
   }
+  options.checkType?.(header.type);
   const createdAt = parseTimestamp(header.createdAt) as number; // checked by checkRoutingHeader
   const skew = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   const maxAge = options.maxAgeMs ?? skew;
@@ -218,7 +227,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
     badSignature("inner", cause);
   }
   const document = parseJsonObject(documentBytes, "document", "ENVELOPE_MALFORMED");
-  options.validateDocument?.(header.type, document);
+  options.validateDocument?.(header.type, document, header);
 
   return {
     header,
@@ -272,9 +281,10 @@ async function decrypt(
     });
   }
   if (jweHeader.eid !== header.id) eidMismatch("jwe");
-  if (jweHeader.typ !== undefined && jweHeader.typ !== ENCRYPTED_DOCUMENT_TYP) {
-    malformed(`JWE typ must be ${ENCRYPTED_DOCUMENT_TYP} when present`, "typ");
-  }
+  // Explicit typing (RFC 8725 §3.11): each layer says what it is, so a JWE
+  // made for another purpose with the same key (or an inner JWS moved up a
+  // layer) is not taken for an encrypted Valise document.
+  if (jweHeader.typ !== ENCRYPTED_DOCUMENT_TYP) malformed(`JWE typ must be ${ENCRYPTED_DOCUMENT_TYP}`, "typ");
   const key = keys.find((candidate) => candidate.kid === jweHeader.kid);
   if (key === undefined) {
     throw new GatewayError("ENVELOPE_DECRYPT_FAILED", "No decryption key has the JWE's kid.", {

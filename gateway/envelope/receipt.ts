@@ -74,6 +74,13 @@ export interface VerifyReceiptOptions {
   readonly clockSkewMs?: number;
   /** Signer certificates already validated, by base64 DER (see `openEnvelope`). */
   readonly parsedCertificates?: Map<string, ParsedCertificate>;
+  /**
+   * `"at-signing-time"` when judging a receipt of the past (an auditor): the
+   * signer must not have been untrusted at `receivedAt`, and the CRL need not
+   * be current. Default `"any-listing"`: a receipt arriving now is refused if
+   * its key is revoked at all.
+   */
+  readonly revocation?: "any-listing" | "at-signing-time";
 }
 
 /** A verified receipt and who signed it. */
@@ -142,14 +149,14 @@ export interface ReceiptKind<T> {
  * The checks every signed receipt gets: size, header (members, algorithm
  * allow-list, `typ`, `x5c`), payload shape, every field of `expected` equal
  * (`RECEIPT_MISMATCH`), `receivedAt` not in the future, the signer chained
- * to the receiver's pinned root, valid at `receivedAt` and not revoked, and
- * the signature.
+ * to the receiver's pinned root, valid at `receivedAt` and not revoked (at
+ * all, or by `receivedAt`: `options.revocation`), and the signature.
  */
 export async function verifyReceiptJws<T extends { readonly to: string; readonly receivedAt: string }>(
   jws: unknown,
   kind: ReceiptKind<T>,
   expected: object,
-  options: Pick<VerifyReceiptOptions, "trustFor" | "now" | "clockSkewMs" | "parsedCertificates">,
+  options: Pick<VerifyReceiptOptions, "trustFor" | "now" | "clockSkewMs" | "parsedCertificates" | "revocation">,
 ): Promise<{ receipt: T; signer: SignerIdentity }> {
   const malformedKind: (why: string) => never = (why) => {
     throw new GatewayError("RECEIPT_MALFORMED", `Malformed ${kind.name}: ${why}.`);
@@ -183,6 +190,7 @@ export async function verifyReceiptJws<T extends { readonly to: string; readonly
     trust,
     at: new Date(receivedAt),
     crlAt: options.now,
+    ...(options.revocation === undefined ? {} : { revocation: options.revocation }),
     layer: "receipt",
     parsedCertificates: options.parsedCertificates,
   });

@@ -32,7 +32,13 @@ export function isDocumentType(type: unknown): type is string {
 export function parseTimestamp(text: unknown): number | undefined {
   if (typeof text !== "string" || !RFC3339.test(text)) return undefined;
   const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : undefined;
+  if (!Number.isFinite(ms)) return undefined;
+  // Date.parse rolls impossible dates over (2025-02-30 is read as March 2): a
+  // signed time that names no real instant is refused, not reinterpreted.
+  const [year, month, day, hour, minute, second] = text.slice(0, 19).split(/[-T:]/).map(Number) as [number, number, number, number, number, number];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
+  return hour < 24 && minute < 60 && second < 60 ? ms : undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  * 1. inner compact JWS over the RFC 8785 canonical JSON of the document, by the
  *    sender's `sign` key;
  * 2. compact JWE of that JWS to the recipient's `encrypt` key
- *    (ECDH-ES+A256KW, A256GCM);
+ *    (ECDH-ES+A256KW, A256GCM), typed `valise-document+jwe`;
  * 3. outer flattened JWS, by the sender's `sign` key, over the canonical JSON
  *    routing header whose `payload` is the JWE.
  *
@@ -25,7 +25,7 @@ import {
 } from "./algorithms.js";
 import { canonicalBytes, canonicalize } from "./canonical-json.js";
 import { checkRoutingHeader } from "./routing-header.js";
-import { DOCUMENT_TYP, ENVELOPE_TYP, type FlattenedJws, type Priority, type RoutingHeader } from "./types.js";
+import { DOCUMENT_TYP, ENCRYPTED_DOCUMENT_TYP, ENVELOPE_TYP, type FlattenedJws, type Priority, type RoutingHeader } from "./types.js";
 import { encodeX5c } from "./x5c.js";
 import type { CertificateInput } from "../../pki/certificate.js";
 
@@ -73,7 +73,14 @@ export interface SealedEnvelope {
   readonly envelopeId: string;
   /** Lowercase hex SHA-256 of `protected + "." + payload` of the outer JWS. */
   readonly envelopeDigest: string;
-  /** UTF-8 canonical JSON of {@link envelope}: what is POSTed to the peer. */
+  /**
+   * UTF-8 canonical JSON of {@link envelope}, for callers that want bytes
+   * (tests, benchmarks). Not what the gateway sends: the outbox stores and
+   * POSTs `JSON.stringify(envelope)` (gateway/exchange/store.ts). Either
+   * serialisation carries the same envelope, because the signatures and the
+   * {@link envelopeDigest} cover the JWS signing input
+   * (`protected + "." + payload`), never the JSON object around it.
+   */
   readonly bytes: Uint8Array;
   /** The routing header that the outer JWS signs. */
   readonly header: RoutingHeader;
@@ -117,7 +124,7 @@ export async function sealEnvelope(input: SealEnvelopeInput): Promise<SealedEnve
     .sign(input.signer.privateKey);
 
   const jwe = await new CompactEncrypt(new TextEncoder().encode(inner))
-    .setProtectedHeader({ alg: KEY_MANAGEMENT_ALGORITHM, enc: CONTENT_ENCRYPTION_ALGORITHM, kid: encryptKid, eid: id })
+    .setProtectedHeader({ alg: KEY_MANAGEMENT_ALGORITHM, enc: CONTENT_ENCRYPTION_ALGORITHM, kid: encryptKid, eid: id, typ: ENCRYPTED_DOCUMENT_TYP })
     .encrypt(input.recipient.publicKey);
 
   const header = routingFields(input, id, createdAt, jwe);

@@ -47,6 +47,12 @@ export interface SignerContext {
    * after `at` still says whether the certificate is revoked now.
    */
   readonly crlAt: Date;
+  /**
+   * How a revocation counts (see `validateCertificatePath`): any listing on
+   * a current CRL (default, the live path), or only a key untrusted by `at`
+   * (an auditor judging a signature of the past; `crlAt` unused).
+   */
+  readonly revocation?: "any-listing" | "at-signing-time";
   readonly layer: SignerLayer;
   /**
    * Signer certificates already validated, by base64 DER, to skip re-parsing
@@ -126,6 +132,7 @@ export async function verifySigner(
       use: "sign",
       at: context.at,
       crlAt: context.crlAt,
+      ...(context.revocation === undefined ? {} : { revocation: context.revocation }),
       expectedAuthority: context.authority,
     });
   } catch (cause) {

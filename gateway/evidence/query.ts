@@ -2,9 +2,22 @@
  * The evidence of a case as a caseworker sees it: packages, sent or
  * received, with each item's description, state, progress and receipt —
  * never an item key.
+ *
+ * Two views. {@link listEvidence} shows what the manifests say (names,
+ * media types, sizes, digests, descriptions, provenance, notes): that is a
+ * read of case documents, so it is an `access.read` audit entry (`what:
+ * "evidence-list"`, the manifests shown) committed before the answer, like
+ * any other read. {@link evidenceProgress} shows only how the transfers
+ * stand (states, sealed bytes, errors), nothing of the manifests, and is not
+ * audited: it is what a sender polls while an upload runs, which would
+ * otherwise write an entry every half second.
  */
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
+import type { Tx } from "../store/store.js";
+import type { PackageRow } from "../store/repos/evidence.js";
+import { appendEntry } from "../audit/append.js";
+import type { Reader } from "./download.js";
 import { itemsOfPackage, type ItemRow, type ItemState, type PackageState } from "./items.js";
 import type { EvidenceManifest, ManifestItem } from "./manifest.js";
 
@@ -45,15 +58,46 @@ export interface ListedPackage {
   readonly items: readonly ListedItem[];
 }
 
-/** The evidence packages of `caseId`, oldest first. `CASE_UNKNOWN` when there is no such case. */
-export async function listEvidence(ctx: GatewayContext, caseId: string): Promise<{ caseId: string; packages: ListedPackage[] }> {
-  return ctx.store.read(async (tx) => {
-    if ((await tx.cases.get(caseId)) === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
-    const packages: ListedPackage[] = [];
-    for (const row of await tx.evidence.packagesOfCase(caseId)) {
+/** One item of {@link evidenceProgress}: how its transfer stands, nothing of the manifest. */
+export type ProgressItem = Pick<ListedItem, "itemId" | "state" | "sealedSize" | "ackedBytes" | "sentBytes" | "receivedAt" | "attempts" | "lastError">;
+
+/** One package of {@link evidenceProgress}. */
+export type PackageProgress = Omit<ListedPackage, "note" | "items"> & { readonly items: readonly ProgressItem[] };
+
+async function packageRows(tx: Tx, caseId: string): Promise<PackageRow[]> {
+  if ((await tx.cases.get(caseId)) === undefined) throw new GatewayError("CASE_UNKNOWN", `no case ${caseId}`);
+  return tx.evidence.packagesOfCase(caseId);
+}
+
+/**
+ * The evidence packages of `caseId`, oldest first, with what their
+ * manifests say; the read by `reader` is audited (committed) first when
+ * there is any package to show. `CASE_UNKNOWN` when there is no such case.
+ */
+export async function listEvidence(ctx: GatewayContext, caseId: string, reader: Reader): Promise<{ caseId: string; packages: ListedPackage[] }> {
+  const rows = await ctx.store.read((tx) => packageRows(tx, caseId));
+  if (rows.length > 0) {
+    await ctx.store.transaction((tx) =>
+      appendEntry(tx, {
+        kind: "access.read",
+        actor: reader.actor,
+        time: ctx.now(),
+        caseId,
+        details: {
+          what: "evidence-list",
+          manifests: rows.map((row) => ({ packageId: row.package_id, envelopeId: row.envelope_id, envelopeDigest: row.digest })),
+          ...reader.details,
+        },
+      }),
+    );
+  }
+  const packages: ListedPackage[] = [];
+  for (const row of rows) {
+    const items = await ctx.store.read((tx) => itemsOfPackage(tx, row.package_id));
+    packages.push(((): ListedPackage => {
       const manifest = JSON.parse(row.document) as EvidenceManifest;
       const described = new Map(manifest.items.map((item) => [item.itemId, item]));
-      packages.push({
+      return {
         packageId: row.package_id,
         direction: row.direction,
         peer: row.peer,
@@ -65,7 +109,40 @@ export async function listEvidence(ctx: GatewayContext, caseId: string): Promise
         envelopeId: row.envelope_id,
         envelopeDigest: row.digest,
         manifestDelivery: row.outbox_state,
-        items: (await itemsOfPackage(tx, row.package_id)).map((item) => listedItem(item, described.get(item.item_id))),
+        items: items.map((item) => listedItem(item, described.get(item.item_id))),
+      };
+    })());
+  }
+  return { caseId, packages };
+}
+
+/** How the transfers of `caseId`'s packages stand, oldest first: nothing of the manifests, not audited. `CASE_UNKNOWN` when there is no such case. */
+export async function evidenceProgress(ctx: GatewayContext, caseId: string): Promise<{ caseId: string; packages: PackageProgress[] }> {
+  return ctx.store.read(async (tx) => {
+    const packages: PackageProgress[] = [];
+    for (const row of await packageRows(tx, caseId)) {
+      const items = await itemsOfPackage(tx, row.package_id);
+      packages.push({
+      packageId: row.package_id,
+      direction: row.direction,
+      peer: row.peer,
+      state: row.state,
+      completes: row.completes,
+      createdAt: row.created_at,
+      finishedAt: row.finished_at,
+      envelopeId: row.envelope_id,
+      envelopeDigest: row.digest,
+      manifestDelivery: row.outbox_state,
+      items: items.map((item) => ({
+        itemId: item.item_id,
+        state: item.state,
+        sealedSize: item.sealed_size,
+        ackedBytes: item.acked_bytes,
+        sentBytes: item.sent_bytes,
+        receivedAt: item.received_at,
+        attempts: item.attempts,
+        lastError: item.last_error,
+      })),
       });
     }
     return { caseId, packages };

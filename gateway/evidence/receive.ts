@@ -14,8 +14,9 @@
  *
  * A bad chunk, a wrong digest or a wrong length rejects the item: the
  * partial file is removed (the sender restarts the item from 0), the
- * rejection is logged and audited (`evidence.item.rejected`), and nothing of
- * it is kept as evidence. A cut connection or a restart loses nothing
+ * rejection is logged and audited (`evidence.item.rejected` the first time
+ * for the item and code, repeats counted and summarised: refusals.ts), and
+ * nothing of it is kept as evidence. A cut connection or a restart loses nothing
  * verified: the partial file is rescanned (every tag checked again) and the
  * upload goes on from its last whole chunk. Memory per upload: one chunk.
  */
@@ -31,6 +32,7 @@ import { SealedStreamReader } from "./stream.js";
 import { findItem, streamParamsOf, type ItemRow } from "./items.js";
 import { ensurePartialFolder, partialPath, promoteToStore, removePartial } from "./sealed-store.js";
 import { ITEM_RECEIVED_KIND, signItemReceipt } from "./item-receipt.js";
+import { recordRefusal } from "./refusals.js";
 
 /** A parsed `Content-Range` of an upload: `bytes a-b/total`, or `bytes *\/total` (a status query). */
 export type UploadRange = { readonly start: number; readonly end: number; readonly total: number } | { readonly start: undefined; readonly total: number };
@@ -361,19 +363,14 @@ export class EvidenceReceiver {
       await removePartial(ctx.paths, row.item_id);
     }
     const now = ctx.now();
-    await ctx.store.transaction(async (tx) => {
+    // Audited the first time for this item and code, counted after (see refusals.ts): a peer repeating it cannot flood the log.
+    const audited = await ctx.store.transaction(async (tx) => {
       if (reset) await tx.evidence.resetReceiving(row.item_id, `${error.code}: ${error.message}`, now.toISOString());
-      await appendEntry(tx, {
-        kind: "evidence.item.rejected",
-        actor: `peer:${row.peer}`,
-        time: now,
-        caseId: row.case_id,
-        envelopeId: row.envelope_id,
-        envelopeDigest: row.envelope_digest,
-        details: { packageId: row.package_id, itemId: row.item_id, code: error.code, offset, reset, ...(typeof error.details?.["chunk"] === "number" ? { chunk: error.details["chunk"] } : {}) },
-      });
+      return recordRefusal(tx, row, error.code, now, { offset, reset, ...(typeof error.details?.["chunk"] === "number" ? { chunk: error.details["chunk"] } : {}) });
     });
-    ctx.logger.warn("evidence upload refused", { caseId: row.case_id, packageId: row.package_id, itemId: row.item_id, from: row.peer, code: error.code, reason: error.message, offset, reset });
+    const fields = { caseId: row.case_id, packageId: row.package_id, itemId: row.item_id, from: row.peer, code: error.code, reason: error.message, offset, reset };
+    if (audited) ctx.logger.warn("evidence upload refused", fields);
+    else ctx.logger.debug("evidence upload refused again (counted)", fields);
     throw error;
   }
 }

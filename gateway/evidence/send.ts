@@ -7,10 +7,13 @@
  * through the local API: the gateway reads it in place, twice (once to hash
  * it for the manifest, once to seal and upload it), never whole in memory.
  *
- * Which files: only regular files under `HOME/outgoing` or a folder of
- * `evidence.sendFrom` in valise.json. A caseworker token must not make the
- * gateway read its own keys, its database or any other file of its host and
- * ship it to a foreign authority.
+ * Which files: only regular files with a single link, not symbolic links,
+ * under `HOME/outgoing` or a folder of `evidence.sendFrom` in valise.json,
+ * and never one of the home's own files. A caseworker token (or whoever can
+ * write into those folders) must not make the gateway read its own keys, its
+ * database or any other file of its host and ship it to a foreign authority,
+ * nor hang its thread pool on a FIFO, nor learn which host paths exist
+ * (see {@link resolveSource}).
  *
  * In one transaction: the manifest envelope and its outbox row, the package
  * and item rows (with each file's identity: device, inode, size, mtime, so a
@@ -20,9 +23,8 @@
  */
 import { assertStepAllowed, completionStep } from "./delivered.js";
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { realpath, stat, open } from "node:fs/promises";
-import { basename, extname, join, resolve, sep } from "node:path";
+import { lstat, open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
+import { basename, dirname, extname, join, resolve, sep } from "node:path";
 import { constants, type Stats } from "node:fs";
 import { sealEnvelope } from "../envelope/seal.js";
 import { canonicalize } from "../envelope/canonical-json.js";
@@ -120,7 +122,9 @@ function invalid(errors: FieldError[]): GatewayError {
  * Sends a package on `caseId` on behalf of `principal`. Throws
  * `CASE_UNKNOWN`, `EVIDENCE_CASE_DIRECTION`, `DOCUMENT_INVALID` (every
  * failing field, manifest paths such as `/items/0/acquiredAt`),
- * `EVIDENCE_PATH_NOT_ALLOWED`, `EVIDENCE_FILE_UNREADABLE`,
+ * `EVIDENCE_PATH_NOT_ALLOWED` (outside the allowed folders, in the home, a
+ * link: one answer whatever the reason), `EVIDENCE_FILE_UNREADABLE` (in an
+ * allowed folder: missing, not a regular file, no permission),
  * `EVIDENCE_SOURCE_CHANGED` (a file changed while it was hashed).
  */
 export async function sendPackage(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal): Promise<SentPackage> {
@@ -136,8 +140,8 @@ export async function sendPackage(ctx: GatewayContext, caseId: string, body: unk
   const createdAt = ctx.now().toISOString();
 
   // Which files, before any is read: allowed folders, regular files.
-  const roots = await allowedRoots(ctx);
-  const files = await Promise.all(request.items.map((item, i) => resolveSource(item.path, roots, i)));
+  const folders = await sendFolders(ctx);
+  const files = await Promise.all(request.items.map((item, i) => resolveSource(ctx, item.path, folders, i)));
   // The package will move the case when it is delivered (see delivered.ts):
   // refused now, before any hashing, if the case cannot take that step.
   await assertStepAllowed(ctx, caseId, completionStep(request.completes));
@@ -264,66 +268,165 @@ function checkRequest(body: unknown): PackageToSend {
   return value as unknown as PackageToSend;
 }
 
-/** The folders files may be sent from, resolved (symbolic links followed). */
-async function allowedRoots(ctx: GatewayContext): Promise<string[]> {
-  const roots: string[] = [];
+/**
+ * The folders files may be sent from: each as configured (`lexical`, for a
+ * check that touches no file) and resolved (`real`, symbolic links followed);
+ * and the home, none of whose own files may ever be sent.
+ */
+interface SendFolders {
+  readonly allowed: ReadonlyArray<{ readonly lexical: string; readonly real: string }>;
+  /** The home and its outgoing folder, resolved: a file under `home` but not under `outgoing` is the gateway's own. */
+  readonly home: string;
+  readonly outgoing: string | undefined;
+}
+
+/** The folders of {@link SendFolders}; an absent folder allows nothing. */
+async function sendFolders(ctx: GatewayContext): Promise<SendFolders> {
+  const allowed: Array<{ lexical: string; real: string }> = [];
+  let outgoing: string | undefined;
   for (const folder of [outgoingFolder(ctx), ...(ctx.config.evidence?.sendFrom ?? [])]) {
     try {
-      roots.push(await realpath(folder));
+      const real = await realpath(folder);
+      allowed.push({ lexical: resolve(folder), real });
+      if (folder === outgoingFolder(ctx)) outgoing = real;
     } catch {
       // an absent folder allows nothing
     }
   }
-  return roots;
+  let home = ctx.paths.root;
+  try {
+    home = await realpath(home);
+  } catch {
+    // the home exists while the gateway runs; keep the configured path
+  }
+  return { allowed, home, outgoing };
+}
+
+/** True when `path` is `folder` or inside it. */
+function within(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`);
+}
+
+/** True when the resolved `real` path is a file the gateway may read for sending: in an allowed folder, and not one of the home's own. */
+function mayRead(real: string, folders: SendFolders): boolean {
+  if (!folders.allowed.some((folder) => within(real, folder.real))) return false;
+  return !within(real, folders.home) || (folders.outgoing !== undefined && within(real, folders.outgoing) && real !== folders.outgoing);
 }
 
 /**
- * The file at `path`, if it is a regular file under an allowed folder.
- * The path is hostile (any string a token holder sends): it is resolved with
- * every symbolic link followed before the folder check, and the file opened
- * must be the one checked (same device and inode).
+ * The file at `path`, if it is one the gateway may send: a regular file with
+ * a single link, not a symbolic link, under an allowed folder and not one of
+ * the home's own files.
+ *
+ * The path is hostile (any string a token holder sends), and so is whoever
+ * writes into the allowed folders:
+ * - A symbolic or hard link in `outgoing` would ship any file of the host
+ *   (the root CA key, the database) byte-identical to a foreign authority:
+ *   the file's folder is resolved before the folder check, the file itself
+ *   must not be a symbolic link (lstat, then O_NOFOLLOW) and must have one
+ *   link only; after opening, where the descriptor really is must be in an
+ *   allowed folder, with the device and inode of the file opened.
+ * - A FIFO or a device would block a thread of libuv's pool for ever in
+ *   open(2) (five sends, and the gateway's file system work stops): only
+ *   regular files, told by lstat before any open, and the open is
+ *   O_NONBLOCK, its descriptor checked again with fstat.
+ * - The answer must not tell whether an arbitrary host path exists: every
+ *   refusal for a path that is (or leads) outside the allowed folders is the
+ *   same `EVIDENCE_PATH_NOT_ALLOWED`, same message, same details, whatever
+ *   the reason; `EVIDENCE_FILE_UNREADABLE` only for a path whose folder
+ *   really is an allowed one (missing there, a folder, a FIFO, no permission).
  */
-async function resolveSource(path: string, roots: readonly string[], index: number): Promise<{ path: string; stat: SourceStat }> {
-  let real: string;
+async function resolveSource(ctx: GatewayContext, path: string, folders: SendFolders, index: number): Promise<{ path: string; stat: SourceStat }> {
+  const notAllowed = (reason: string, cause?: unknown): GatewayError => {
+    // The reason is for the operator's log only; the caller gets one answer for all of them.
+    ctx.logger.warn("evidence file refused", { path, item: index, reason });
+    return new GatewayError(
+      "EVIDENCE_PATH_NOT_ALLOWED",
+      `${path} is not a file the gateway may send: a regular file with a single link, not a symbolic link, in HOME/outgoing or a folder of evidence.sendFrom`,
+      { ...(cause === undefined ? {} : { cause }), details: { path, item: index, allowed: folders.allowed.map((folder) => folder.lexical) } },
+    );
+  };
+  const unreadable = (why: string, cause?: unknown): GatewayError =>
+    new GatewayError("EVIDENCE_FILE_UNREADABLE", `cannot send ${path}: ${why}`, { ...(cause === undefined ? {} : { cause }), details: { path, item: index } });
+
+  // 1. Lexically, before any file is touched: nothing outside the allowed folders is even looked at.
+  const lexical = resolve(path);
+  if (!folders.allowed.some((folder) => within(lexical, folder.lexical) || within(lexical, folder.real))) throw notAllowed("outside the allowed folders");
+  // 2. Where its folder really is (links in the folder part followed); the file itself is not followed.
+  let folder: string;
   try {
-    real = await realpath(resolve(path));
+    folder = await realpath(dirname(lexical));
   } catch (cause) {
-    throw new GatewayError("EVIDENCE_FILE_UNREADABLE", `cannot read ${path}: it does not exist or is not reachable`, { cause, details: { path, item: index } });
+    throw notAllowed("its folder does not resolve", cause);
   }
-  if (!roots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`))) {
-    throw new GatewayError("EVIDENCE_PATH_NOT_ALLOWED", `${path} is not in a folder the gateway may send evidence from (HOME/outgoing, or evidence.sendFrom in valise.json)`, {
-      details: { path, item: index, allowed: roots },
-    });
-  }
-  let stats: Stats;
+  const candidate = join(folder, basename(lexical));
+  if (!mayRead(candidate, folders)) throw notAllowed("it resolves outside the allowed folders, or into the home");
+  // 3. What it is, without opening it.
+  let before: Stats;
   try {
-    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    before = await lstat(candidate);
+  } catch (cause) {
+    throw unreadable((cause as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "it cannot be read", cause);
+  }
+  if (before.isSymbolicLink()) throw notAllowed("a symbolic link");
+  if (!before.isFile()) throw unreadable("not a regular file");
+  if (before.nlink !== 1) throw notAllowed(`a file with ${before.nlink} links`);
+  // 4. Opened without following a link and without blocking, then checked again on the descriptor.
+  let handle: FileHandle;
+  try {
+    handle = await open(candidate, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "ELOOP") throw notAllowed("a symbolic link", cause);
+    throw unreadable("it cannot be read", cause);
+  }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) throw unreadable("not a regular file");
+    if (opened.nlink !== 1) throw notAllowed(`a file with ${opened.nlink} links`);
+    // 5. Where the descriptor really is (Linux: /proc/self/fd; elsewhere the path resolved again) must be
+    //    inside the allowed folders and name the file opened: a folder swapped for a link meanwhile is caught.
+    let real: string;
+    let named: Stats;
     try {
-      stats = await handle.stat();
-    } finally {
-      await handle.close();
+      real = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => realpath(candidate));
+      named = await stat(real);
+    } catch (cause) {
+      throw notAllowed("it moved while it was checked", cause);
     }
-  } catch (cause) {
-    throw new GatewayError("EVIDENCE_FILE_UNREADABLE", `cannot read ${path}`, { cause, details: { path, item: index } });
+    if (!mayRead(real, folders) || named.dev !== opened.dev || named.ino !== opened.ino) throw notAllowed("the file opened is not the one the path names");
+    return { path: real, stat: sourceStatOf(opened) };
+  } finally {
+    await handle.close();
   }
-  const checked = await stat(real);
-  if (!stats.isFile() || stats.dev !== checked.dev || stats.ino !== checked.ino) {
-    throw new GatewayError("EVIDENCE_FILE_UNREADABLE", `${path} is not a regular file`, { details: { path, item: index } });
-  }
-  return { path: real, stat: sourceStatOf(stats) };
 }
 
-/** Size and SHA-256 of a file, read as a stream; `EVIDENCE_SOURCE_CHANGED` if it changed meanwhile. */
+/**
+ * Size and SHA-256 of a file, read as a stream from a descriptor opened as in
+ * {@link resolveSource} (no link followed, no blocking open); it must be the
+ * file checked then, unchanged to the end, else `EVIDENCE_SOURCE_CHANGED`.
+ */
 async function hashFile(path: string, before: SourceStat): Promise<{ size: number; sha256: string; stat: SourceStat }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const piece of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-    hash.update(piece);
-    size += piece.byteLength;
+  const changed = (cause?: unknown): GatewayError =>
+    new GatewayError("EVIDENCE_SOURCE_CHANGED", `${path} changed while it was being hashed`, { ...(cause === undefined ? {} : { cause }), details: { path } });
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (cause) {
+    throw changed(cause);
   }
-  const after = sourceStatOf(await stat(path));
-  if (!sameSource(before, after) || size !== after.size) {
-    throw new GatewayError("EVIDENCE_SOURCE_CHANGED", `${path} changed while it was being hashed`, { details: { path } });
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile() || !sameSource(before, sourceStatOf(opened))) throw changed();
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const piece of handle.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false }) as AsyncIterable<Buffer>) {
+      hash.update(piece);
+      size += piece.byteLength;
+    }
+    const after = sourceStatOf(await handle.stat());
+    if (!sameSource(before, after) || size !== after.size) throw changed();
+    return { size, sha256: hash.digest("hex"), stat: after };
+  } finally {
+    await handle.close();
   }
-  return { size, sha256: hash.digest("hex"), stat: after };
 }

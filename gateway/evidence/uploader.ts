@@ -446,7 +446,8 @@ class PlaintextSource {
     if (row.source_path === null || row.source_stat === null) throw new GatewayError("INTERNAL", "an outbound item has no source file");
     let handle: FileHandle;
     try {
-      handle = await open(row.source_path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // Not following a link, not blocking on a FIFO swapped in since: the identity check below refuses either.
+      handle = await open(row.source_path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (cause) {
       throw new GatewayError("EVIDENCE_FILE_UNREADABLE", `cannot open ${row.source_path}`, { cause, details: { path: row.source_path } });
     }

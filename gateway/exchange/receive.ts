@@ -1,11 +1,15 @@
 /**
  * A peer delivers an envelope: it is opened (every check of DESIGN.md), its
- * document validated against the shared schema, and stored with its audit
- * entry in one durable transaction; only then is a signed receipt returned.
- * Redelivery of the same bytes returns the same receipt; the same id with
- * other bytes is refused (`ENVELOPE_REPLAY`).
+ * document checked against its routing header (envelope/document-binding.ts:
+ * only the four document types travel; a request's parties and urgency are
+ * the header's) and validated against the shared schema, and stored with its
+ * audit entry in one durable transaction; only then is a signed receipt
+ * returned. Redelivery of the same bytes — also one racing the first delivery —
+ * returns the same receipt; the same id with other bytes is refused
+ * (`ENVELOPE_REPLAY`).
  */
 import { openEnvelope, type OpenedEnvelope } from "../envelope/open.js";
+import { checkDocumentBinding, checkEnvelopeType } from "../envelope/document-binding.js";
 import { signReceipt } from "../envelope/receipt.js";
 import { canonicalize } from "../envelope/canonical-json.js";
 import { DEFAULT_CLOCK_SKEW_MS } from "../envelope/limits.js";
@@ -46,7 +50,11 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
     maxAgeMs: (ctx.config.delivery?.giveUpAfterSeconds ?? DEFAULT_GIVE_UP_SECONDS) * 1000,
     tlsClientAuthority: peer.authority,
     seen: async (id) => (await ctx.store.read((tx) => tx.envelopes.inbound(id)))?.digest,
-    validateDocument: (type, document) => {
+    // Only the four document types travel; anything else is refused before signature work.
+    checkType: checkEnvelopeType,
+    validateDocument: (type, document, header) => {
+      // The document must agree with the header it was routed by, then with its schema.
+      checkDocumentBinding(header, document);
       ctx.validator.assertDocument(type, document);
     },
     parsedCertificates: ctx.certificateCache,
@@ -56,9 +64,12 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
   const storedAt = now.toISOString();
   let entry: AuditEntry;
   try {
-    entry = await ctx.store.transaction((tx) => recordInbound(tx, ctx, opened, body, storedAt));
+    const recorded = await ctx.store.transaction((tx) => recordInbound(tx, ctx, opened, body, storedAt));
+    // Another delivery of the same bytes was stored while this one was opened: the same receipt.
+    if (recorded === "duplicate") return { status: 200, receipt: await storedReceipt(ctx, opened.envelopeId), envelopeId: opened.envelopeId };
+    entry = recorded;
   } catch (error) {
-    // Two deliveries of one id raced past `seen`: the first one won.
+    // Two deliveries of one id raced past `seen` (on two instances, neither saw the other's uncommitted rows): the first one won.
     if (error instanceof GatewayError && error.code === "STORE_DUPLICATE") {
       const stored = await ctx.store.read((tx) => tx.envelopes.inbound(opened.envelopeId));
       if (stored?.digest === opened.envelopeDigest) {
@@ -97,8 +108,25 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
   return { status: 201, receipt, envelopeId: opened.envelopeId };
 }
 
-async function recordInbound(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string): Promise<AuditEntry> {
+/**
+ * Stores an opened envelope with its case, audit entry and lifecycle, inside
+ * the group transaction; `"duplicate"` when the same envelope was stored since
+ * it was opened. Concurrent deliveries of one envelope (a sender retrying while
+ * its first attempt is still in flight, or two sender processes) both pass the
+ * `seen` check in openEnvelope; whichever transaction runs second must find the
+ * first one's envelope here, before the case check: otherwise it would refuse
+ * its own request as CASE_CONFLICT, and its sender would give up on an envelope
+ * the receiver holds.
+ */
+async function recordInbound(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string): Promise<AuditEntry | "duplicate"> {
   const { header } = opened;
+  const stored = await tx.envelopes.get(opened.envelopeId);
+  if (stored !== undefined) {
+    if (stored.digest === opened.envelopeDigest) return "duplicate";
+    throw new GatewayError("ENVELOPE_REPLAY", "an envelope with this id and other content was already received", {
+      details: { envelopeId: opened.envelopeId },
+    });
+  }
   const existing = await tx.cases.get(header.caseId);
   if ((REQUEST_KINDS as readonly string[]).includes(header.type)) {
     if (existing !== undefined) {

@@ -14,6 +14,8 @@ import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
 import type { FieldError } from "../../schemas/validate.js";
 import { storeOutboundEnvelope } from "./store.js";
+import { checkDocumentBinding } from "../envelope/document-binding.js";
+import type { Tx } from "../store/store.js";
 import { recordCaseOpened } from "../cases/history.js";
 import { requestFacts } from "../cases/facts.js";
 
@@ -37,8 +39,15 @@ function invalid(errors: FieldError[]): GatewayError {
 /**
  * Submits an MLA or preservation request on behalf of `principal`.
  * Throws `DOCUMENT_INVALID` (422) listing every failing field.
+ * `withinCommit` runs inside the transaction that opens the case (the local
+ * API stores its Idempotency-Key answer there, with the case it names).
  */
-export async function submitRequest(ctx: GatewayContext, document: unknown, principal: Principal): Promise<Submission> {
+export async function submitRequest(
+  ctx: GatewayContext,
+  document: unknown,
+  principal: Principal,
+  withinCommit: (tx: Tx, submission: Submission) => Promise<void> = async () => {},
+): Promise<Submission> {
   const kind = (document as { kind?: unknown } | null)?.kind;
   if (typeof document !== "object" || document === null || Array.isArray(document) || !(REQUEST_KINDS as readonly unknown[]).includes(kind)) {
     throw invalid([
@@ -78,6 +87,8 @@ export async function submitRequest(ctx: GatewayContext, document: unknown, prin
 
   const caseId = randomUUID();
   const now = ctx.now();
+  // The receiver refuses a document that contradicts its routing header; so does the sender, before sealing.
+  checkDocumentBinding({ type: request.kind, from: ctx.authority, to: peer.authority, priority: request.urgency.level }, request as unknown as Record<string, unknown>);
   const sealed = await sealEnvelope({
     document: request as unknown as Record<string, unknown>,
     type: request.kind,
@@ -89,6 +100,7 @@ export async function submitRequest(ctx: GatewayContext, document: unknown, prin
     signer: ctx.identity.signer,
     recipient: { publicKey: peer.encryptionKey },
   });
+  const submission: Submission = { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, status: "submitted" };
   await ctx.store.transaction(async (tx) => {
     await tx.cases.insert({ caseId, direction: "outbound", kind: request.kind, peer: peer.authority, status: "submitted", priority: request.urgency.level, at: now.toISOString() });
     await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(request), now);
@@ -102,8 +114,9 @@ export async function submitRequest(ctx: GatewayContext, document: unknown, prin
       envelopeDigest: sealed.envelopeDigest,
       details: { type: request.kind, to: peer.authority, priority: request.urgency.level },
     });
+    await withinCommit(tx, submission);
   });
   ctx.wakeDelivery();
   ctx.logger.info("request submitted", { caseId, envelopeId: sealed.envelopeId, to: peer.authority, kind: request.kind });
-  return { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, status: "submitted" };
+  return submission;
 }

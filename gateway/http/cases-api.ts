@@ -22,8 +22,12 @@ import { computeKpis } from "../reports/kpi.js";
 import { checkPeriod, dayStart, DEFAULT_SUPPRESS_BELOW, transparencyReport } from "../reports/transparency.js";
 import { transparencyCsv } from "../reports/transparency-csv.js";
 import { transparencyHtml } from "../reports/transparency-html.js";
+import type { IdempotentHandler } from "./idempotency.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+/** local-api.ts's Idempotency-Key handling around a handler (gateway/http/idempotency.ts). */
+export type Idempotent = (handler: IdempotentHandler) => Handler;
 
 /** local-api.ts's role check around a handler. */
 export type Allow = (roles: readonly Role[], handler: Handler) => (req: Request, res: Response, next: NextFunction) => Promise<void>;
@@ -47,14 +51,16 @@ function optionalDay(value: string | undefined, name: string): Date | undefined 
 }
 
 /** The routes (see the module comment). */
-export function caseLifecycleApi(ctx: GatewayContext, allow: Allow): express.Router {
+export function caseLifecycleApi(ctx: GatewayContext, allow: Allow, idempotent: Idempotent): express.Router {
   const router = express.Router();
 
   router.post(
     "/cases/:caseId/status",
-    allow(["caseworker"], async (req, res) => {
-      res.status(201).json(await takeStep(ctx, String(req.params["caseId"]), req.body, res.locals["principal"] as Principal));
-    }),
+    allow(
+      ["caseworker"],
+      // A replayed step is also refused by the lifecycle; the key gives the retry the first answer instead.
+      idempotent(async (req, res) => ({ status: 201, body: await takeStep(ctx, String(req.params["caseId"]), req.body, res.locals["principal"] as Principal) })),
+    ),
   );
   router.get(
     "/cases/overdue",

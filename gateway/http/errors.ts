@@ -8,14 +8,29 @@ import type { ErrorRequestHandler, Response } from "express";
 import { isValiseError } from "../../pki/errors.js";
 import { GatewayError, httpStatusFor } from "../errors.js";
 import type { Logger } from "../log.js";
+import { errorBody } from "./error-body.js";
 
-/** Translates body-parser's errors (malformed JSON, too large, aborted) into coded errors. */
+/**
+ * Translates the errors of express and body-parser — malformed JSON, too
+ * large, aborted, a path with malformed %-encoding, a body that does not
+ * decompress — into coded errors. Any other error they mark as the client's
+ * (a 4xx `status`) is REQUEST_MALFORMED: bad input is never answered 5xx.
+ */
 export function asValiseError(error: unknown): unknown {
-  const type = (error as { type?: unknown }).type;
+  if (isValiseError(error) || typeof error !== "object" || error === null) return error;
+  const { type, status, code } = error as { type?: unknown; status?: unknown; code?: unknown };
   if (type === "entity.parse.failed") return new GatewayError("REQUEST_MALFORMED", "the request body is not valid JSON");
   if (type === "entity.too.large") return new GatewayError("REQUEST_TOO_LARGE", "the request body is too large");
   if (type === "request.aborted" || type === "request.size.invalid") return new GatewayError("REQUEST_MALFORMED", "the request body was cut short");
   if (type === "encoding.unsupported" || type === "charset.unsupported") return new GatewayError("REQUEST_MALFORMED", "unsupported body encoding");
+  const clientError = typeof status === "number" && status >= 400 && status < 500;
+  // router's decodeURIComponent of a path parameter (`/cases/%E0%A4%A`).
+  if (clientError && error instanceof URIError) return new GatewayError("REQUEST_PATH_MALFORMED", "the request path has malformed percent-encoding");
+  // zlib (Z_DATA_ERROR…) or brotli (ERR__ERROR_…) failing on a gzip, deflate or br body.
+  if (clientError && typeof code === "string" && (code.startsWith("Z_") || code.startsWith("ERR__ERROR") || code.startsWith("ERR_ZLIB"))) {
+    return new GatewayError("REQUEST_ENCODING_INVALID", "the request body does not decode under its Content-Encoding");
+  }
+  if (clientError) return new GatewayError("REQUEST_MALFORMED", "the request is malformed");
   return error;
 }
 
@@ -26,7 +41,7 @@ export function sendError(res: Response, error: unknown, logger: Logger): string
     const status = httpStatusFor(mapped.code);
     if (status >= 500) logger.error("request failed", { code: mapped.code, reason: mapped.message });
     if (!res.headersSent) {
-      res.status(status).json({ error: { code: mapped.code, message: mapped.message, ...(mapped.details === undefined ? {} : { details: mapped.details }) } });
+      res.status(status).json(errorBody(mapped.code, mapped.message, mapped.details));
     }
     return mapped.code;
   }

@@ -7,11 +7,14 @@
  *   file on the gateway's host (HOME/outgoing or a folder of
  *   `evidence.sendFrom`) → 201 `{caseId, packageId, envelopeId, envelopeDigest, items}`.
  * - `GET /api/v1/cases/:caseId/evidence` — the case's packages and items,
- *   with states, progress and receipts.
+ *   with what the manifests say, states, progress and receipts (the read is
+ *   audited); `?view=progress`: states and bytes only, nothing of the
+ *   manifests, not audited (for polling while an upload runs).
  * - `GET /api/v1/cases/:caseId/evidence/:itemId` — the plaintext of a
  *   received item, streamed and verified as it is decrypted. Headers:
  *   `Content-Length` (the size), `Repr-Digest: sha-256=:…:` (RFC 9530, the
- *   manifest's digest), `Content-Disposition` (the manifest's name). If a
+ *   manifest's digest), `Content-Disposition` (the manifest's name, as
+ *   `filename*` and an ASCII `filename` fallback: content-disposition.ts). If a
  *   stored chunk fails verification before anything was sent, the answer is
  *   that error (e.g. 422 EVIDENCE_CHUNK_TAG_INVALID); after, the connection
  *   is cut: the body is then shorter than Content-Length, never complete and wrong.
@@ -21,8 +24,9 @@ import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
 import { sendPackage } from "../evidence/send.js";
-import { listEvidence } from "../evidence/query.js";
+import { evidenceProgress, listEvidence } from "../evidence/query.js";
 import { readItem } from "../evidence/download.js";
+import { attachmentDisposition } from "./content-disposition.js";
 
 type Handler = (req: Request, res: Response, principal: Principal) => Promise<void> | void;
 
@@ -67,8 +71,15 @@ export function evidenceApiRoutes(ctx: GatewayContext): express.Router {
 
   router.get(
     "/cases/:caseId/evidence",
-    caseworker(async (req, res) => {
-      res.json(await listEvidence(ctx, String(req.params["caseId"])));
+    caseworker(async (req, res, principal) => {
+      const caseId = String(req.params["caseId"]);
+      const view = req.query["view"];
+      if (view === "progress") {
+        res.json(await evidenceProgress(ctx, caseId));
+        return;
+      }
+      if (view !== undefined) throw new GatewayError("USAGE", "view must be progress, or left out for the full listing", { details: { view: String(view).slice(0, 32) } });
+      res.json(await listEvidence(ctx, caseId, { actor: `token:${principal.name}`, details: { role: principal.role, tokenId: principal.tokenId } }));
     }),
   );
 
@@ -83,7 +94,7 @@ export function evidenceApiRoutes(ctx: GatewayContext): express.Router {
       res.status(200).set({
         "Content-Type": "application/octet-stream",
         "Content-Length": String(item.size),
-        "Content-Disposition": `attachment; filename*=UTF-8''${encodeURIComponent(item.name)}`,
+        "Content-Disposition": attachmentDisposition(item.name),
         "Repr-Digest": `sha-256=:${Buffer.from(item.sha256, "hex").toString("base64")}:`,
         "Valise-Item-Media-Type": item.media_type,
         "X-Content-Type-Options": "nosniff",

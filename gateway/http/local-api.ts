@@ -10,11 +10,13 @@ import type { GatewayContext } from "../context.js";
 import { submitRequest } from "../exchange/submit.js";
 import { getCase, listCases, readDocument } from "../cases/query.js";
 import { auditRouter } from "./audit-api.js";
-import { healthReport } from "../health.js";
+import { healthReport, threadPoolReason } from "../health.js";
 import type { PeerClient } from "../delivery/peer-client.js";
 import { errorHandler } from "./errors.js";
 import { caseLifecycleApi } from "./cases-api.js";
 import { evidenceApiRoutes } from "./evidence-api.js";
+import type { ThreadPoolProbe } from "../thread-pool-probe.js";
+import { idempotencyKeys } from "./idempotency.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -23,13 +25,19 @@ function principalOf(res: Response): Principal {
   return res.locals["principal"] as Principal;
 }
 
-/** Builds the express app of the local API. */
-export function localApi(ctx: GatewayContext, client: PeerClient): express.Express {
+/** Builds the express app of the local API; `threadPool` (when given) is reported by the health routes. */
+export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: ThreadPoolProbe): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
 
   app.get("/healthz", (_req, res) => {
+    // Liveness: the event loop answers; 503 when the thread pool does not (file system work hangs).
+    const pool = threadPool?.health();
+    if (pool?.stalled === true) {
+      res.status(503).json({ status: "degraded", authority: ctx.authority, reasons: [threadPoolReason(pool.waitingMs)] });
+      return;
+    }
     res.json({ status: "ok", authority: ctx.authority });
   });
   app.get("/metrics", async (_req, res) => {
@@ -66,13 +74,19 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
       }
     };
 
+  // Retried submissions (POST /requests, a lifecycle step) with the same Idempotency-Key get the first answer.
+  const idempotent = idempotencyKeys(ctx);
   // Lifecycle steps, deadline lists and reports (before /cases/:caseId, which would take /cases/overdue).
-  api.use(caseLifecycleApi(ctx, allow));
+  api.use(caseLifecycleApi(ctx, allow, idempotent));
   api.post(
     "/requests",
-    allow(["caseworker"], async (req, res) => {
-      res.status(201).json(await submitRequest(ctx, req.body, principalOf(res)));
-    }),
+    allow(
+      ["caseworker"],
+      idempotent(async (req, res, record) => {
+        const submission = await submitRequest(ctx, req.body, principalOf(res), (tx, body) => record(tx, { status: 201, body }));
+        return { status: 201, body: submission };
+      }),
+    ),
   );
   api.get(
     "/cases",
@@ -97,7 +111,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient): express.Expre
   api.get(
     "/health",
     allow(["operator"], async (_req, res) => {
-      res.json(await healthReport(ctx, client));
+      res.json(await healthReport(ctx, client, threadPool?.health()));
     }),
   );
   api.use(evidenceApiRoutes(ctx));

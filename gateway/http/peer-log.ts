@@ -10,10 +10,14 @@
  *   checkpoint's size. By default `text/plain`, one base64 hash per line
  *   (as in a tlog-witness request); with `Accept: application/json`,
  *   `{old, new, proof: [base64…]}`.
- * - `POST /peer/v1/log/witness` — C2SP tlog-witness add-checkpoint for the
- *   caller's own log: 200 with the cosignature line(s) (`text/plain`), 409
- *   with the known size (`text/x.tlog.size`), otherwise a coded JSON error
- *   (400, 403, 404, 422).
+ * - `POST /peer/v1/witness/add-checkpoint` — C2SP tlog-witness
+ *   add-checkpoint (submission prefix `/peer/v1/witness`) for the caller's
+ *   own log: 200 with the cosignature line(s) (`text/plain`), 409 with the
+ *   size last cosigned (`text/x.tlog.size`, for an old size that is not it,
+ *   and for the cosigned size with another root), otherwise a coded JSON
+ *   error: 400 malformed body or old size beyond the checkpoint, 403 no
+ *   valid signature of the log's key (or another peer's log), 404 a log this
+ *   gateway does not witness, 422 a consistency proof that does not verify.
  */
 import express from "express";
 import type { GatewayContext } from "../context.js";
@@ -22,6 +26,7 @@ import { GatewayError } from "../errors.js";
 import { consistencyProof } from "../audit/merkle.js";
 import { withStoredTree } from "../audit/stored-tree.js";
 import { addCheckpoint, withCosignatures } from "../audit/witness.js";
+import { ADD_CHECKPOINT_PATH } from "../audit/witness-request.js";
 
 /** Largest add-checkpoint body accepted: a Valise checkpoint with many cosignatures and a full proof fit easily. */
 const MAX_WITNESS_BODY_BYTES = 64 * 1024;
@@ -59,7 +64,7 @@ export function peerLogRoutes(ctx: GatewayContext): express.Router {
   });
 
   router.post(
-    "/peer/v1/log/witness",
+    ADD_CHECKPOINT_PATH,
     // Cut off at the limit while streaming; bytes, so the parser checks UTF-8 itself.
     express.raw({ type: () => true, limit: MAX_WITNESS_BODY_BYTES }),
     async (req, res, next) => {

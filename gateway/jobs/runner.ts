@@ -17,7 +17,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Store } from "../store/store.js";
+import type { Store, Tx } from "../store/store.js";
 import type { Logger } from "../log.js";
 
 /** A background duty. */
@@ -54,6 +54,17 @@ interface JobState {
 }
 
 const LEADER = "leader";
+
+/** The lease every running instance renews with the leader lease: `instance:<owner>`. */
+function instanceLease(owner: string): string {
+  return `instance:${owner}`;
+}
+
+/** Whether the instance `owner` is running (its instance lease has not expired at `now`). */
+export async function instanceAlive(tx: Tx, owner: string, now: number): Promise<boolean> {
+  const lease = await tx.leases.get(instanceLease(owner));
+  return lease !== undefined && lease.owner === owner && lease.expires_at > now;
+}
 
 /** Runs jobs until stopped. */
 export class JobRunner {
@@ -117,10 +128,14 @@ export class JobRunner {
     for (const state of this.#jobs.values()) clearTimeout(state.timer);
     await Promise.allSettled([...this.#runs]);
     await Promise.allSettled([...this.#jobs.values()].map((state) => state.job.settle?.() ?? Promise.resolve()));
-    if (this.#leader) {
-      this.#leader = false;
-      await this.#store.transaction((tx) => tx.leases.release(LEADER, this.owner)).catch(() => undefined);
-    }
+    const wasLeader = this.#leader;
+    this.#leader = false;
+    await this.#store
+      .transaction(async (tx) => {
+        await tx.leases.release(instanceLease(this.owner), this.owner);
+        if (wasLeader) await tx.leases.release(LEADER, this.owner);
+      })
+      .catch(() => undefined);
   }
 
   #schedule(state: JobState, delayMs: number): void {
@@ -154,7 +169,10 @@ export class JobRunner {
     const now = Date.now();
     let held = false;
     try {
-      held = await this.#store.transaction((tx) => tx.leases.acquire(LEADER, this.owner, now, this.leaseMs));
+      held = await this.#store.transaction(async (tx) => {
+        await tx.leases.acquire(instanceLease(this.owner), this.owner, now, this.leaseMs);
+        return tx.leases.acquire(LEADER, this.owner, now, this.leaseMs);
+      });
     } catch (error) {
       // Without the store we cannot know whether we still lead: stop leading.
       this.#logger.warn("could not renew the leader lease", { reason: error instanceof Error ? error.message : String(error) });

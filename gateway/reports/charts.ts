@@ -17,7 +17,7 @@ export interface Series {
   readonly colour: string;
 }
 
-/** A row of a grouped bar chart: one value per series; a string like "<5" is a suppressed count. */
+/** A row of a grouped bar chart: one value per series; a string (the report's `"[c]"`) is a suppressed count. */
 export interface BarRow {
   readonly label: string;
   readonly values: ReadonlyArray<number | string>;
@@ -26,17 +26,19 @@ export interface BarRow {
 // In CSS pixels at the size the report shows a chart (3/5 of a 1000 px page), so text stays legible.
 const WIDTH = 560;
 const LABEL_WIDTH = 190;
-const VALUE_ROOM = 36;
 const BAR = 13;
 const BAR_GAP = 3;
 const ROW_GAP = 12;
 const TOP = 28;
 const AXIS = 22;
 
-function upperBound(value: number | string): number {
-  if (typeof value === "number") return value;
-  const bound = Number(value.replace(/^</, ""));
-  return Number.isFinite(bound) ? bound : 0;
+/**
+ * Room for a text of `characters` characters, in px: wide enough for the
+ * widest sans-serif digits and letters at the chart's 11–12 px sizes, so a
+ * value or a median label beside a bar at the right edge is never cut off.
+ */
+function textRoom(characters: number): number {
+  return 10 + characters * 7;
 }
 
 /** A "nice" axis step for values up to `max` (1, 2 or 5 times a power of ten), about five ticks or fewer. */
@@ -49,19 +51,23 @@ export function niceStep(max: number): number {
   return nice * magnitude;
 }
 
-function shorten(text: string, max = 30): string {
+// Row labels end at LABEL_WIDTH - 8 and must start inside the chart.
+function shorten(text: string, max = Math.floor((LABEL_WIDTH - 12) / 7)): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /**
- * A horizontal grouped bar chart. Suppressed values are drawn as a hatched
- * outline up to their upper bound and labelled as published.
+ * A horizontal grouped bar chart. A suppressed value has no bar — a bar of
+ * any length would read as a value, and one as long as the threshold would
+ * say "this is small" — only its marker, in italics, where the bar would
+ * start; it plays no part in the scale.
  */
 export function groupedBarChart(id: string, title: string, series: readonly Series[], rows: readonly BarRow[]): string {
-  const max = Math.max(1, ...rows.flatMap((r) => r.values.map(upperBound)));
+  const numbers = rows.flatMap((r) => r.values.filter((v): v is number => typeof v === "number"));
+  const max = Math.max(1, ...numbers);
   const step = niceStep(max);
   const top = Math.ceil(max / step) * step;
-  const plot = WIDTH - LABEL_WIDTH - VALUE_ROOM;
+  const plot = WIDTH - LABEL_WIDTH - textRoom(Math.max(3, ...rows.flatMap((r) => r.values.map((v) => String(v).length))));
   const x = (value: number): number => LABEL_WIDTH + (value / top) * plot;
   const rowHeight = series.length * (BAR + BAR_GAP) - BAR_GAP + ROW_GAP;
   const height = TOP + rows.length * rowHeight + AXIS;
@@ -69,12 +75,11 @@ export function groupedBarChart(id: string, title: string, series: readonly Seri
   parts.push(
     `<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-labelledby="${id}-title" class="chart">`,
     `<title id="${id}-title">${escapeXml(title)}</title>`,
-    `<defs><pattern id="${id}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#8a94a6" stroke-width="2"/></pattern></defs>`,
   );
   // Legend.
   let legendX = LABEL_WIDTH;
   for (const s of series) {
-    parts.push(`<rect x="${legendX}" y="4" width="12" height="12" fill="${s.colour}"/>`, `<text x="${legendX + 17}" y="14" class="legend">${escapeXml(s.name)}</text>`);
+    parts.push(`<rect x="${legendX}" y="4" width="12" height="12" fill="${s.colour}" class="swatch"/>`, `<text x="${legendX + 17}" y="14" class="legend">${escapeXml(s.name)}</text>`);
     legendX += 34 + s.name.length * 7;
   }
   // Grid and axis.
@@ -90,13 +95,13 @@ export function groupedBarChart(id: string, title: string, series: readonly Seri
     row.values.forEach((value, j) => {
       const y = y0 + j * (BAR + BAR_GAP);
       const colour = series[j]?.colour ?? "#555555";
-      const w = Math.max(0, x(upperBound(value)) - LABEL_WIDTH);
-      if (typeof value === "number") {
-        if (value > 0) parts.push(`<rect x="${LABEL_WIDTH}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${colour}"/>`);
-      } else {
-        parts.push(`<rect x="${LABEL_WIDTH}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="url(#${id}-hatch)" stroke="${colour}" stroke-width="1.5"/>`);
+      if (typeof value !== "number") {
+        parts.push(`<text x="${LABEL_WIDTH + 5}" y="${y + BAR - 2}" class="value suppressed">${escapeXml(value)}</text>`);
+        return;
       }
-      parts.push(`<text x="${(LABEL_WIDTH + w + 5).toFixed(1)}" y="${y + BAR - 2}" class="value">${escapeXml(String(value))}</text>`);
+      const w = Math.max(0, x(value) - LABEL_WIDTH);
+      if (value > 0) parts.push(`<rect x="${LABEL_WIDTH}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${colour}" class="bar"/>`);
+      parts.push(`<text x="${(LABEL_WIDTH + w + 5).toFixed(1)}" y="${y + BAR - 2}" class="value">${value}</text>`);
     });
   });
   parts.push(`<line x1="${LABEL_WIDTH}" y1="${TOP - 4}" x2="${LABEL_WIDTH}" y2="${bottom}" class="axis"/>`, "</svg>");
@@ -112,6 +117,8 @@ export interface PercentileRow {
   readonly p75: number | null;
   readonly p90: number | null;
   readonly p95: number | null;
+  /** What to say in place of the box when the percentiles are withheld (default "not shown"). */
+  readonly withheld?: string;
 }
 
 /**
@@ -124,7 +131,8 @@ export function percentileChart(id: string, title: string, rows: readonly Percen
   const max = Math.max(1, ...known);
   const step = niceStep(max);
   const top = Math.ceil(max / step) * step;
-  const plot = WIDTH - LABEL_WIDTH - VALUE_ROOM;
+  // The "median N" label goes right of the whisker, which may end at the right edge.
+  const plot = WIDTH - LABEL_WIDTH - textRoom(Math.max(0, ...rows.map((r) => `median ${r.p50 ?? ""}`.length)));
   const x = (value: number): number => LABEL_WIDTH + (value / top) * plot;
   const rowHeight = 40;
   const height = 14 + rows.length * rowHeight + AXIS;
@@ -141,7 +149,7 @@ export function percentileChart(id: string, title: string, rows: readonly Percen
     const middle = 10 + i * rowHeight + rowHeight / 2;
     parts.push(`<text x="${LABEL_WIDTH - 8}" y="${middle + 4}" class="label" text-anchor="end">${escapeXml(row.label)}</text>`);
     if (row.p25 === null || row.p50 === null || row.p75 === null || row.p90 === null || row.p95 === null) {
-      parts.push(`<text x="${LABEL_WIDTH + 8}" y="${middle + 4}" class="value">not shown (too few answers)</text>`);
+      parts.push(`<text x="${LABEL_WIDTH + 8}" y="${middle + 4}" class="value">${escapeXml(row.withheld ?? "not shown")}</text>`);
       return;
     }
     const [b0, b1, med, p90, p95] = [x(row.p25), x(row.p75), x(row.p50), x(row.p90), x(row.p95)];

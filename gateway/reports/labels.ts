@@ -13,6 +13,7 @@ const ASSISTANCE: Readonly<Record<string, string>> = {
   "bank-records": "Bank records",
   "freezing-or-confiscation": "Freezing or confiscation",
   other: "Other assistance",
+  unknown: "Not recorded",
 };
 
 const DATA: Readonly<Record<string, string>> = {
@@ -43,6 +44,7 @@ const GROUND: Readonly<Record<string, string>> = {
   "insufficient-justification": "Insufficient justification",
   disproportionate: "Disproportionate",
   other: "Other ground",
+  unknown: "Not recorded",
 };
 
 /** `money-laundering` → `Money laundering`. */

@@ -1,7 +1,8 @@
 /**
  * The transparency report as CSV (RFC 4180, CRLF line ends): one row per
  * published figure — `section,direction,key,label,value` — so a statistics
- * office can load it as it is. Suppressed counts read `<N`.
+ * office can load it as it is. A suppressed count reads `[c]`, as in the
+ * JSON and the HTML (transparency.ts says when a count is suppressed).
  */
 import type { BreakdownRow, DirectionFigures, TransparencyReport } from "./transparency.js";
 import { labelOf, type LabelTable } from "./labels.js";
@@ -33,6 +34,7 @@ export function transparencyCsv(report: TransparencyReport): string {
     row("report", "", "to", "Period to", report.period.to),
     row("report", "", "as-of", "Outcomes as of", report.asOf),
     row("report", "", "suppress-below", "Counts below this are suppressed", report.suppression.below),
+    row("report", "", "suppressed-marker", "How a suppressed count reads", report.suppression.marker),
   ];
   for (const [direction, figures] of [
     ["sent", report.sent],

@@ -8,7 +8,7 @@
  */
 import { escapeXml, groupedBarChart, percentileChart, type BarRow, type Series } from "./charts.js";
 import { countryName, labelOf, type LabelTable } from "./labels.js";
-import type { BreakdownRow, Count, DirectionFigures, TransparencyReport } from "./transparency.js";
+import { SUPPRESSED, type BreakdownRow, type Count, type DirectionFigures, type TransparencyReport } from "./transparency.js";
 
 const SENT: Series = { name: "Requests sent", colour: "#1d4e89" };
 const RECEIVED: Series = { name: "Requests received", colour: "#d9731a" };
@@ -40,6 +40,7 @@ svg.chart { display: block; max-width: 100%; height: auto; }
 svg.chart text { font-family: system-ui, "Segoe UI", "Helvetica Neue", Arial, "Noto Sans", "DejaVu Sans", sans-serif; fill: var(--ink); }
 svg.chart .label { font-size: 12px; }
 svg.chart .value { font-size: 11px; fill: var(--muted); }
+svg.chart .suppressed { font-style: italic; }
 svg.chart .tick { font-size: 10px; fill: var(--muted); }
 svg.chart .legend { font-size: 12px; }
 svg.chart .grid { stroke: #e6eaf0; stroke-width: 1; }
@@ -60,10 +61,9 @@ footer { border-top: 1px solid var(--rule); padding: 16px 0 40px; font-size: 12p
 @media print { header { background: #ffffff; color: var(--ink); border-bottom: 3px solid var(--ink); } h2 { break-after: avoid; } .pair, table, svg { break-inside: avoid; } }
 `;
 
-/** A published count as a number for ordering rows: "<N" as N/2, a withheld one as 0 (listed last). */
+/** A published count as a number for ordering rows: a suppressed one as 0 (its true size must not order it). */
 function numeric(count: Count): number {
-  if (typeof count === "number") return count;
-  return count.startsWith("<") ? Number(count.slice(1)) / 2 : 0;
+  return typeof count === "number" ? count : 0;
 }
 
 /** The rows of two breakdowns side by side, keyed the same, largest first (by published figures). */
@@ -98,12 +98,12 @@ function breakdownSection(
     return `<section id="${id}"><h2>${escapeXml(heading)}</h2><p class="lead">${escapeXml(lead)}</p><p class="note">None in this period.</p></section>`;
   }
   const bars: BarRow[] = rows.map((r) => ({ label: r.label, values: [r.sent, r.received] }));
-  // A chart of nothing but suppressed counts would only show the threshold.
-  const drawable = rows.some((r) => typeof r.sent === "number" ? r.sent > 0 : false) || rows.some((r) => typeof r.received === "number" ? r.received > 0 : false);
-  const hatched = rows.some((r) => typeof r.sent === "string" || typeof r.received === "string");
+  // A chart of nothing but suppressed counts and zeros would show nothing.
+  const drawable = rows.some((r) => (typeof r.sent === "number" && r.sent > 0) || (typeof r.received === "number" && r.received > 0));
+  const suppressed = rows.some((r) => r.sent === SUPPRESSED || r.received === SUPPRESSED);
   const chart = drawable
-    ? `${groupedBarChart(id, heading, [SENT, RECEIVED], bars)}${hatched ? `<figcaption class="note">Hatched bars: fewer than ${report.suppression.below}, not shown exactly; [c]: withheld (see About these figures).</figcaption>` : ""}`
-    : `<p class="note">Every count in this table is below ${report.suppression.below} or withheld, so no chart is drawn.</p>`;
+    ? `${groupedBarChart(id, heading, [SENT, RECEIVED], bars)}${suppressed ? `<figcaption class="note">${SUPPRESSED}: not published, and drawn without a bar (see Small numbers, under About these figures).</figcaption>` : ""}`
+    : `<p class="note">Every count in this table is suppressed (${SUPPRESSED}) or zero, so no chart is drawn.</p>`;
   const body = rows.map((r) => `<tr><td>${escapeXml(r.label)}</td>${cell(r.sent)}${cell(r.received)}</tr>`).join("");
   const foot = options.totals === true ? `<tfoot><tr><td>All requests</td>${cell(report.sent.total)}${cell(report.received.total)}</tr></tfoot>` : "";
   const tableHtml = `<table><caption>${escapeXml(heading)}</caption><thead><tr><th scope="col">${escapeXml(first)}</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Received</th></tr></thead><tbody>${body}</tbody>${foot}</table>`;
@@ -122,6 +122,16 @@ function longDate(date: string): string {
 
 function tile(figure: string, caption: string): string {
   return `<div class="tile"><div class="figure">${escapeXml(figure)}</div><div class="caption">${escapeXml(caption)}</div></div>`;
+}
+
+/**
+ * Why a direction's percentiles are not drawn. Never "too few": percentiles
+ * are withheld whenever the number answered is suppressed, large or small,
+ * and saying which would undo its suppression.
+ */
+function withheldBecause(f: DirectionFigures): string {
+  const answered = f.completionDays.completed;
+  return answered === 0 ? "none answered yet" : answered === SUPPRESSED ? `not shown: the number answered is ${SUPPRESSED}` : "not shown";
 }
 
 function outcomeCount(f: DirectionFigures, key: string): Count {
@@ -215,8 +225,8 @@ ${sections.join("\n")}
     "time-chart",
     "Time to answer, in days",
     [
-      { label: "Requests sent", colour: SENT.colour, ...report.sent.completionDays },
-      { label: "Requests received", colour: RECEIVED.colour, ...report.received.completionDays },
+      { label: "Requests sent", colour: SENT.colour, ...report.sent.completionDays, withheld: withheldBecause(report.sent) },
+      { label: "Requests received", colour: RECEIVED.colour, ...report.received.completionDays, withheld: withheldBecause(report.received) },
     ],
   )}<figcaption class="note">Days from receipt to answer. Box: 25th to 75th percentile; thick bar: median; whisker: to the 95th percentile, with a tick at the 90th.</figcaption></figure>
 <table><caption>Time to answer (days)</caption><thead><tr><th scope="col">Percentile</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Received</th></tr></thead><tbody>${percentiles}</tbody><tfoot><tr><td>Requests answered</td>${cell(report.sent.completionDays.completed)}${cell(report.received.completionDays.completed)}</tr></tfoot></table>

@@ -5,29 +5,42 @@
  * outcome (refusals by ground), and how long answers took. A pure function
  * of the case records; counts and durations only, never content.
  *
- * Small counts are suppressed: a count from 1 to `suppressBelow - 1` is
- * published as `"<N"` (zero is published: it reveals nothing), so that a
- * single request to a small country cannot be singled out. In a breakdown
- * whose rows add up to the total (country, offence category, outcome), a
- * lone small row could be recovered by subtraction, so the next smallest
- * non-zero row is withheld with it (`"[c]"`). Suppressed rows are listed
- * after the others, by key. Percentiles of fewer than `suppressBelow`
- * durations are withheld (null). `suppressBelow: 0` turns suppression off.
+ * Small counts are suppressed (suppression.ts): a count from 1 to
+ * `suppressBelow - 1` is not published (primary suppression; zero is
+ * published: it reveals nothing), and further counts are withheld until no
+ * suppressed count can be worked out, from the published figures and the
+ * relations below, to fewer than `suppressBelow` possible values
+ * (complementary suppression). Every suppressed count reads `"[c]"`,
+ * whatever the reason, so a reader cannot tell a small count from one
+ * withheld to protect it. The relations a reader knows, per direction:
+ *
+ * - the countries, the offence categories and the outcomes each add up to
+ *   the total (a request has one of each);
+ * - a kind of assistance or category of data counts a request at most once,
+ *   and every request at least once (`unknown` / `none` when not recorded);
+ * - a refusal ground counts a refused request at most once, and every
+ *   refused request at least once (`unknown` when not recorded);
+ * - the answered requests are the executed, the refused, and the partially
+ *   executed ones the requester closed (a split the report never shows).
+ *
+ * Suppressed rows are listed after the others, by key. Percentiles are
+ * published only with the number of answered requests they are taken from,
+ * and only when it is published and at least `suppressBelow`.
+ * `suppressBelow: 0` turns suppression off.
  */
 import { GatewayError } from "../errors.js";
 import { REFUSAL_GROUNDS } from "../cases/lifecycle.js";
 import { DAY_MS } from "../cases/clocks.js";
+import type { Relation } from "./feasible-range.js";
 import { percentile } from "./percentile.js";
-import { completionDaysOf, countryOf, OUTCOMES, outcomeOf, refusalGroundsOf, type ReportCase } from "./report-case.js";
+import { completedAtOf, completionDaysOf, countryOf, OUTCOMES, outcomeOf, refusalGroundsOf, type ReportCase } from "./report-case.js";
+import { suppressedCounts, type CountCell } from "./suppression.js";
 
-/**
- * A published count: exact; `"<N"` for a count from 1 to N-1; `"[c]"` for a
- * count withheld so that a `"<N"` beside it cannot be worked out from the total.
- */
-export type Count = number | `<${number}` | "[c]";
+/** The marker of a suppressed count: a small one, or one withheld so that a small one cannot be worked out. */
+export const SUPPRESSED = "[c]";
 
-/** The marker of a count withheld to protect a small one. */
-export const WITHHELD = "[c]";
+/** A published count: exact, or {@link SUPPRESSED}. */
+export type Count = number | typeof SUPPRESSED;
 
 /** One row of a breakdown. */
 export interface BreakdownRow {
@@ -50,14 +63,14 @@ export interface DirectionFigures {
   readonly total: Count;
   /** ISO 3166-1 alpha-2 code of the counterpart. */
   readonly byCountry: readonly BreakdownRow[];
-  /** A request asking for several kinds of assistance counts once for each. */
+  /** A request asking for several kinds of assistance counts once for each; `unknown`: none recorded. */
   readonly byAssistanceType: readonly BreakdownRow[];
   /** A request seeking several categories counts once for each; `none`: no stored data sought. */
   readonly byDataCategory: readonly BreakdownRow[];
   readonly byOffenceCategory: readonly BreakdownRow[];
   /** executed, partially-executed, refused, withdrawn, pending (as of the report's time). */
   readonly byOutcome: readonly BreakdownRow[];
-  /** A refusal citing several grounds counts once for each. */
+  /** A refusal citing several grounds counts once for each; `unknown`: none recorded. */
   readonly refusedByGround: readonly BreakdownRow[];
   readonly completionDays: CompletionPercentiles;
 }
@@ -70,7 +83,7 @@ export interface TransparencyReport {
   readonly period: { readonly from: string; readonly to: string };
   /** Outcomes are as of this time. */
   readonly asOf: string;
-  readonly suppression: { readonly below: number; readonly note: string };
+  readonly suppression: { readonly below: number; readonly marker: typeof SUPPRESSED; readonly note: string };
   readonly sent: DirectionFigures;
   readonly received: DirectionFigures;
 }
@@ -89,63 +102,120 @@ export interface TransparencyOptions {
 /** The default suppression threshold. */
 export const DEFAULT_SUPPRESS_BELOW = 5;
 
-class Suppressor {
-  constructor(readonly below: number) {}
-
-  hides(count: number): boolean {
-    return count > 0 && count < this.below;
-  }
-
-  count(count: number): Count {
-    return this.hides(count) ? `<${this.below}` : count;
-  }
-
-  /**
-   * Rows of `counts`: published counts largest first, then the suppressed
-   * ones, each group by key (ordering by the true counts would tell the
-   * suppressed ones apart). `additive`: the cells add up to the total, so a
-   * lone small cell is protected by withholding the next smallest one too.
-   */
-  rows(counts: ReadonlyMap<string, number>, additive: boolean): BreakdownRow[] {
-    const entries = [...counts.entries()];
-    const small = new Set(entries.filter(([, n]) => this.hides(n)).map(([key]) => key));
-    const withheld = new Set<string>();
-    if (additive && small.size === 1) {
-      const next = entries.filter(([key, n]) => n > 0 && !small.has(key)).sort(([ka, a], [kb, b]) => a - b || ka.localeCompare(kb))[0];
-      if (next !== undefined) withheld.add(next[0]);
-    }
-    const published = (key: string, n: number): Count => (small.has(key) ? `<${this.below}` : withheld.has(key) ? WITHHELD : n);
-    const shown = entries.filter(([key]) => !small.has(key) && !withheld.has(key)).sort(([ka, a], [kb, b]) => b - a || ka.localeCompare(kb));
-    const hidden = entries.filter(([key]) => small.has(key) || withheld.has(key)).sort(([ka], [kb]) => ka.localeCompare(kb));
-    return [...shown, ...hidden].map(([key, n]) => ({ key, count: published(key, n) }));
-  }
-}
-
 function tally(keys: Iterable<string>, into = new Map<string, number>()): Map<string, number> {
   for (const key of keys) into.set(key, (into.get(key) ?? 0) + 1);
   return into;
 }
 
-function figures(cases: readonly ReportCase[], suppress: Suppressor): DirectionFigures {
-  const outcomes = new Map<string, number>(OUTCOMES.map((o) => [o, 0]));
-  tally(cases.map(outcomeOf), outcomes);
-  const grounds = tally(cases.filter((c) => outcomeOf(c) === "refused").flatMap(refusalGroundsOf));
-  const days = cases.map(completionDaysOf).filter((d): d is number => d !== null);
-  const withheld = days.length === 0 || suppress.hides(days.length);
-  const at = (p: number): number | null => (withheld ? null : Number((percentile(days, p) ?? 0).toFixed(1)));
+/** The tables of one direction, as counts keyed by table and row. */
+interface Tables {
+  readonly total: number;
+  readonly country: Map<string, number>;
+  readonly offence: Map<string, number>;
+  readonly outcome: Map<string, number>;
+  readonly assistance: Map<string, number>;
+  readonly data: Map<string, number>;
+  readonly ground: Map<string, number>;
+  /** Answered: executed + refused + partially executed and closed. */
+  readonly completed: number;
+  /** The partially executed requests that were closed (answered) and those still going on: never published. */
+  readonly partialClosed: number;
+  readonly partialContinuing: number;
+}
+
+const nonEmpty = (list: readonly string[], otherwise: string): readonly string[] => (list.length === 0 ? [otherwise] : list);
+
+function tables(cases: readonly ReportCase[]): Tables {
+  const outcome = tally(cases.map(outcomeOf), new Map(OUTCOMES.map((o) => [o, 0])));
+  const partial = cases.filter((c) => outcomeOf(c) === "partially-executed");
+  const partialClosed = partial.filter((c) => completedAtOf(c) !== null).length;
   return {
-    total: suppress.count(cases.length),
-    byCountry: suppress.rows(tally(cases.map((c) => countryOf(c.peer))), true),
-    byAssistanceType: suppress.rows(tally(cases.flatMap((c) => c.facts.assistanceTypes)), false),
-    byDataCategory: suppress.rows(tally(cases.flatMap((c) => (c.facts.dataCategories.length === 0 ? ["none"] : c.facts.dataCategories))), false),
-    byOffenceCategory: suppress.rows(tally(cases.map((c) => c.facts.offenceCategory ?? "unknown")), true),
-    // Outcomes keep their fixed order, every one listed (zeros too).
-    byOutcome: (() => {
-      const rows = suppress.rows(outcomes, true);
-      return OUTCOMES.map((o) => rows.find((r) => r.key === o)!);
-    })(),
-    refusedByGround: suppress.rows(grounds, false).sort((a, b) => REFUSAL_GROUNDS.indexOf(a.key as never) - REFUSAL_GROUNDS.indexOf(b.key as never)),
-    completionDays: { completed: suppress.count(days.length), p25: at(25), p50: at(50), p75: at(75), p90: at(90), p95: at(95) },
+    total: cases.length,
+    country: tally(cases.map((c) => countryOf(c.peer))),
+    offence: tally(cases.map((c) => c.facts.offenceCategory ?? "unknown")),
+    outcome,
+    assistance: tally(cases.flatMap((c) => nonEmpty([...new Set(c.facts.assistanceTypes)], "unknown"))),
+    data: tally(cases.flatMap((c) => nonEmpty([...new Set(c.facts.dataCategories)], "none"))),
+    ground: tally(cases.filter((c) => outcomeOf(c) === "refused").flatMap((c) => nonEmpty(refusalGroundsOf(c), "unknown"))),
+    completed: (outcome.get("executed") ?? 0) + (outcome.get("refused") ?? 0) + partialClosed,
+    partialClosed,
+    partialContinuing: partial.length - partialClosed,
+  };
+}
+
+/** The counts of one direction and the relations a reader knows among them (see the module comment). */
+function countsAndRelations(t: Tables): { cells: CountCell[]; relations: Relation[] } {
+  const cells: CountCell[] = [{ id: "total", value: t.total, margin: "last" }];
+  const ids = (table: string, counts: ReadonlyMap<string, number>): string[] => [...counts.keys()].map((key) => `${table}:${key}`);
+  for (const [table, counts] of [
+    ["country", t.country],
+    ["offence", t.offence],
+    ["outcome", t.outcome],
+  ] as const) {
+    for (const [key, value] of counts) cells.push({ id: `${table}:${key}`, value });
+  }
+  cells.push({ id: "completed", value: t.completed, margin: true });
+  for (const [table, counts] of [
+    ["assistance", t.assistance],
+    ["data", t.data],
+    ["ground", t.ground],
+  ] as const) {
+    for (const [key, value] of counts) cells.push({ id: `${table}:${key}`, value });
+  }
+  cells.push({ id: "partial-closed", value: t.partialClosed, hidden: true }, { id: "partial-continuing", value: t.partialContinuing, hidden: true });
+
+  const sum = (members: readonly string[], whole: string, op: Relation["op"]): Relation => ({ terms: [...members.map((id) => [id, 1] as const), [whole, -1] as const], op });
+  const relations: Relation[] = [
+    sum(ids("country", t.country), "total", "="),
+    sum(ids("offence", t.offence), "total", "="),
+    sum(ids("outcome", t.outcome), "total", "="),
+    sum(["partial-closed", "partial-continuing"], "outcome:partially-executed", "="),
+    sum(["outcome:executed", "outcome:refused", "partial-closed"], "completed", "="),
+  ];
+  for (const [table, whole] of [
+    ["assistance", "total"],
+    ["data", "total"],
+    ["ground", "outcome:refused"],
+  ] as const) {
+    const members = ids(table, t[table]);
+    for (const id of members) relations.push(sum([id], whole, "<="));
+    relations.push(sum(members, whole, ">="));
+  }
+  return { cells, relations };
+}
+
+/**
+ * Rows of `counts`: published counts largest first, then the suppressed ones,
+ * by key (ordering by the true counts would tell the suppressed ones apart).
+ */
+function rows(table: string, counts: ReadonlyMap<string, number>, publish: (id: string, value: number) => Count): BreakdownRow[] {
+  const all = [...counts.entries()].map(([key, n]) => ({ key, n, count: publish(`${table}:${key}`, n) }));
+  const shown = all.filter((r) => r.count !== SUPPRESSED).sort((a, b) => b.n - a.n || a.key.localeCompare(b.key));
+  const hidden = all.filter((r) => r.count === SUPPRESSED).sort((a, b) => a.key.localeCompare(b.key));
+  return [...shown, ...hidden].map(({ key, count }) => ({ key, count }));
+}
+
+function figures(cases: readonly ReportCase[], below: number): DirectionFigures {
+  const t = tables(cases);
+  const { cells, relations } = countsAndRelations(t);
+  const suppressed = suppressedCounts(cells, relations, below);
+  const publish = (id: string, value: number): Count => (suppressed.has(id) ? SUPPRESSED : value);
+  const days = cases.map(completionDaysOf).filter((d): d is number => d !== null);
+  // Percentiles say nothing of a count only when that count is published: a
+  // suppressed number of answers withholds them whatever its true size.
+  const withheld = suppressed.has("completed") || days.length === 0 || (below > 1 && days.length < below);
+  const at = (p: number): number | null => (withheld ? null : Number((percentile(days, p) ?? 0).toFixed(1)));
+  const order = (list: readonly string[]) => (a: BreakdownRow, b: BreakdownRow) => (list.indexOf(a.key) >>> 0) - (list.indexOf(b.key) >>> 0);
+  return {
+    total: publish("total", t.total),
+    byCountry: rows("country", t.country, publish),
+    byAssistanceType: rows("assistance", t.assistance, publish),
+    byDataCategory: rows("data", t.data, publish),
+    byOffenceCategory: rows("offence", t.offence, publish),
+    // Outcomes keep their fixed order, every one listed (zeros too); grounds theirs, `unknown` last.
+    byOutcome: rows("outcome", t.outcome, publish).sort(order(OUTCOMES)),
+    refusedByGround: rows("ground", t.ground, publish).sort(order(REFUSAL_GROUNDS)),
+    completionDays: { completed: publish("completed", t.completed), p25: at(25), p50: at(50), p75: at(75), p90: at(90), p95: at(95) },
   };
 }
 
@@ -170,7 +240,6 @@ export function transparencyReport(cases: readonly ReportCase[], options: Transp
   const start = dayStart(options.from);
   const end = dayStart(options.to) + DAY_MS;
   const below = options.suppressBelow ?? DEFAULT_SUPPRESS_BELOW;
-  const suppress = new Suppressor(below);
   const inPeriod = cases.filter((c) => {
     const at = Date.parse(c.createdAt);
     return at >= start && at < end;
@@ -182,18 +251,19 @@ export function transparencyReport(cases: readonly ReportCase[], options: Transp
     asOf: options.asOf.toISOString(),
     suppression: {
       below,
+      marker: SUPPRESSED,
       note:
         below <= 1
           ? "No counts are suppressed."
-          : `Counts from 1 to ${below - 1} are shown as "<${below}". Where the rows of a table add up to its total and only one row is that small, the next smallest row is withheld too, shown as "${WITHHELD}", so that the small count cannot be worked out by subtraction. Percentiles of fewer than ${below} requests are not shown.`,
+          : `Counts from 1 to ${below - 1} are not published: they are shown as "${SUPPRESSED}". So that none of them can be worked out from a total or from the other figures, some larger counts are shown as "${SUPPRESSED}" too, and the two cannot be told apart: from the published figures, each "${SUPPRESSED}" could still be any of at least ${below} values. Zero is always published. Percentiles are shown only when the number of answered requests is shown and is at least ${below}.`,
     },
     sent: figures(
       inPeriod.filter((c) => c.direction === "outbound"),
-      suppress,
+      below,
     ),
     received: figures(
       inPeriod.filter((c) => c.direction === "inbound"),
-      suppress,
+      below,
     ),
   };
 }

@@ -24,6 +24,7 @@ import { PeerLogsRepository } from "./repos/peer-logs.js";
 import { TokensRepository } from "./repos/tokens.js";
 import { LeasesRepository } from "./repos/leases.js";
 import { EvidenceRepository } from "./repos/evidence.js";
+import { IdempotencyRepository } from "./repos/idempotency.js";
 
 /** Where the store lives. */
 export type StoreLocation = { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
@@ -39,6 +40,7 @@ export class Tx {
   #tokens?: TokensRepository;
   #leases?: LeasesRepository;
   #evidence?: EvidenceRepository;
+  #idempotency?: IdempotencyRepository;
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -71,6 +73,9 @@ export class Tx {
   }
   get evidence(): EvidenceRepository {
     return (this.#evidence ??= new EvidenceRepository(this.#sql));
+  }
+  get idempotency(): IdempotencyRepository {
+    return (this.#idempotency ??= new IdempotencyRepository(this.#sql));
   }
 }
 

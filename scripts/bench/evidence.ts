@@ -237,7 +237,7 @@ export async function benchEvidence(options: BenchEvidenceOptions = {}): Promise
       const itemId = sent.json.items[0].itemId as string;
       let lastReport = 0;
       const final = await until("the package to be delivered", async () => {
-        const listed = (await api(us.started.localUrl, usToken, "GET", `/api/v1/cases/${caseId}/evidence`)).json as { packages: Array<{ packageId: string; state: string; items: Array<{ sentBytes: number; sealedSize: number; lastError: string | null }> }> };
+        const listed = (await api(us.started.localUrl, usToken, "GET", `/api/v1/cases/${caseId}/evidence?view=progress`)).json as { packages: Array<{ packageId: string; state: string; items: Array<{ sentBytes: number; sealedSize: number; lastError: string | null }> }> };
         const pkg = listed.packages.find((p) => p.packageId === packageId);
         if (pkg?.state === "failed") throw new Error(`the package failed: ${pkg.items[0]?.lastError ?? "?"}`);
         if (Date.now() - lastReport > 5000 && pkg !== undefined) {

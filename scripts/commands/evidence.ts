@@ -20,7 +20,7 @@ import { openHome } from "../../gateway/home.js";
 import { withHomeStore } from "../../gateway/store/home-store.js";
 import { ValiseError } from "../../pki/errors.js";
 import { exportEvidence, homeSigningKey, unlockSigningKey, type ExportResult } from "../../gateway/evidence/export.js";
-import type { ListedPackage } from "../../gateway/evidence/query.js";
+import type { ListedPackage, PackageProgress } from "../../gateway/evidence/query.js";
 import type { SentPackage } from "../../gateway/evidence/send.js";
 import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOptions } from "../cli/context.js";
 import { apiError, localApiOf, withApiOptions, type ApiOptions } from "../cli/local-api.js";
@@ -63,7 +63,7 @@ function descriptions(value: string | undefined, count: number): Array<Record<st
   return Array.from({ length: count }, () => ({ ...(parsed as Record<string, unknown>) }));
 }
 
-function packageOf(listing: { packages: ListedPackage[] }, packageId: string): ListedPackage | undefined {
+function packageOf<P extends { packageId: string }>(listing: { packages: P[] }, packageId: string): P | undefined {
   return listing.packages.find((p) => p.packageId === packageId);
 }
 
@@ -101,7 +101,8 @@ export function registerEvidence(program: Command, context: CliContext): void {
     let result: SendResult = { ...sent, state: "queued" };
     if (options.wait) {
       for (;;) {
-        const listed = packageOf(await api.json<{ packages: ListedPackage[] }>("GET", `/api/v1/cases/${caseId}/evidence`), sent.packageId);
+        // Progress only while waiting (not audited); the full listing, an audited read, once at the end.
+        const listed = packageOf(await api.json<{ packages: PackageProgress[] }>("GET", `/api/v1/cases/${caseId}/evidence?view=progress`), sent.packageId);
         if (listed === undefined) throw new GatewayError("INTERNAL", "the package is not listed");
         const total = listed.items.reduce((sum, item) => sum + item.sealedSize, 0);
         const done = listed.items.reduce((sum, item) => sum + (item.state === "receipted" ? item.sealedSize : item.sentBytes), 0);
@@ -109,7 +110,8 @@ export function registerEvidence(program: Command, context: CliContext): void {
         progress.update(done, total, listed.manifestDelivery === "pending" ? "manifest…" : `${receipted}/${listed.items.length} items`);
         if (listed.state === "delivered" || listed.state === "failed") {
           progress.finish();
-          result = { ...sent, state: listed.state, delivered: listed };
+          const delivered = packageOf(await api.json<{ packages: ListedPackage[] }>("GET", `/api/v1/cases/${caseId}/evidence`), sent.packageId);
+          result = { ...sent, state: listed.state, ...(delivered === undefined ? {} : { delivered }) };
           break;
         }
         await new Promise((done) => setTimeout(done, POLL_MS));

@@ -7,6 +7,7 @@ import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOpt
 import type { Profile } from "../../pki/profiles.js";
 import { openAuthorityPki } from "../../pki/store.js";
 import { certificateDetails, recordOperatorEvents } from "../../gateway/audit/operator-events.js";
+import { operatorSigning } from "../cli/log-signing.js";
 
 interface InitOptions extends CommonOptions {
   authority: string;
@@ -48,13 +49,14 @@ export function registerInit(program: Command, context: CliContext): void {
       now: context.now(),
     });
     const { config } = result.home;
-    // The log starts with the certificates the authority begins with.
+    // The log starts with the certificates the authority begins with, and a checkpoint over them.
     const issuedAt = context.now();
     await recordOperatorEvents(
       result.home,
       openAuthorityPki(result.home.paths.pki)
         .list(issuedAt)
         .map((listing) => ({ kind: "certificate.issued", actor: "operator", time: issuedAt, details: { ...certificateDetails(listing), profile: config.profile } })),
+      operatorSigning(result.home, secret, context, out),
     );
     out.result(
       {

@@ -9,14 +9,25 @@ import { type CliContext, type CommonOptions, homeDir, withCommonOptions } from 
 import { groupFingerprint } from "./init.js";
 import { peerDetails, recordOperatorEvents } from "../../gateway/audit/operator-events.js";
 import type { JsonValue } from "../../gateway/envelope/canonical-json.js";
+import { noteUnsigned, optionalOperatorSigning } from "../cli/log-signing.js";
 
 function peersDir(options: CommonOptions, context: CliContext): string {
   return openHome(homeDir(options, context)).paths.peers;
 }
 
-/** Records what the operator did to the peers in the audit log. */
-async function audit(options: CommonOptions, context: CliContext, kind: string, details: { [key: string]: JsonValue }): Promise<void> {
-  await recordOperatorEvents(openHome(homeDir(options, context)), [{ kind, actor: "operator", time: context.now(), details }]);
+/**
+ * Unlocks the log key (when a passphrase is at hand) before the change, so
+ * that a wrong passphrase changes nothing, and returns what records the
+ * change in the audit log, signed.
+ */
+async function auditor(options: CommonOptions, context: CliContext): Promise<(kind: string, details: { [key: string]: JsonValue }) => Promise<void>> {
+  const home = openHome(homeDir(options, context));
+  const output = context.output(options.json === true);
+  const signing = await optionalOperatorSigning(home, options, context, output);
+  return async (kind, details) => {
+    await recordOperatorEvents(home, [{ kind, actor: "operator", time: context.now(), details }], signing);
+    if (signing === undefined) noteUnsigned(output);
+  };
 }
 
 /** Registers `valise peers` and its subcommands. */
@@ -29,10 +40,11 @@ export function registerPeers(program: Command, context: CliContext): void {
       .description("trust a peer authority from its bundle, pinned to the root fingerprint it gave you out of band")
       .argument("<bundle>", "the peer's trust bundle (JSON file)")
       .requiredOption("--fingerprint <hex>", "the peer root's SHA-256 fingerprint, as read out by the peer (colons and case ignored)"),
-    false,
+    true,
   ).action(async (bundle: string, options: CommonOptions & { fingerprint: string }) => {
+    const audit = await auditor(options, context);
     const peer = await addPeer(peersDir(options, context), bundle, options.fingerprint, context.now());
-    await audit(options, context, "peer.added", peerDetails(peer));
+    await audit("peer.added", peerDetails(peer));
     context.output(options.json === true).result({ added: peer }, () => `Added peer ${peer.authority} at ${peer.endpoint}\n${describe(peer)}`);
   });
 
@@ -41,10 +53,11 @@ export function registerPeers(program: Command, context: CliContext): void {
       .command("update")
       .description("replace a known peer's bundle with a newer one (it must chain to the pinned root)")
       .argument("<bundle>", "the peer's new trust bundle (JSON file)"),
-    false,
+    true,
   ).action(async (bundle: string, options: CommonOptions) => {
+    const audit = await auditor(options, context);
     const peer = await updatePeer(peersDir(options, context), bundle, context.now());
-    await audit(options, context, "peer.updated", peerDetails(peer));
+    await audit("peer.updated", peerDetails(peer));
     context.output(options.json === true).result({ updated: peer }, () => `Updated peer ${peer.authority}\n${describe(peer)}`);
   });
 
@@ -55,11 +68,12 @@ export function registerPeers(program: Command, context: CliContext): void {
       .result({ peers: rows }, () => (rows.length === 0 ? "No peers yet: valise peers add BUNDLE --fingerprint HEX" : rows.map(describe).join("\n\n")));
   });
 
-  withCommonOptions(peers.command("remove").description("stop trusting a peer authority").argument("<id>", "the peer's authority id"), false).action(
+  withCommonOptions(peers.command("remove").description("stop trusting a peer authority").argument("<id>", "the peer's authority id"), true).action(
     async (id: string, options: CommonOptions) => {
+      const audit = await auditor(options, context);
       const removed = listPeers(peersDir(options, context)).find((peer) => peer.authority === id);
       removePeer(peersDir(options, context), id);
-      await audit(options, context, "peer.removed", { peer: id, rootFingerprint: removed?.rootFingerprint ?? null });
+      await audit("peer.removed", { peer: id, rootFingerprint: removed?.rootFingerprint ?? null });
       context.output(options.json === true).result({ removed: id }, () => `Removed peer ${id}`);
     },
   );

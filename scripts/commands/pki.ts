@@ -3,21 +3,19 @@
  */
 import { writeFileSync } from "node:fs";
 import { Argument, Command, Option } from "commander";
-import { openHome, type Home } from "../../gateway/home.js";
+import { openHome } from "../../gateway/home.js";
 import { openAuthorityPki, REVOKE_REASONS, type AuthorityPki, type CertificateListing, type RevokeReason } from "../../pki/store.js";
 import { LEAF_USES, type LeafUse } from "../../pki/profiles.js";
 import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOptions } from "../cli/context.js";
 import { groupFingerprint } from "./init.js";
 import { certificateDetails, recordOperatorEvents } from "../../gateway/audit/operator-events.js";
 import { registerPkiExports } from "./pki-export.js";
+import { operatorSigning } from "../cli/log-signing.js";
+import { GatewayError } from "../../gateway/errors.js";
 
 /** The opened PKI of the home named by the options. */
 export function pkiOf(options: CommonOptions, context: CliContext): AuthorityPki {
   return openAuthorityPki(openHome(homeDir(options, context)).paths.pki);
-}
-
-function homeOf(options: CommonOptions, context: CliContext): Home {
-  return openHome(homeDir(options, context));
 }
 
 /** Registers `valise pki` and its subcommands. */
@@ -50,15 +48,22 @@ export function registerPki(program: Command, context: CliContext): void {
   ).action(async (use: LeafUse, options: CommonOptions) => {
     const store = pkiOf(options, context);
     const previous = store.list(context.now()).find((row) => row.use === use && row.status === "current");
-    const issued = await store.rotate(use, await passphrase(options, context), context.now());
-    await recordOperatorEvents(homeOf(options, context), [
-      {
-        kind: "certificate.rotated",
-        actor: "operator",
-        time: context.now(),
-        details: { ...certificateDetails(issued), previousSerial: previous?.serial ?? null },
-      },
-    ]);
+    const secret = await passphrase(options, context);
+    const issued = await store.rotate(use, secret, context.now());
+    const home = openHome(homeDir(options, context));
+    // Signed with the current log key: after `rotate log`, the new one.
+    await recordOperatorEvents(
+      home,
+      [
+        {
+          kind: "certificate.rotated",
+          actor: "operator",
+          time: context.now(),
+          details: { ...certificateDetails(issued), previousSerial: previous?.serial ?? null },
+        },
+      ],
+      operatorSigning(home, secret, context, context.output(options.json === true)),
+    );
     context.output(options.json === true).result({ rotated: issued }, () =>
       [
         `Issued a new ${use} certificate, serial ${issued.serial}, valid until ${issued.notAfter}.`,
@@ -73,22 +78,41 @@ export function registerPki(program: Command, context: CliContext): void {
       .command("revoke")
       .description("revoke a leaf certificate by serial and write a new CRL")
       .argument("<serial>", "serial number, hex (as `valise pki list` shows it)")
-      .addOption(new Option("--reason <reason>", "revocation reason").choices([...REVOKE_REASONS]).default("superseded")),
+      .addOption(new Option("--reason <reason>", "revocation reason").choices([...REVOKE_REASONS]).default("superseded"))
+      .option(
+        "--invalid-since <time>",
+        "keyCompromise only: since when the key may have been in other hands (RFC 3339, default: now); signatures from then on stop verifying, earlier ones stay valid",
+      ),
     true,
-  ).action(async (serial: string, options: CommonOptions & { reason: RevokeReason }) => {
+  ).action(async (serial: string, options: CommonOptions & { reason: RevokeReason; invalidSince?: string }) => {
     const store = pkiOf(options, context);
-    const revocation = await store.revoke(serial, options.reason, await passphrase(options, context), context.now());
-    await recordOperatorEvents(homeOf(options, context), [
-      {
-        kind: "certificate.revoked",
-        actor: "operator",
-        time: context.now(),
-        details: { use: revocation.use, serial: revocation.serial, reason: revocation.reason, revokedAt: revocation.revokedAt, crlNumber: revocation.crlNumber },
-      },
-    ]);
+    const invalidSince = options.invalidSince === undefined ? undefined : parseTime(options.invalidSince, "--invalid-since");
+    const secret = await passphrase(options, context);
+    const revocation = await store.revoke(serial, options.reason, secret, context.now(), invalidSince === undefined ? {} : { invalidSince });
+    const home = openHome(homeDir(options, context));
+    await recordOperatorEvents(
+      home,
+      [
+        {
+          kind: "certificate.revoked",
+          actor: "operator",
+          time: context.now(),
+          details: {
+            use: revocation.use,
+            serial: revocation.serial,
+            reason: revocation.reason,
+            revokedAt: revocation.revokedAt,
+            ...(revocation.invalidSince === undefined ? {} : { invalidSince: revocation.invalidSince }),
+            crlNumber: revocation.crlNumber,
+          },
+        },
+      ],
+      // Revoking the current log key leaves none to sign with: the note says so.
+      operatorSigning(home, secret, context, context.output(options.json === true)),
+    );
     context.output(options.json === true).result({ revoked: revocation }, () =>
       [
-        `Revoked ${revocation.use} certificate ${revocation.serial} (${revocation.reason}); CRL number ${revocation.crlNumber} written.`,
+        `Revoked ${revocation.use} certificate ${revocation.serial} (${revocation.reason}${revocation.invalidSince === undefined ? "" : `, invalid since ${revocation.invalidSince}`}); CRL number ${revocation.crlNumber} written.`,
         ...(store.list(context.now()).some((row) => row.use === revocation.use && row.status === "current")
           ? []
           : [`There is no current ${revocation.use} certificate now: run valise pki rotate ${revocation.use}.`]),
@@ -115,6 +139,13 @@ export function registerPki(program: Command, context: CliContext): void {
   );
 
   registerPkiExports(pki, context);
+}
+
+/** An RFC 3339 date-time given on the command line (`USAGE` otherwise). */
+function parseTime(text: string, option: string): Date {
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text) ? new Date(text) : new Date(Number.NaN);
+  if (Number.isNaN(time.getTime())) throw new GatewayError("USAGE", `${option} must be an RFC 3339 date-time, e.g. 2025-03-01T09:00:00Z`, { details: { option } });
+  return time;
 }
 
 function renderListing(rows: readonly CertificateListing[]): string {

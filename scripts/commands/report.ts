@@ -97,7 +97,7 @@ export function registerReport(program: Command, context: CliContext): void {
       .requiredOption("--to <date>", "last day of the period (YYYY-MM-DD, UTC)")
       .addOption(new Option("--format <format>", "json, csv or html").choices(["json", "csv", "html"]).default("json"))
       .option("--out <file>", "write the report to this file instead of stdout")
-      .option("--suppress-below <n>", `publish counts below n as "<n" (default ${DEFAULT_SUPPRESS_BELOW}; 0 turns suppression off)`),
+      .option("--suppress-below <n>", `suppress counts from 1 to n-1, and what would give them away, as "[c]" (default ${DEFAULT_SUPPRESS_BELOW}; 0 turns suppression off)`),
     false,
   ).action(async (options: CommonOptions & { from: string; to: string; format: "json" | "csv" | "html"; out?: string; suppressBelow?: string }) => {
     const period = checkPeriod(options.from, options.to);

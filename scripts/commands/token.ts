@@ -9,9 +9,20 @@ import { inAuditedTransaction } from "../../gateway/audit/operator-events.js";
 import { createToken, listTokens, revokeToken, ROLES, type Role } from "../../gateway/auth/tokens.js";
 import { appendEntry } from "../../gateway/audit/append.js";
 import { type CliContext, type CommonOptions, homeDir, withCommonOptions } from "../cli/context.js";
+import { noteUnsigned, optionalOperatorSigning } from "../cli/log-signing.js";
 
 function withDatabase<T>(options: CommonOptions, context: CliContext, work: (tx: Tx) => Promise<T>): Promise<T> {
   return inAuditedTransaction(openHome(homeDir(options, context)), work);
+}
+
+/** Runs `work` (which appends an entry) and signs the log with it when the log key can be unlocked. */
+async function withSignedDatabase<T>(options: CommonOptions, context: CliContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const home = openHome(homeDir(options, context));
+  const output = context.output(options.json === true);
+  const signing = await optionalOperatorSigning(home, options, context, output);
+  const result = await inAuditedTransaction(home, work, signing);
+  if (signing === undefined) noteUnsigned(output);
+  return result;
 }
 
 /** Registers `valise token` and its subcommands. */
@@ -24,9 +35,9 @@ export function registerToken(program: Command, context: CliContext): void {
       .description("create a token for a role; it is printed once and only its hash is kept")
       .addOption(new Option("--role <role>", "caseworker, auditor or operator").choices([...ROLES]).makeOptionMandatory())
       .option("--name <name>", "who or what holds it, e.g. case-management", "unnamed"),
-    false,
+    true,
   ).action(async (options: CommonOptions & { role: Role; name: string }) => {
-    const created = await withDatabase(options, context, async (tx) => {
+    const created = await withSignedDatabase(options, context, async (tx) => {
       const result = await createToken(tx, options.role, options.name, context.now());
       await appendEntry(tx, { kind: "token.created", actor: "operator", time: context.now(), details: { tokenId: result.record.tokenId, name: options.name, role: options.role } });
       return result;
@@ -45,9 +56,9 @@ export function registerToken(program: Command, context: CliContext): void {
     );
   });
 
-  withCommonOptions(token.command("revoke").description("revoke a token by id").addArgument(new Argument("<id>", "the token id (valise token list)")), false).action(
+  withCommonOptions(token.command("revoke").description("revoke a token by id").addArgument(new Argument("<id>", "the token id (valise token list)")), true).action(
     async (id: string, options: CommonOptions) => {
-      const revoked = await withDatabase(options, context, async (tx) => {
+      const revoked = await withSignedDatabase(options, context, async (tx) => {
         const record = await revokeToken(tx, id, context.now());
         await appendEntry(tx, { kind: "token.revoked", actor: "operator", time: context.now(), details: { tokenId: id, name: record.name, role: record.role } });
         return record;

@@ -96,6 +96,19 @@ describe("pki/bundle and pki/peers", () => {
     await expectCodeAsync(verifyTrustBundle(byImpostor, { fingerprint: gb.rootFingerprint(), now: NOW }), "PKI_BUNDLE_SIGNATURE");
   });
 
+  it("historical: an auditor's bundle still verifies after its CRL expired (30 days later), and its signer is judged at issuedAt", async () => {
+    const bundle = await createTrustBundle(gb, PASS, NOW);
+    const later = new Date(NOW.getTime() + 30 * 24 * HOUR);
+    const live = await expectCodeAsync(verifyTrustBundle(bundle, { fingerprint: gb.rootFingerprint(), now: later }), "PKI_BUNDLE_SIGNATURE");
+    expect(live.details).to.include({ reason: "PKI_CRL_EXPIRED" });
+    const kept = await verifyTrustBundle(bundle, { fingerprint: gb.rootFingerprint(), now: later, historical: true });
+    expect(kept.authority).to.equal("GB-UKCA");
+    // Still pinned and still signed: history does not loosen either.
+    await expectCodeAsync(verifyTrustBundle(bundle, { fingerprint: impostor.rootFingerprint(), now: later, historical: true }), "PKI_FINGERPRINT_MISMATCH");
+    const forged = await createTrustBundle(impostor, PASS, NOW);
+    await expectCodeAsync(verifyTrustBundle(forged, { fingerprint: gb.rootFingerprint(), now: later, historical: true }), "PKI_FINGERPRINT_MISMATCH");
+  });
+
   it("refuses a wrong schema (PKI_BUNDLE_SCHEMA, listing the failing paths) and a disallowed alg", async () => {
     const good = await createTrustBundle(gb, PASS, NOW);
     const pin = { fingerprint: gb.rootFingerprint(), now: NOW };

@@ -15,6 +15,7 @@ import {
 import { LEAF_USES } from "../../pki/profiles.js";
 import type { Profile } from "../../pki/profiles.js";
 import { expectCode, makeAuthority, NOW, openssl } from "./fixtures.js";
+import { OPENSSL, requireTool } from "../required-tools.js";
 import type { TestAuthority } from "./fixtures.js";
 
 const PROFILE_KEYS: Record<Profile, Record<string, string>> = {
@@ -63,7 +64,8 @@ for (const profile of ["ed25519", "p256"] as const) {
       expect(a.leaves.sign.san.dns).to.deep.equal([]);
     });
 
-    it("openssl x509 -text shows the key usages, EKUs and key algorithm of each use", () => {
+    it("openssl x509 -text shows the key usages, EKUs and key algorithm of each use", function () {
+      requireTool(this, OPENSSL);
       const expected: Record<string, string[]> = {
         root: ["CA:TRUE, pathlen:0", "Certificate Sign, CRL Sign"],
         tls: ["CA:FALSE", "Digital Signature", "TLS Web Server Authentication, TLS Web Client Authentication", "DNS:valise.example.org", "IP Address:192.0.2.10"],

@@ -1,6 +1,9 @@
 import { expect } from "chai";
-import { createCrl, isRevoked, parseCrlDer, parseCrlPem, verifyCrl } from "../../pki/crl.js";
-import { expectCode, makeAuthority, NOW } from "./fixtures.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createCrl, isRevoked, parseCrlDer, parseCrlPem, untrustedSince, verifyCrl, verifyCrlIssuer } from "../../pki/crl.js";
+import { expectCode, makeAuthority, NOW, openssl } from "./fixtures.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -33,6 +36,53 @@ for (const profile of ["ed25519", "p256"] as const) {
       expectCode(() => verifyCrl(parseCrlDer(tampered), a.root, NOW), "PKI_CRL_BAD_SIGNATURE");
       expectCode(() => verifyCrl(a.crl, a.root, new Date(NOW.getTime() + 8 * DAY)), "PKI_CRL_EXPIRED");
       expectCode(() => verifyCrl(a.crl, a.root, new Date(NOW.getTime() - DAY)), "PKI_CRL_NOT_YET_VALID");
+    });
+
+    it("verifyCrlIssuer: an expired CRL is still the root's signed record; a forged or tampered one is not", async () => {
+      const a = await makeAuthority(profile);
+      const impostor = await makeAuthority(profile);
+      expect(verifyCrlIssuer(a.crl, a.root).crlNumber).to.equal(1); // whatever the date: no time argument
+      expectCode(() => verifyCrlIssuer(impostor.crl, a.root), "PKI_CRL_BAD_SIGNATURE");
+      const tampered = Buffer.from(a.crl.der);
+      tampered.writeUInt8(tampered.readUInt8(tampered.length - 5) ^ 0x01, tampered.length - 5);
+      expectCode(() => verifyCrlIssuer(parseCrlDer(tampered), a.root), "PKI_CRL_BAD_SIGNATURE");
+    });
+
+    it("writes a keyCompromise entry's invalidity date, reads it back, and OpenSSL reads the same date", async () => {
+      const a = await makeAuthority(profile);
+      const invalidityDate = new Date(NOW.getTime() - 3 * DAY);
+      const revokedAt = new Date(NOW.getTime() - 1000);
+      const crl = await createCrl({
+        issuer: a.issuer,
+        crlNumber: 2,
+        entries: [
+          { serial: a.leaves.sign.serial, revokedAt, reason: "keyCompromise", invalidityDate },
+          { serial: a.leaves.tls.serial, revokedAt, reason: "superseded" },
+        ],
+        now: NOW,
+      });
+      const parsed = parseCrlPem(crl.pem);
+      const compromised = isRevoked(parsed, a.leaves.sign.serial)!;
+      expect(compromised.invalidityDate?.toISOString()).to.equal(invalidityDate.toISOString());
+      expect(untrustedSince(compromised).toISOString()).to.equal(invalidityDate.toISOString());
+      const superseded = isRevoked(parsed, a.leaves.tls.serial)!;
+      expect(superseded.invalidityDate).to.equal(undefined);
+      expect(untrustedSince(superseded).getTime()).to.equal(Math.floor(revokedAt.getTime() / 1000) * 1000);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "valise-crl-"));
+      try {
+        fs.writeFileSync(path.join(dir, "crl.pem"), crl.pem);
+        const text = openssl(["crl", "-in", path.join(dir, "crl.pem"), "-noout", "-text"]);
+        expect(text.status, text.output).to.equal(0);
+        expect(text.output).to.match(/Invalidity Date:\s*\n?\s*Jan 12 12:00:00 2026 GMT/);
+        expect(text.output).to.contain("Key Compromise");
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("untrustedSince: an invalidity date later than the revocation counts as the revocation date", () => {
+      const revokedAt = new Date(NOW.getTime() - DAY);
+      expect(untrustedSince({ serial: "01", revokedAt, reason: "keyCompromise", invalidityDate: NOW }).getTime()).to.equal(revokedAt.getTime());
     });
   });
 }

@@ -12,6 +12,7 @@ import type { PathValidationInput } from "../../pki/path.js";
 import { LEAF_USES } from "../../pki/profiles.js";
 import { toSigningCryptoKey, webCrypto, x509 } from "../../pki/x509-provider.js";
 import { expectCode, makeAuthority, NOW, openssl } from "./fixtures.js";
+import { OPENSSL, requireTool } from "../required-tools.js";
 import type { TestAuthority } from "./fixtures.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -115,7 +116,55 @@ for (const profile of ["ed25519", "p256", "p384"] as const) {
       expectCode(() => validateCertificatePath(input({ crl: impostor.crl })), "PKI_CRL_BAD_SIGNATURE");
     });
 
-    it("OpenSSL agrees: verify -crl_check accepts the leaves and rejects a revoked one", async () => {
+    it("live path: any listing refuses, even for a signing time before the revocation", async () => {
+      const revokedAt = new Date(NOW.getTime() + DAY);
+      const crl = await createCrl({ issuer: a.issuer, crlNumber: 5, entries: [{ serial: a.leaves.sign.serial, revokedAt, reason: "superseded" }], now: revokedAt });
+      // A signature claiming NOW, arriving after the revocation: whoever holds the key can back-date.
+      expectCode(() => validateCertificatePath(input({ crl, crlAt: new Date(revokedAt.getTime() + 60_000) })), "PKI_CERT_REVOKED");
+    });
+
+    it("history (at-signing-time): a key revoked later leaves earlier signatures valid, later ones fail", async () => {
+      const revokedAt = new Date(NOW.getTime() + DAY);
+      const crl = await createCrl({ issuer: a.issuer, crlNumber: 6, entries: [{ serial: a.leaves.sign.serial, revokedAt, reason: "superseded" }], now: revokedAt });
+      const history = (at: Date): PathValidationInput => input({ crl, at, revocation: "at-signing-time" });
+      expect(validateCertificatePath(history(NOW)).authority).to.equal("GB-UKCA");
+      expect(validateCertificatePath(history(new Date(revokedAt.getTime() - 1000))).authority).to.equal("GB-UKCA");
+      const error = expectCode(() => validateCertificatePath(history(revokedAt)), "PKI_CERT_REVOKED");
+      expect(error.details).to.include({ reason: "superseded", revokedAt: revokedAt.toISOString() });
+      expectCode(() => validateCertificatePath(history(new Date(revokedAt.getTime() + DAY))), "PKI_CERT_REVOKED");
+    });
+
+    it("history: keyCompromise counts from its invalidity date (or its revocation date without one)", async () => {
+      const invalidSince = new Date(NOW.getTime() + DAY);
+      const revokedAt = new Date(NOW.getTime() + 3 * DAY);
+      const compromised = await createCrl({
+        issuer: a.issuer,
+        crlNumber: 7,
+        entries: [{ serial: a.leaves.sign.serial, revokedAt, reason: "keyCompromise", invalidityDate: invalidSince }],
+        now: revokedAt,
+      });
+      const history = (crl: typeof compromised, at: Date): PathValidationInput => input({ crl, at, revocation: "at-signing-time" });
+      expect(validateCertificatePath(history(compromised, new Date(invalidSince.getTime() - 1000))).authority).to.equal("GB-UKCA");
+      // Between the suspected compromise and the revocation: not trusted.
+      const error = expectCode(() => validateCertificatePath(history(compromised, new Date(invalidSince.getTime() + DAY))), "PKI_CERT_REVOKED");
+      expect(error.details).to.include({ reason: "keyCompromise", invalidSince: invalidSince.toISOString() });
+      const undated = await createCrl({ issuer: a.issuer, crlNumber: 8, entries: [{ serial: a.leaves.sign.serial, revokedAt, reason: "keyCompromise" }], now: revokedAt });
+      expect(validateCertificatePath(history(undated, new Date(invalidSince.getTime() + DAY))).authority).to.equal("GB-UKCA");
+      expectCode(() => validateCertificatePath(history(undated, revokedAt)), "PKI_CERT_REVOKED");
+    });
+
+    it("history: a CRL long past its nextUpdate still decides (30 days later), a forged one never does", async () => {
+      const verifiedLater = { at: NOW, revocation: "at-signing-time" as const, crlAt: new Date(NOW.getTime() + 30 * DAY) };
+      expect(validateCertificatePath(input(verifiedLater)).authority).to.equal("GB-UKCA");
+      expectCode(() => validateCertificatePath(input({ ...verifiedLater, revocation: "any-listing" })), "PKI_CRL_EXPIRED");
+      const impostor = await makeAuthority(profile);
+      expectCode(() => validateCertificatePath(input({ ...verifiedLater, crl: impostor.crl })), "PKI_CRL_BAD_SIGNATURE");
+      // The certificate's own validity is still judged at the signing time.
+      expectCode(() => validateCertificatePath(input({ ...verifiedLater, at: new Date(a.leaves.sign.notAfter.getTime() + DAY) })), "PKI_CERT_EXPIRED");
+    });
+
+    it("OpenSSL agrees: verify -crl_check accepts the leaves and rejects a revoked one", async function () {
+      requireTool(this, OPENSSL);
       const write = (name: string, text: string): string => {
         const file = path.join(dir, name);
         fs.writeFileSync(file, text);

@@ -4,6 +4,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { exportPkcs12 } from "../../pki/pkcs12.js";
 import { expectCode, makeAuthority, openssl } from "./fixtures.js";
+import { OPENSSL, requireTool } from "../required-tools.js";
 
 describe("pki/pkcs12", () => {
   let dir: string;
@@ -13,7 +14,8 @@ describe("pki/pkcs12", () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   for (const profile of ["ed25519", "p256"] as const) {
-    it(`builds a PKCS#12 that OpenSSL 3 opens with the passphrase (${profile})`, async () => {
+    it(`builds a PKCS#12 that OpenSSL 3 opens with the passphrase (${profile})`, async function () {
+      requireTool(this, OPENSSL);
       const a = await makeAuthority(profile);
       const p12 = exportPkcs12({ chain: [a.leaves.tls, a.root], privateKey: a.leafKeys.tls.privateKey, passphrase: "p12 secret" });
       const file = path.join(dir, `${profile}.p12`);

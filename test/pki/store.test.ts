@@ -102,5 +102,22 @@ describe("pki/store", () => {
     expect(pki.currentCertificate("log").serial).to.not.equal(current.serial);
     const refreshed = await pki.refreshCrl(PASS, new Date(LATER.getTime() + 6 * 24 * 3600 * 1000));
     expect(isRevoked(refreshed, current.serial)?.reason).to.equal("keyCompromise");
+    // keyCompromise without a date: invalid since the revocation, kept through CRL renewals.
+    expect(isRevoked(refreshed, current.serial)?.invalidityDate?.toISOString()).to.equal(LATER.toISOString());
+  });
+
+  it("keyCompromise carries the invalidity date given; other reasons and dates after the revocation are refused and change nothing", async () => {
+    const target = pki.currentCertificate("encrypt");
+    const since = new Date(NOW.getTime() + 1500); // whole seconds in the CRL
+    const crlBefore = pki.crlPem();
+    await expectCodeAsync(pki.revoke(target.serial, "superseded", PASS, LATER, { invalidSince: since }), "PKI_INVALID_ARGUMENT");
+    await expectCodeAsync(pki.revoke(target.serial, "keyCompromise", PASS, LATER, { invalidSince: new Date(LATER.getTime() + 60_000) }), "PKI_INVALID_ARGUMENT");
+    expect(pki.crlPem()).to.equal(crlBefore);
+    expect(pki.list(LATER).find((c) => c.serial === target.serial)?.status).to.equal("current");
+
+    const revocation = await pki.revoke(target.serial, "keyCompromise", PASS, LATER, { invalidSince: since });
+    expect(revocation.invalidSince).to.equal(new Date(NOW.getTime() + 1000).toISOString());
+    expect(isRevoked(pki.crl(), target.serial)?.invalidityDate?.toISOString()).to.equal(revocation.invalidSince);
+    expect(pki.list(LATER).find((c) => c.serial === target.serial)).to.include({ status: "revoked", reason: "keyCompromise", invalidSince: revocation.invalidSince });
   });
 });

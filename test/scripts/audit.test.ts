@@ -91,11 +91,22 @@ describe("valise audit: export, offline verify, custody, and tampering through t
     const usExport = await exportOf(network.us.home, "us");
     const usRun = await verify(usExport, usBundle, gbBundle);
     expect(usRun.exit, usRun.stdout).to.equal(0);
-    const report = usRun.json<{ verified: boolean; entries: number; checkpoints: { verified: number }; unsignedEntries: number; cosignatures: { verified: number; witnesses: string[] }; receipts: { issued: number } }>();
+    const report = usRun.json<{
+      verified: boolean;
+      entries: number;
+      checkpoints: { verified: number; largestSize: number };
+      unsignedEntries: number;
+      unsignedRange: unknown;
+      cosignatures: { verified: number; witnesses: string[] };
+      receipts: { issued: number };
+    }>();
     expect(report.verified).to.equal(true);
     expect(report.entries).to.be.greaterThan(received);
     expect(report.checkpoints.verified).to.be.greaterThan(0);
-    expect(report.unsignedEntries).to.equal(1); // gateway.stopped, after the last checkpoint
+    // gateway.stopped came after the gateway's last checkpoint: the export signed one over it.
+    expect(report.checkpoints.largestSize).to.equal(report.entries);
+    expect(report.unsignedEntries).to.equal(0);
+    expect(report.unsignedRange).to.equal(null);
     expect(report.cosignatures.witnesses).to.deep.equal(["valise-witness/GB-UKCA"]);
     expect(report.receipts.issued).to.equal(1);
 

@@ -14,8 +14,8 @@ export interface CliRun {
   json<T = Record<string, unknown>>(): T;
 }
 
-/** Runs `valise ...args` with `env` (no terminal: never prompts). */
-export async function valise(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** Runs `valise ...args` with `env` (no terminal: never prompts), on the clock `now` (default: the real one). */
+export async function valise(args: readonly string[], env: NodeJS.ProcessEnv = {}, now: () => Date = () => new Date()): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
@@ -27,7 +27,7 @@ export async function valise(args: readonly string[], env: NodeJS.ProcessEnv = {
     interactive: false,
     stdout,
     stderr,
-    now: () => new Date(),
+    now,
     output: (json) => createOutput(json, stdout, stderr),
   });
   const text = Buffer.concat(out).toString("utf8");

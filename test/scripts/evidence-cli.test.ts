@@ -4,7 +4,8 @@
  * `get`s them, then `export`s the case for an agency outside the network —
  * and GnuPG, in a throwaway GNUPGHOME, verifies the signatures and decrypts
  * every item to the bytes that were sent. Refusals keep their codes and exit
- * statuses. Skipped, saying so, when gpg is not installed (.ci/run installs it).
+ * statuses. Without gpg (.ci/run installs it) the GnuPG checks fail in CI and
+ * are skipped, saying so, elsewhere (test/required-tools.ts).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -17,8 +18,8 @@ import { PASSPHRASE, createNetwork, type TestNetwork } from "../gateway/fixtures
 import { acceptedRequest } from "../gateway/witness/helpers.js";
 import { PROVENANCE, entriesOfKind, plaintextOf } from "../gateway/evidence/helpers.js";
 import { valise, type CliRun } from "./cli-helpers.js";
+import { GPG, requireTool } from "../required-tools.js";
 
-const GPG = spawnSync("gpg", ["--version"]).status === 0;
 
 function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -41,6 +42,7 @@ describe("valise evidence: send, list, get and export (with GnuPG)", function ()
   let caseId: string;
   let work: string;
   let gnupg: string;
+  let gpgChecked = false;
   const files = { "subscriber-records.pdf": plaintextOf(300_000, "pdf"), "login-records.csv": plaintextOf(5_000, "csv") };
   let sent: { packageId: string; state: string; items: Array<{ itemId: string; name: string; sha256: string }> };
 
@@ -68,7 +70,7 @@ describe("valise evidence: send, list, get and export (with GnuPG)", function ()
     await gb?.stop();
     await us?.stop();
     network?.cleanup();
-    if (GPG && work !== undefined) spawnSync("gpgconf", ["--homedir", gnupg, "--kill", "all"]);
+    if (gpgChecked && work !== undefined) spawnSync("gpgconf", ["--homedir", gnupg, "--kill", "all"]);
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
@@ -119,10 +121,8 @@ describe("valise evidence: send, list, get and export (with GnuPG)", function ()
   describe("export for an agency, checked with GnuPG", function () {
     let recipientKey: string;
     before(function () {
-      if (!GPG) {
-        console.log("      (gpg is not installed: skipping the GnuPG checks; .ci/run installs gnupg)");
-        this.skip();
-      }
+      requireTool(this, GPG);
+      gpgChecked = true;
       execFileSync("gpg", ["--homedir", gnupg, "--batch", "--passphrase", "", "--quick-gen-key", "Agency Evidence Unit <evidence@agency.example>", "future-default", "default", "never"], { stdio: "ignore" });
       recipientKey = join(work, "agency.asc");
       writeFileSync(recipientKey, gpg("--armor", "--export", "evidence@agency.example").stdout);

@@ -12,6 +12,7 @@ import Database from "better-sqlite3";
 import { valise } from "./cli-helpers.js";
 import { checkLogIntegrity } from "../../gateway/audit/integrity.js";
 import { openStore } from "../../gateway/store/store.js";
+import { openAuthorityPki } from "../../pki/store.js";
 
 const env = { VALISE_PASSPHRASE: "operator audit passphrase" };
 
@@ -75,13 +76,14 @@ describe("valise CLI: operator actions are audit entries", function () {
     const usBundle = join(dir, "us.bundle.json");
     expect((await valise(["pki", "export-bundle", "--home", us, "--out", usBundle, "--json"], env)).exit).to.equal(0);
     const fingerprint = (await valise(["pki", "fingerprint", "--home", us, "--json"])).json<{ fingerprint: string }>().fingerprint;
-    expect((await valise(["peers", "add", usBundle, "--fingerprint", fingerprint, "--home", gb, "--json"])).exit).to.equal(0);
+    expect((await valise(["peers", "add", usBundle, "--fingerprint", fingerprint, "--home", gb, "--json"], env)).exit).to.equal(0);
     expect((await valise(["pki", "rotate", "tls", "--home", us, "--json"], env)).exit).to.equal(0);
     expect((await valise(["pki", "export-bundle", "--home", us, "--out", usBundle, "--json"], env)).exit).to.equal(0);
-    expect((await valise(["peers", "update", usBundle, "--home", gb, "--json"])).exit).to.equal(0);
-    const token = (await valise(["token", "create", "--role", "auditor", "--name", "court-expert", "--home", gb, "--json"])).json<{ tokenId: string }>();
+    expect((await valise(["peers", "update", usBundle, "--home", gb, "--json"], env)).exit).to.equal(0);
+    const token = (await valise(["token", "create", "--role", "auditor", "--name", "court-expert", "--home", gb, "--json"], env)).json<{ tokenId: string }>();
+    // Unattended and without a passphrase: recorded all the same, signed by the next checkpoint.
     expect((await valise(["token", "revoke", token.tokenId, "--home", gb, "--json"])).exit).to.equal(0);
-    expect((await valise(["peers", "remove", "US-DOJ-OIA", "--home", gb, "--json"])).exit).to.equal(0);
+    expect((await valise(["peers", "remove", "US-DOJ-OIA", "--home", gb, "--json"], env)).exit).to.equal(0);
 
     const added = entriesOf(gb).slice(before);
     expect(added.map((e) => e.kind)).to.deep.equal([
@@ -102,10 +104,13 @@ describe("valise CLI: operator actions are audit entries", function () {
     expect(text).to.not.contain(env.VALISE_PASSPHRASE);
   });
 
-  it("leaves a log whose indices are gapless and whose tree matches its entries", async function () {
+  it("leaves a log whose indices are gapless, whose tree matches its entries, and that the log key signed to its end", async function () {
     const store = await openStore({ kind: "sqlite", path: join(gb, "valise.db") }, "refuse");
     try {
-      expect((await store.read((tx) => checkLogIntegrity(tx, "GB-UKCA", []))).entries).to.equal(entriesOf(gb).length);
+      const logKeys = openAuthorityPki(join(gb, "pki")).certificates("log").map((c) => c.certificate.publicKey);
+      const integrity = await store.read((tx) => checkLogIntegrity(tx, "GB-UKCA", logKeys));
+      expect(integrity.entries).to.equal(entriesOf(gb).length);
+      expect(integrity.checkpointSize).to.equal(integrity.entries);
     } finally {
       await store.close();
     }

@@ -132,6 +132,11 @@ export class AuditRepository {
       : this.#sql.get<CheckpointRow>("SELECT size, root, note, created_at FROM audit_checkpoints WHERE size = ?", [size]);
   }
 
+  /** The largest checkpoint of at most `size` entries. */
+  checkpointAtMost(size: number): Promise<CheckpointRow | undefined> {
+    return this.#sql.get<CheckpointRow>("SELECT size, root, note, created_at FROM audit_checkpoints WHERE size <= ? ORDER BY size DESC LIMIT 1", [size]);
+  }
+
   /** Every checkpoint, smallest first. */
   checkpoints(): Promise<CheckpointRow[]> {
     return this.#sql.all<CheckpointRow>("SELECT size, root, note, created_at FROM audit_checkpoints ORDER BY size");

@@ -326,6 +326,42 @@ export class EvidenceRepository {
     return this.#sql.run("UPDATE evidence_items SET receipt = ? WHERE item_id = ? AND receipt IS NULL", [receipt, itemId]);
   }
 
+  /** Counts a repeated refusal of an item for `code`; false when it is the first (nothing counted yet). */
+  async countRefusal(itemId: string, code: string, at: string): Promise<boolean> {
+    const counted = await this.#sql.run(
+      `UPDATE evidence_refusals SET total = total + 1, repeats = repeats + 1, repeats_since = COALESCE(repeats_since, ?), last_at = ?
+        WHERE item_id = ? AND code = ?`,
+      [at, at, itemId, code],
+    );
+    return counted.changes > 0;
+  }
+
+  /** Records the first refusal of an item for `code`. */
+  insertRefusal(itemId: string, code: string, at: string): Promise<unknown> {
+    return this.#sql.run("INSERT INTO evidence_refusals (item_id, code, first_at, last_at) VALUES (?, ?, ?, ?)", [itemId, code, at, at]);
+  }
+
+  /**
+   * Refusals repeated since the last summary, with their item's package and
+   * manifest; on PostgreSQL locked until the transaction ends, so two
+   * instances never summarise the same repeats.
+   */
+  unsummarisedRefusals(): Promise<
+    Array<{ item_id: string; code: string; repeats: number; repeats_since: string; last_at: string; total: number; package_id: string; case_id: string; peer: string; envelope_id: string; digest: string }>
+  > {
+    return this.#sql.all(
+      `SELECT r.item_id, r.code, r.repeats, r.repeats_since, r.last_at, r.total, p.package_id, p.case_id, p.peer, p.envelope_id, e.digest
+         FROM evidence_refusals r JOIN evidence_items i ON i.item_id = r.item_id JOIN evidence_packages p ON p.package_id = i.package_id
+         JOIN envelopes e ON e.envelope_id = p.envelope_id
+        WHERE r.repeats > 0 ORDER BY r.repeats_since, r.item_id, r.code${this.#sql.dialect === "postgres" ? " FOR UPDATE OF r" : ""}`,
+    );
+  }
+
+  /** Starts counting repeats of a refusal afresh (after its summary). */
+  resetRefusalRepeats(itemId: string, code: string): Promise<unknown> {
+    return this.#sql.run("UPDATE evidence_refusals SET repeats = 0, repeats_since = NULL WHERE item_id = ? AND code = ?", [itemId, code]);
+  }
+
   /** When a package was created. */
   async packageCreatedAt(packageId: string): Promise<string | undefined> {
     return (await this.#sql.get<{ created_at: string }>("SELECT created_at FROM evidence_packages WHERE package_id = ?", [packageId]))?.created_at;

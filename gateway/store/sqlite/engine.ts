@@ -13,7 +13,7 @@
  * Reads outside a transaction use a second, read-only connection, which sees
  * only committed data (WAL snapshots), never a batch in progress.
  */
-import { chmodSync, existsSync } from "node:fs";
+import { chmodSync, closeSync, fchmodSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { GatewayError } from "../../errors.js";
@@ -97,9 +97,9 @@ export class SqliteEngine {
    * (`STORE_SCHEMA_OLD`). A newer schema is always refused (`STORE_SCHEMA_TOO_NEW`).
    */
   static open(path: string, migrate: MigrationMode, maxBatch = 512): SqliteEngine {
-    const created = !existsSync(path);
     let writer: Database.Database;
     try {
+      ownerOnly(path);
       writer = new Database(path);
       writer.pragma("journal_mode = WAL");
       writer.pragma("synchronous = FULL");
@@ -109,8 +109,6 @@ export class SqliteEngine {
       throw new GatewayError("STORE_CORRUPT", `cannot open the database ${path}`, { cause });
     }
     try {
-      // The database holds case metadata and sealed envelopes: owner-only, like the keys.
-      if (created) for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
       if (migrate === "apply") migrateSqlite(writer);
       else checkVersion(sqliteSchemaVersion(writer));
       const reader = new Database(path, { readonly: true });
@@ -195,6 +193,29 @@ export class SqliteEngine {
     this.#scheduled = false;
     if (this.#queue.length > 0) this.#schedule();
     else for (const resolve of this.#idle.splice(0)) resolve();
+  }
+}
+
+/**
+ * The database holds token hashes, case metadata, receipts and the keys of
+ * evidence items: readable by the gateway's user only, like the private keys
+ * (0600), whatever the umask. The file is created so before SQLite opens it;
+ * SQLite gives its -wal and -shm files the database's mode, and an older
+ * database (and its companions) is narrowed here.
+ */
+function ownerOnly(path: string): void {
+  const fd = openSync(path, "a", 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
+  for (const companion of [`${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(companion, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
   }
 }
 

@@ -150,6 +150,6 @@ export const showKpis: DemoStep = {
     expectThat(run.exitCode === 0, "valise report transparency failed", [run.stdout, run.stderr]);
     const html = readFileSync(out, "utf8");
     expectThat(html.includes("Mutual legal assistance: transparency report") && !html.includes(String(state.exchange?.document["reference"])), "the transparency report is missing or holds case content");
-    report.ok(`one self-contained HTML file (${html.length} bytes, inline SVG charts, no script); counts only, small counts shown as "<5"`);
+    report.ok(`one self-contained HTML file (${html.length} bytes, inline SVG charts, no script); counts only, small counts suppressed as "[c]"`);
   },
 };

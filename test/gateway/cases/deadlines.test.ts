@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { checkDeadlines } from "../../../gateway/cases/deadlines.js";
 import { createNetwork, localRequest, waitFor, type TestNetwork } from "../fixtures.js";
-import { configureClocks, caseAt, DAY, mlaRequest, startOn, step, submit, TestClock, waitForStatus, type RunningGateway } from "./helpers.js";
+import { configureClocks, caseAt, DAY, mlaRequest, startOn, step, submit, TestClock, waitForDelivered, waitForStatus, type RunningGateway } from "./helpers.js";
 
 interface Deadline {
   caseId: string;
@@ -124,6 +124,8 @@ describe("case deadlines", function () {
   it("starts a new hop with every step: the holder must act again within 5 days", async function () {
     await step(network.us, ids.normal, { step: "acknowledge" });
     await waitForStatus(network.gb, ids.normal, "acknowledged");
+    // Not moving the clock under US's delivery, which is still verifying GB's receipt of the step.
+    await waitForDelivered(network.us, ids.normal);
     const detail = (await caseAt(network.us, ids.normal)).json;
     const ackAt = Date.parse(detail.steps[0].at as string);
     expect(detail.clocks.hop).to.deep.include({ holder: "requested", dueAt: new Date(ackAt + 5 * DAY).toISOString(), key: detail.steps[0].envelopeId });

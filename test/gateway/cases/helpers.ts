@@ -105,6 +105,20 @@ export function waitForStatus(authority: TestAuthority, caseId: string, status: 
   });
 }
 
+/**
+ * Waits until every envelope `authority` sent in the case holds the peer's
+ * receipt. The peer applies a step before it answers, so the step shows at
+ * the peer before the sender has recorded the receipt (a `receipt.received`
+ * audit entry, the outbox row delivered): read the sender's state after this.
+ */
+export function waitForDelivered(authority: TestAuthority, caseId: string): Promise<any> {
+  return waitFor(`the receipts of case ${caseId}'s envelopes at ${authority.authority}`, async () => {
+    const detail = (await caseAt(authority, caseId)).json;
+    const sent = (detail?.envelopes ?? []) as Array<{ direction: string; receipt: string | null; delivery?: { state: string } }>;
+    return sent.every((e) => e.direction !== "outbound" || (e.receipt !== null && e.delivery?.state === "delivered")) ? detail : undefined;
+  });
+}
+
 /** The history as both sides must agree on it (everything but local ids of nothing). */
 export function historyOf(detail: any): Array<Record<string, unknown>> {
   return (detail.steps as Array<Record<string, unknown>>).map(({ seq, envelopeId, step: s, side, by, from, to, at, grounds, state, supersededBy }) => ({

@@ -18,6 +18,7 @@ import {
   step,
   submit,
   TestClock,
+  waitForDelivered,
   waitForStatus,
   type RunningGateway,
 } from "./helpers.js";
@@ -101,6 +102,8 @@ describe("case lifecycle across two gateways", function () {
     const caseId = await submit(network.gb, network.us);
     await step(network.us, caseId, { step: "acknowledge" });
     await waitForStatus(network.gb, caseId, "acknowledged");
+    // GB shows the step before US has recorded GB's receipt for it (an audit entry at US).
+    await waitForDelivered(network.us, caseId);
     const before = { us: (await count(us.gateway.context.store, "envelopes")), gb: (await count(gb.gateway.context.store, "envelopes")), usAudit: (await count(us.gateway.context.store, "audit_entries")) };
 
     const early = await postStep(network.us, caseId, { step: "executed" });

@@ -86,7 +86,7 @@ export async function craftEnvelope(options: CraftOptions): Promise<FlattenedJws
   let inner = await signCompact(canonicalBytes(options.document ?? { kind: type, note: "crafted" }), innerHeader, innerSigner);
   if (options.mutateInner) inner = options.mutateInner(inner);
 
-  const jweHeader = patch({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: recipientKey.kid, eid: id }, options.jweHeader);
+  const jweHeader = patch({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: recipientKey.kid, eid: id, typ: "valise-document+jwe" }, options.jweHeader);
   let jwe = await new CompactEncrypt(new TextEncoder().encode(inner))
     .setProtectedHeader(jweHeader as { alg: string; enc: string })
     .encrypt(recipientKey.publicKey);

@@ -3,8 +3,10 @@
  * python3-jwcrypto (installed by .ci/run). Valise's envelope is verified and
  * decrypted by jwcrypto, and jwcrypto's envelope, built the same three-layer
  * way with real Valise certificates in x5c, is opened by openEnvelope.
+ * Without jwcrypto the suite fails in CI and is skipped, saying so, elsewhere
+ * (test/required-tools.ts).
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomUUID, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -14,17 +16,9 @@ import { expect } from "chai";
 import { openEnvelope } from "../../../gateway/envelope/open.js";
 import { sealEnvelope } from "../../../gateway/envelope/seal.js";
 import { createPeerPair, exampleDocument, type PeerPair } from "./fixtures.js";
+import { JWCRYPTO, requireTool } from "../../required-tools.js";
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "interop_jwcrypto.py");
-
-/** The first Python that imports jwcrypto (Debian's python3 first), or undefined. */
-function findPython(): string | undefined {
-  for (const candidate of ["/usr/bin/python3", "python3"]) {
-    const probe = spawnSync(candidate, ["-c", "import jwcrypto"], { stdio: "ignore" });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
 
 function jwk(key: KeyObject): Record<string, unknown> {
   return key.export({ format: "jwk" }) as Record<string, unknown>;
@@ -32,17 +26,12 @@ function jwk(key: KeyObject): Record<string, unknown> {
 
 for (const profile of ["ed25519", "p256"] as const) {
   describe(`gateway/envelope interop with jwcrypto (${profile})`, function () {
-    let python: string | undefined;
+    let python: string;
     let pair: PeerPair;
     let dir: string;
 
     before(async function () {
-      python = findPython();
-      if (python === undefined) {
-        // eslint-disable-next-line no-console
-        console.warn("    python3-jwcrypto is not importable: apt-get install -y python3-jwcrypto (see .ci/run)");
-        this.skip();
-      }
+      python = requireTool(this, JWCRYPTO);
       pair = await createPeerPair(profile);
     });
 
@@ -55,7 +44,7 @@ for (const profile of ["ed25519", "p256"] as const) {
     });
 
     function runPython(mode: "open" | "seal"): string {
-      return execFileSync(python as string, [SCRIPT, mode, dir], { encoding: "utf8", timeout: 20000 });
+      return execFileSync(python, [SCRIPT, mode, dir], { encoding: "utf8", timeout: 20000 });
     }
 
     it("jwcrypto verifies and decrypts an envelope sealed by Valise", async () => {
@@ -80,7 +69,7 @@ for (const profile of ["ed25519", "p256"] as const) {
       expect(result.document).to.deep.equal(JSON.parse(JSON.stringify(document)));
       expect(result.routing).to.include({ id: sealed.envelopeId, from: "GB-UKCA", to: "US-DOJ-OIA", priority: "emergency" });
       expect(result.outerHeader).to.include({ typ: "valise-envelope+jws", eid: sealed.envelopeId });
-      expect(result.jweHeader).to.include({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: pair.us.encrypt.kid });
+      expect(result.jweHeader).to.include({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: pair.us.encrypt.kid, typ: "valise-document+jwe" });
       expect(result.innerHeader).to.include({ typ: "valise-document+jws", cty: "mla-request" });
     });
 

@@ -81,6 +81,7 @@ def seal_envelope(directory):
 
     middle = jwe.JWE(inner_compact.encode("ascii"), protected=json.dumps({
         "alg": "ECDH-ES+A256KW", "enc": "A256GCM", "kid": spec["encryptKid"], "eid": envelope_id,
+        "typ": "valise-document+jwe",
     }))
     middle.add_recipient(recipient)
 

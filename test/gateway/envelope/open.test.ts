@@ -66,6 +66,17 @@ for (const profile of ["ed25519", "p256"] as const) {
       return codeOpening(await craftEnvelope({ pair, ...options }), overrides);
     }
 
+    it("opens the wire form the outbox sends (JSON.stringify) and the canonical bytes alike, to one digest", async () => {
+      // The digest covers the JWS signing input, not the JSON object around it (seal.ts, SealedEnvelope.bytes).
+      const sealed = await seal();
+      const wire = JSON.stringify(sealed.envelope);
+      expect(wire).to.not.equal(new TextDecoder().decode(sealed.bytes));
+      const fromWire = await openEnvelope(wire, usOptions());
+      const fromBytes = await openEnvelope(sealed.bytes, usOptions());
+      expect(fromWire.envelopeDigest).to.equal(sealed.envelopeDigest);
+      expect(fromBytes.envelopeDigest).to.equal(sealed.envelopeDigest);
+    });
+
     it("opens a crafted baseline envelope (so each crafted failure below has one cause)", async () => {
       const opened = await openEnvelope(await craftEnvelope({ pair }), usOptions());
       expect(opened.document).to.deep.equal({ kind: "mla-request", note: "crafted" });
@@ -399,6 +410,15 @@ for (const profile of ["ed25519", "p256"] as const) {
         expect(await codeOfCrafted({ mutateInner: () => "not-a-jws" })).to.equal("ENVELOPE_MALFORMED");
       });
 
+      it("refuses a middle JWE that does not say it is valise-document+jwe (ENVELOPE_MALFORMED, field typ)", async () => {
+        // Explicit typing: a JWE without typ, or typed for something else, is not an encrypted Valise document.
+        for (const typ of [undefined, "JWT", "valise-document+jws", "valise-envelope+jws"]) {
+          const failure = await failureOf(openEnvelope(await craftEnvelope({ pair, jweHeader: { typ } }), usOptions()));
+          expect(failure.code, String(typ)).to.equal("ENVELOPE_MALFORMED");
+          expect(failure.details, String(typ)).to.deep.equal({ field: "typ" });
+        }
+      });
+
       it("refuses an inner document that is not a JSON object (ENVELOPE_MALFORMED)", async () => {
         expect(await codeOfCrafted({ document: [1, 2] as never })).to.equal("ENVELOPE_MALFORMED");
         expect(await codeOfCrafted({ document: "text" as never })).to.equal("ENVELOPE_MALFORMED");
@@ -480,6 +500,22 @@ for (const profile of ["ed25519", "p256"] as const) {
       const revoked = await seal({ signer: pair.gb.signer(pair.gb.revokedSign) });
       await failureOf(openEnvelope(revoked.envelope, usOptions({ parsedCertificates })));
       expect(parsedCertificates.size).to.equal(1);
+    });
+
+    it("live path: a key revoked after the envelope's createdAt is still refused when the envelope arrives after the revocation", async () => {
+      // Only an auditor's check of history judges at the signing time; a
+      // thief of the key can back-date createdAt within the clock skew.
+      const { envelope } = await seal();
+      const revokedAt = new Date(pair.now.getTime() + 1 * MINUTE);
+      const crl = await createCrl({
+        issuer: { certificate: pair.gb.root, privateKey: pair.gb.rootKey },
+        crlNumber: 3,
+        entries: [{ serial: pair.gb.sign.certificate.serial, revokedAt, reason: "superseded" }],
+        now: revokedAt,
+      });
+      const trustFor = (authority: string) => (authority === "GB-UKCA" ? { root: pair.gb.root, crl } : undefined);
+      const failure = await failureOf(openEnvelope(envelope, usOptions({ trustFor, now: new Date(pair.now.getTime() + 2 * MINUTE) })));
+      expect(failure.code).to.equal("ENVELOPE_SIGNER_REVOKED");
     });
 
     it("is deterministic: the same inputs give the same result", async () => {

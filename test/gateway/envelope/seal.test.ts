@@ -107,8 +107,8 @@ for (const profile of ["ed25519", "p256"] as const) {
       // Middle: compact JWE to the recipient's encrypt key.
       const jwe = routing.payload as string;
       const jweHeader = decodeProtectedHeader(jwe);
-      expect(jweHeader).to.include({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: pair.us.encrypt.kid, eid });
-      expect(Object.keys(jweHeader).sort()).to.deep.equal(["alg", "eid", "enc", "epk", "kid"]);
+      expect(jweHeader).to.include({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: pair.us.encrypt.kid, eid, typ: "valise-document+jwe" });
+      expect(Object.keys(jweHeader).sort()).to.deep.equal(["alg", "eid", "enc", "epk", "kid", "typ"]);
       const { plaintext } = await compactDecrypt(jwe, pair.us.encrypt.privateKey);
 
       // Inner: compact JWS over the canonical document.

@@ -17,6 +17,7 @@ import { partialPath, storedPath } from "../../../gateway/evidence/sealed-store.
 import { homePaths } from "../../../gateway/home.js";
 import { loadPeerTrust } from "../../../pki/peers.js";
 import { TAG_BYTES, sealItem } from "../../../gateway/evidence/stream.js";
+import { summariseRefusals } from "../../../gateway/evidence/refusals.js";
 import { example, localRequest, peerRequest, sealFrom, trust, waitFor, type HttpAnswer, type TestAuthority, type TestNetwork, createNetwork } from "../fixtures.js";
 import { exchangeRequest } from "../witness/helpers.js";
 import { TEST_CHUNK, entriesOfKind, itemRow, manifestOf, plaintextOf, testItem, type TestItem } from "./helpers.js";
@@ -214,6 +215,49 @@ describe("gateway/evidence: receiving items (peer API)", function () {
       const { item, packageId } = await announced();
       await refused(item, packageId, item.sealed.subarray(0, 1000), "EVIDENCE_SIZE_MISMATCH", item.sealed.byteLength + TAG_BYTES);
     });
+  });
+
+  it("bounds the audit of a refusal repeated by the peer: the first per item and code audited, the repeats counted and summarised", async function () {
+    const packageId = randomUUID();
+    const item = testItem(packageId, plaintextOf(2 * TEST_CHUNK + 5));
+    expect((await deliverManifest([item], packageId)).status).to.equal(201);
+    const ofItem = async (kind: string): Promise<Array<Record<string, unknown>>> =>
+      (await entriesOfKind(gb.context.store, kind)).filter((e) => e.details["itemId"] === item.manifest.itemId).map((e) => e.details);
+    const second = TEST_CHUNK + TAG_BYTES; // where chunk 1 starts: not where GB's stored stream ends
+    for (let i = 0; i < 20; i += 1) {
+      const answer = await put(packageId, item, item.sealed.subarray(0, 100), 0, item.sealed.byteLength + TAG_BYTES);
+      expect(answer.json?.error?.code, answer.text).to.equal("EVIDENCE_SIZE_MISMATCH");
+    }
+    for (let i = 0; i < 5; i += 1) {
+      const answer = await put(packageId, item, item.sealed.subarray(second), second);
+      expect(answer.json?.error?.code, answer.text).to.equal("EVIDENCE_RANGE_MISMATCH");
+    }
+    expect((await ofItem("evidence.item.rejected")).map((d) => d["code"])).to.deep.equal(["EVIDENCE_SIZE_MISMATCH", "EVIDENCE_RANGE_MISMATCH"]);
+    expect(await ofItem("evidence.item.rejected.repeated")).to.deep.equal([]);
+
+    // The summary accounts for every repeat, once.
+    expect(await summariseRefusals(gb.context)).to.be.at.least(2);
+    const summary = await ofItem("evidence.item.rejected.repeated");
+    expect(summary.map((d) => [d["code"], d["repeats"], d["total"]])).to.deep.equal([
+      ["EVIDENCE_SIZE_MISMATCH", 19, 20],
+      ["EVIDENCE_RANGE_MISMATCH", 4, 5],
+    ]);
+    await summariseRefusals(gb.context);
+    expect(await ofItem("evidence.item.rejected.repeated")).to.have.length(2);
+
+    // Repeats after a summary go into the next one, written by the running gateway's timer too.
+    await put(packageId, item, item.sealed.subarray(second), second);
+    expect(await ofItem("evidence.item.rejected")).to.have.length(2);
+    const next = await waitFor("the next summary", async () => {
+      await summariseRefusals(gb.context);
+      const repeated = await ofItem("evidence.item.rejected.repeated");
+      return repeated.length === 3 ? repeated[2] : undefined;
+    });
+    expect(next).to.include({ code: "EVIDENCE_RANGE_MISMATCH", repeats: 1, total: 6, packageId });
+
+    // None of it hurt the item: a clean upload is received.
+    const clean = await put(packageId, item, item.sealed, 0);
+    expect(clean.status, clean.text).to.equal(201);
   });
 
   it("refuses uploads from another peer than the manifest's sender: 404 EVIDENCE_ITEM_UNKNOWN", async function () {

@@ -9,7 +9,8 @@
  * nothing; a file changed after it was hashed is never delivered.
  */
 import { createHash } from "node:crypto";
-import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Gateway } from "../../../gateway/gateway.js";
@@ -123,6 +124,33 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(JSON.stringify((await entriesOfKind(usDb, "evidence.package.sent")))).to.not.contain("mailbox.mbox");
   });
 
+  it("audits the evidence list as a read of the manifests; the progress view shows nothing of them and is not audited", async function () {
+    const db = gb.context.store;
+    const reads = async (): Promise<Array<{ index: number; kind: string; caseId?: string; details: Record<string, unknown> }>> =>
+      (await entriesOfKind(db, "access.read")).filter((e) => e.details["what"] === "evidence-list");
+    const before = (await reads()).length;
+    const listed = await listAt(network.gb);
+    expect(listed.packages.length).to.be.greaterThan(0);
+    const after = await reads();
+    expect(after).to.have.length(before + 1);
+    const entry = after.at(-1)!;
+    expect(entry.caseId).to.equal(caseId);
+    expect(entry.details).to.include({ role: "caseworker" });
+    expect((entry.details["manifests"] as Array<{ packageId: string }>).map((m) => m.packageId)).to.deep.equal(listed.packages.map((p) => p.packageId));
+    // Names stay out of the log.
+    expect(JSON.stringify(entry)).to.not.contain("mailbox.mbox");
+
+    const progress = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}/evidence?view=progress`, { token: network.gb.tokens.caseworker });
+    expect(progress.status).to.equal(200);
+    expect(progress.json.packages.map((p: { packageId: string }) => p.packageId)).to.deep.equal(listed.packages.map((p) => p.packageId));
+    expect(progress.json.packages[0].items[0]).to.have.all.keys("itemId", "state", "sealedSize", "ackedBytes", "sentBytes", "receivedAt", "attempts", "lastError");
+    expect(progress.text).to.not.contain("mailbox.mbox");
+    expect(await reads()).to.have.length(before + 1);
+    const badView = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}/evidence?view=everything`, { token: network.gb.tokens.caseworker });
+    expect(badView.status).to.equal(400);
+    expect(badView.json.error.code).to.equal("USAGE");
+  });
+
   it("shows a caseworker the manifest with every item key withheld", async function () {
     const kase = await localRequest(network.gb.localPort, "GET", `/api/v1/cases/${caseId}`, { token: network.gb.tokens.caseworker });
     const manifestEnvelope = (kase.json.envelopes as Array<{ envelopeId: string; type: string }>).find((e) => e.type === "evidence-manifest");
@@ -158,6 +186,22 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(asAuditor.status).to.equal(403);
   });
 
+  it("names a download with a non-ASCII, quoted name in filename* and an ASCII filename fallback", async function () {
+    const name = 'Kontoauszüge "März" 2025 ✓\u0085.csv';
+    const answer = await send({ completes: "partially-executed", chunkSize: TEST_CHUNK, items: [item("one-byte.txt", { name })] });
+    expect(answer.status, answer.text).to.equal(201);
+    const itemId = (answer.json as { items: Array<{ itemId: string }> }).items[0]!.itemId;
+    await waitFor("GB to receive the item", async () => {
+      const pkg = (await listAt(network.gb)).packages.find((p) => p.packageId === answer.json.packageId);
+      return pkg?.state === "received" ? pkg : undefined;
+    }, 30_000);
+    const download = await getBytes(network.gb.localPort, `/api/v1/cases/${caseId}/evidence/${itemId}`, network.gb.tokens.caseworker);
+    expect(download.status).to.equal(200);
+    const header = String(download.headers["content-disposition"]);
+    expect(header).to.match(/^[\x20-\x7e]+$/);
+    expect(header).to.equal(`attachment; filename="Kontoauszuge _Marz_ 2025 __.csv"; filename*=UTF-8''Kontoausz%C3%BCge%20%22M%C3%A4rz%22%202025%20%E2%9C%93_.csv`);
+  });
+
   it("never hands out a stored item altered on disk: a coded error, or a download cut short; the failure audited", async function () {
     const received = (await listAt(network.gb)).packages.find((p) => p.direction === "inbound" && p.state === "received")!;
     const mailbox = received.items.find((i) => i.name === "mailbox.mbox")!;
@@ -186,6 +230,31 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect(refused.status).to.equal(422);
     expect(JSON.parse(refused.body.toString("utf8")).error.code).to.equal("EVIDENCE_CHUNK_TAG_INVALID");
     expect(await unreadable()).to.have.length(2);
+  });
+
+  it("never sends the home's own files, even when evidence.sendFrom names the home itself", async function () {
+    const config = join(network.us.home, "valise.json");
+    const original = readFileSync(config, "utf8");
+    const restart = async (): Promise<void> => {
+      await us.stop();
+      us = gatewayOf(network.us);
+      await us.start();
+    };
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(original), evidence: { sendFrom: [network.us.home] } }));
+    try {
+      await restart();
+      const packages = async (): Promise<number> => (await us.context.store.inspect<{ n: number }>("SELECT COUNT(*) AS n FROM evidence_packages"))[0]!.n;
+      const before = await packages();
+      for (const own of ["valise.json", "valise.db", join("pki", "root.cert.pem")]) {
+        const answer = await send({ completes: "partially-executed", items: [{ ...item("x"), path: join(network.us.home, own) }] });
+        expect(answer.status, `${own}: ${answer.text}`).to.equal(403);
+        expect(answer.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+      }
+      expect(await packages()).to.equal(before);
+    } finally {
+      writeFileSync(config, original);
+      await restart();
+    }
   });
 
   describe("refusals that store nothing", function () {
@@ -225,6 +294,69 @@ describe("gateway/evidence: sending a package between two gateways", function ()
       const linked = await send({ completes: "executed", items: [item("innocent.txt")] });
       expect(linked.status).to.equal(403);
       expect(linked.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+    });
+
+    it("a hard link in outgoing (to the encrypted root CA key, to the database): 403 EVIDENCE_PATH_NOT_ALLOWED, nothing read", async function () {
+      linkSync(join(network.us.home, "pki", "root.key.pem"), join(outgoing, "root-key.txt"));
+      linkSync(join(network.us.home, "valise.db"), join(outgoing, "records.db"));
+      for (const name of ["root-key.txt", "records.db"]) {
+        const answer = await send({ completes: "executed", items: [item(name)] });
+        expect(answer.status, answer.text).to.equal(403);
+        expect(answer.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+      }
+    });
+
+    it("a symbolic link in outgoing is refused even when it names a file of outgoing", async function () {
+      symlinkSync(join(outgoing, "one-byte.txt"), join(outgoing, "alias.txt"));
+      const answer = await send({ completes: "executed", items: [item("alias.txt")] });
+      expect(answer.status, answer.text).to.equal(403);
+      expect(answer.json.error.code).to.equal("EVIDENCE_PATH_NOT_ALLOWED");
+    });
+
+    it("tells nothing about host paths outside the allowed folders: the same answer whether they exist or not", async function () {
+      const elsewhere = join(network.dir, "elsewhere");
+      mkdirSync(elsewhere, { recursive: true });
+      writeFileSync(join(elsewhere, "exists.txt"), "secret");
+      symlinkSync(elsewhere, join(outgoing, "to-elsewhere"));
+      symlinkSync(join(elsewhere, "exists.txt"), join(outgoing, "to-existing.txt"));
+      symlinkSync(join(elsewhere, "missing.txt"), join(outgoing, "to-missing.txt"));
+      symlinkSync(join(elsewhere, "missing-folder"), join(outgoing, "to-missing-folder"));
+      // Pairs that differ only in whether the host path exists.
+      const pairs: Array<[string, string]> = [
+        [join(elsewhere, "exists.txt"), join(elsewhere, "missing.txt")],
+        [join(outgoing, "..", "valise.json"), join(outgoing, "..", "no-such.json")],
+        [join(outgoing, "to-elsewhere", "exists.txt"), join(outgoing, "to-elsewhere", "missing.txt")],
+        [join(outgoing, "to-existing.txt"), join(outgoing, "to-missing.txt")],
+        [join(outgoing, "to-elsewhere", "exists.txt"), join(outgoing, "to-missing-folder", "exists.txt")],
+      ];
+      const answerFor = async (path: string): Promise<unknown> => {
+        const answer = await send({ completes: "executed", items: [{ ...item("x"), path }] });
+        expect(answer.status, `${path}: ${answer.text}`).to.equal(403);
+        const { code, message, details } = answer.json.error as { code: string; message: string; details: Record<string, unknown> };
+        return { code, message: message.replace(path, "PATH"), details: { ...details, path: "PATH" } };
+      };
+      for (const [existing, missing] of pairs) {
+        const first = await answerFor(existing);
+        expect(first).to.have.property("code", "EVIDENCE_PATH_NOT_ALLOWED");
+        expect(await answerFor(missing), `${existing} vs ${missing}`).to.deep.equal(first);
+      }
+    });
+
+    it("a FIFO named in five sends at once: each refused with a code, and the gateway still sends, submits and answers", async function () {
+      this.timeout(30_000);
+      execFileSync("mkfifo", [join(outgoing, "pipe.bin")]);
+      const answers = await Promise.all(Array.from({ length: 5 }, () => send({ completes: "executed", items: [item("pipe.bin")] })));
+      for (const answer of answers) {
+        expect(answer.status, answer.text).to.equal(404);
+        expect(answer.json.error.code).to.equal("EVIDENCE_FILE_UNREADABLE");
+      }
+      // The thread pool is free: file work (a send that hashes a file) and the database still answer.
+      const missing = await send({ completes: "executed", items: [item("no-such-file.pdf")] });
+      expect(missing.json.error.code).to.equal("EVIDENCE_FILE_UNREADABLE");
+      const listed = await localRequest(network.us.localPort, "GET", "/api/v1/cases", { token: network.us.tokens.caseworker });
+      expect(listed.status).to.equal(200);
+      const health = await localRequest(network.us.localPort, "GET", "/healthz");
+      expect(health.status).to.equal(200);
     });
 
     it("a missing file (404 EVIDENCE_FILE_UNREADABLE), a folder (404), a missing description (422 at /items/0/description)", async function () {

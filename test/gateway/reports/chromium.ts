@@ -6,19 +6,14 @@
  * descriptors 3 and 4), so it needs no WebSocket and no npm package.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Readable, Writable } from "node:stream";
 
-/** Where Debian's chromium is (override with CHROMIUM). */
+/** Where Debian's chromium is (override with CHROMIUM); tests check it with requireTool (test/required-tools.ts). */
 export const CHROMIUM = process.env["CHROMIUM"] ?? "/usr/bin/chromium";
-
-/** True when Chromium is installed. */
-export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM);
-}
 
 /** What the browser saw. */
 export interface Rendering {

@@ -2,27 +2,30 @@
  * The transparency report's HTML renders in headless Chromium with no
  * console error, no exception, and no request other than the file itself;
  * a full-page screenshot is taken (kept at $VALISE_SCREENSHOT when set).
- * Skipped, saying so, where Chromium is not installed (.ci/run installs it).
+ * What the browser lays out is measured too: every chart text lies inside
+ * its SVG's viewBox (a label cut at the edge, "median 1" for "median 13.4",
+ * reads as another number), and no suppressed count has a bar beside its
+ * marker (a bar reads as a value).
+ * Without Chromium (.ci/run installs it; CHROMIUM names another binary) it
+ * fails in CI and is skipped, saying so, elsewhere (test/required-tools.ts).
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "chai";
-import { transparencyReport } from "../../../gateway/reports/transparency.js";
+import { transparencyReport, type TransparencyReport } from "../../../gateway/reports/transparency.js";
 import { transparencyHtml } from "../../../gateway/reports/transparency-html.js";
 import { AS_OF, FIXTURE } from "./fixture.js";
-import { CHROMIUM, chromiumAvailable, pngSize, renderInChromium } from "./chromium.js";
+import { CHROMIUM, pngSize, renderInChromium } from "./chromium.js";
+import { chromiumTool, requireTool } from "../../required-tools.js";
 
 describe("transparency report in headless Chromium", function () {
   this.timeout(120_000);
   let dir: string;
 
   before(function () {
-    if (!chromiumAvailable()) {
-      process.stderr.write(`      (skipped: no Chromium at ${CHROMIUM}; install Debian's chromium, or set CHROMIUM, to render the HTML report)\n`);
-      this.skip();
-    }
+    requireTool(this, chromiumTool(CHROMIUM));
     dir = mkdtempSync(join(tmpdir(), "valise-report-"));
   });
 
@@ -46,7 +49,7 @@ describe("transparency report in headless Chromium", function () {
       expect(rendering.requests).to.deep.equal([pathToFileURL(file).href]);
       const page = rendering.evaluated as { title: string; charts: number; tables: number; bars: number; width: number };
       expect(page.title).to.contain("GB-UKCA");
-      // Suppressed, the refusals by ground are all "<5": that table has no chart.
+      // Suppressed, the refusals by ground are all "[c]": that table has no chart.
       expect(page.charts).to.equal(suppressBelow === 5 ? 6 : 7);
       expect(page.tables).to.equal(7);
       expect(page.bars).to.be.greaterThan(30);
@@ -61,4 +64,66 @@ describe("transparency report in headless Chromium", function () {
       if (keep !== undefined && keep !== "") copyFileSync(shot, keep.replace(/(\.png)?$/, `-${suppressBelow}.png`));
     });
   }
+
+  /**
+   * In the page: every chart text outside its viewBox, every suppression
+   * marker ("[c]", or the "<N" of old) with a bar of non-zero width in its
+   * band, and the median labels as laid out.
+   */
+  const MEASURE = `(() => {
+    const clipped = [], barred = [], medians = [];
+    for (const svg of document.querySelectorAll("svg.chart")) {
+      const box = svg.viewBox.baseVal;
+      const rects = [...svg.querySelectorAll("rect")].filter((r) => !r.closest("pattern") && !r.classList.contains("swatch"));
+      for (const text of svg.querySelectorAll("text")) {
+        const b = text.getBBox();
+        const content = text.textContent;
+        if (b.x < box.x - 0.5 || b.y < box.y - 0.5 || b.x + b.width > box.x + box.width + 0.5 || b.y + b.height > box.y + box.height + 0.5) {
+          clipped.push(svg.querySelector("title").textContent + ": " + content + " at " + [b.x, b.y, b.width, b.height].map(Math.round).join(","));
+        }
+        if (content.startsWith("median")) medians.push({ text: content, right: b.x + b.width, width: box.width });
+        if (content === "[c]" || /^<\\d+$/.test(content)) {
+          for (const r of rects) {
+            const top = r.y.baseVal.value, bottom = top + r.height.baseVal.value;
+            if (r.width.baseVal.value > 0.5 && top < b.y + b.height - 1 && bottom > b.y + 1) barred.push(content + " beside a bar " + Math.round(r.width.baseVal.value) + " wide");
+          }
+        }
+      }
+    }
+    return { clipped, barred, medians, markers: [...document.querySelectorAll("svg.chart text")].filter((t) => t.textContent === "[c]").length };
+  })()`;
+
+  async function measure(name: string, report: TransparencyReport): Promise<{ clipped: string[]; barred: string[]; medians: Array<{ text: string; right: number; width: number }>; markers: number }> {
+    const file = join(dir, `${name}.html`);
+    writeFileSync(file, transparencyHtml(report));
+    const rendering = await renderInChromium(file, { width: 1200, height: 2000, expression: MEASURE });
+    expect(rendering.problems, rendering.problems.join("\n")).to.deep.equal([]);
+    writeFileSync(join(dir, `${name}.png`), rendering.screenshot);
+    const keep = process.env["VALISE_SCREENSHOT"];
+    if (keep !== undefined && keep !== "") copyFileSync(join(dir, `${name}.png`), keep.replace(/(\.png)?$/, `-${name}.png`));
+    return rendering.evaluated as never;
+  }
+
+  it("draws suppressed counts without a bar, and keeps every chart label inside its chart", async function () {
+    const report = transparencyReport(FIXTURE, { authority: "GB-UKCA", from: "2026-03-01", to: "2026-06-30", asOf: AS_OF });
+    const page = await measure("measured", report);
+    expect(page.clipped).to.deep.equal([]);
+    expect(page.barred).to.deep.equal([]);
+    // Suppressed counts are there, as markers: offences, outcomes and kinds of assistance.
+    expect(page.markers).to.be.greaterThan(8);
+  });
+
+  it("shows a median label in full when the whisker reaches the right edge of the chart", async function () {
+    const report = transparencyReport(FIXTURE, { authority: "GB-UKCA", from: "2026-03-01", to: "2026-06-30", asOf: AS_OF, suppressBelow: 0 });
+    // A 95th percentile of 50 is the top of the axis: the received row's label starts at the right edge.
+    const edge: TransparencyReport = {
+      ...report,
+      sent: { ...report.sent, completionDays: { completed: 9, p25: 5, p50: 9.5, p75: 20, p90: 30, p95: 45 } },
+      received: { ...report.received, completionDays: { completed: 30, p25: 8, p50: 13.4, p75: 30, p90: 40, p95: 50 } },
+    };
+    const page = await measure("median-at-edge", edge);
+    expect(page.clipped).to.deep.equal([]);
+    expect(page.medians.map((m) => m.text)).to.deep.equal(["median 9.5", "median 13.4"]);
+    for (const m of page.medians) expect(m.right, m.text).to.be.at.most(m.width);
+  });
 });

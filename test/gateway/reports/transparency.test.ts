@@ -96,70 +96,79 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
     expect(sent.completionDays).to.deep.equal({ completed: 9, p25: 10, p50: 15, p75: 29, p90: 40, p95: 40 });
   });
 
-  it("suppresses counts below 5, and withholds a second row where a lone small one could be worked out from the total", function () {
+  it("suppresses counts below 5, and withholds more counts until none can be worked out from the others", function () {
     const { received, sent, suppression } = transparencyReport(FIXTURE, period);
     expect(suppression.below).to.equal(5);
+    expect(suppression.marker).to.equal("[c]");
     expect(received.total).to.equal(40);
     expect(rows(received.byCountry)).to.deep.equal([["US", 20], ["FR", 12], ["DE", 8]]);
-    // Not additive (a request counts for several kinds): the 1 is suppressed alone.
-    expect(rows(received.byAssistanceType).at(-1)).to.deep.equal(["preservation", "<5"]);
-    // Additive: illegal-access 1 is the only small row, so the next smallest (terrorism 8) is withheld too; both listed last, by key.
+    // Not additive (a request counts for several kinds): preservation 1 could be anything from 1 to 40.
+    expect(rows(received.byAssistanceType).at(-1)).to.deep.equal(["preservation", "[c]"]);
+    // Additive: illegal-access 1 is the only small row, so the smallest other (terrorism 8) is withheld too:
+    // 40 - 31 = 9 could be 1 + 8 … 8 + 1. Both listed last, by key, with one marker.
     expect(rows(received.byOffenceCategory)).to.deep.equal([
       ["money-laundering", 11],
       ["drug-trafficking", 10],
       ["fraud", 10],
-      ["illegal-access", "<5"],
+      ["illegal-access", "[c]"],
       ["terrorism", "[c]"],
     ]);
-    // Two small rows (3 and 2) protect each other: 40 - 21 - 7 - 7 = 5 could be 1+4, 2+3, 3+2 or 4+1.
+    // Partially executed 3 and withdrawn 2: 40 - 21 - 7 - 7 = 5 leaves each 1 to 4, too few; refused 7 joins
+    // them, but the 30 answered = 21 executed + refused + the closed partial executions put refused +
+    // partially executed at 9 at least, so withdrawn ≤ 3; pending 7 joins too: withdrawn is then 1 to 9.
     expect(rows(received.byOutcome)).to.deep.equal([
       ["executed", 21],
-      ["partially-executed", "<5"],
-      ["refused", 7],
-      ["withdrawn", "<5"],
-      ["pending", 7],
+      ["partially-executed", "[c]"],
+      ["refused", "[c]"],
+      ["withdrawn", "[c]"],
+      ["pending", "[c]"],
     ]);
-    expect(received.refusedByGround.every((r) => r.count === "<5")).to.equal(true);
+    expect(received.refusedByGround.every((r) => r.count === "[c]")).to.equal(true);
     expect(received.completionDays).to.deep.equal({ completed: 30, p25: 8, p50: 15, p75: 30, p90: 40, p95: 45 });
 
+    // Refused 2, withdrawn 1, pending 2: 12 - 7 = 5 leaves each 1 to 3; executed 7 joins them, but then the 9
+    // answered = executed + refused (no partial execution) leave withdrawn + pending = 3: the 9 is withheld
+    // too, and with it the percentiles it would vouch for.
     expect(rows(sent.byOutcome)).to.deep.equal([
-      ["executed", 7],
+      ["executed", "[c]"],
       ["partially-executed", 0],
-      ["refused", "<5"],
-      ["withdrawn", "<5"],
-      ["pending", "<5"],
+      ["refused", "[c]"],
+      ["withdrawn", "[c]"],
+      ["pending", "[c]"],
     ]);
+    expect(sent.completionDays).to.deep.equal({ completed: "[c]", p25: null, p50: null, p75: null, p90: null, p95: null });
     expect(rows(sent.byAssistanceType)).to.deep.equal([
       ["content-data", 6],
       ["subscriber-data", 6],
       ["traffic-data", 6],
       ["freezing-or-confiscation", 5],
-      ["preservation", "<5"],
+      ["preservation", "[c]"],
     ]);
-    expect(sent.completionDays.completed).to.equal(9);
+    expect(sent.total).to.equal(12);
+    expect(rows(sent.byCountry)).to.deep.equal([["FR", 6], ["US", 6]]);
   });
 
   it("counts the requests of the period only, and withholds percentiles of too few answers", function () {
     // June: received U19, U20 (US), F10, F11, F12 (FR); sent O10 (FR). O12 was sent on 31 May.
     const june = transparencyReport(FIXTURE, { ...period, from: "2026-06-01", to: "2026-06-30" });
-    expect(june.received.total).to.equal(5);
-    expect(rows(june.received.byCountry)).to.deep.equal([["FR", "<5"], ["US", "<5"]]);
+    // FR 3 + US 2 = 5 would leave each 1 to 4: with no other country to withhold, the total goes.
+    expect(june.received.total).to.equal("[c]");
+    expect(rows(june.received.byCountry)).to.deep.equal([["FR", "[c]"], ["US", "[c]"]]);
     expect(rows(june.received.byOutcome)).to.deep.equal([
       ["executed", 0],
-      ["partially-executed", "<5"],
+      ["partially-executed", "[c]"],
       ["refused", 0],
       ["withdrawn", 0],
-      ["pending", "<5"],
+      ["pending", "[c]"],
     ]);
     expect(june.received.completionDays).to.deep.equal({ completed: 0, p25: null, p50: null, p75: null, p90: null, p95: null });
-    expect(june.sent.total).to.equal("<5");
-    // A lone small row with no other row to protect it: the total is suppressed too.
-    expect(rows(june.sent.byCountry)).to.deep.equal([["FR", "<5"]]);
+    expect(june.sent.total).to.equal("[c]");
+    expect(rows(june.sent.byCountry)).to.deep.equal([["FR", "[c]"]]);
     // May: sent O6 (received 2 May, sent the evening before), O7, O8 (12 May), O9, O11 (22 May), O12 (1 June, sent 31 May).
     // Four of them answered (O7 7, O8 8, O11 29, O12 14 days): too few for percentiles.
     expect(transparencyReport(FIXTURE, { ...period, from: "2026-05-01", to: "2026-05-31", suppressBelow: 0 }).sent.total).to.equal(6);
     const may = transparencyReport(FIXTURE, { ...period, from: "2026-05-01", to: "2026-05-31" });
-    expect(may.sent.completionDays).to.deep.equal({ completed: "<5", p25: null, p50: null, p75: null, p90: null, p95: null });
+    expect(may.sent.completionDays).to.deep.equal({ completed: "[c]", p25: null, p50: null, p75: null, p90: null, p95: null });
   });
 
   it("refuses a malformed or reversed period with USAGE", function () {
@@ -185,11 +194,16 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
     expect(lines[0]).to.equal("section,direction,key,label,value");
     expect(lines).to.include("total,received,requests,Requests,40");
     expect(lines).to.include("country,received,US,United States,20");
+    expect(lines).to.include("report,,suppressed-marker,How a suppressed count reads,[c]");
     expect(lines).to.include("offence-category,received,terrorism,Terrorism,[c]");
-    expect(lines).to.include("outcome,received,withdrawn,Withdrawn,<5");
-    expect(lines).to.include('refusal-ground,received,sovereignty-security-public-order,"Sovereignty, security or public order",<5');
+    expect(lines).to.include("outcome,received,withdrawn,Withdrawn,[c]");
+    expect(lines).to.include('refusal-ground,received,sovereignty-security-public-order,"Sovereignty, security or public order",[c]');
+    expect(csv).to.not.contain("<");
     expect(lines).to.include("completion-days,received,p50,50th percentile (days),15");
-    expect(lines).to.include("completion-days,sent,p95,95th percentile (days),40");
+    expect(lines).to.include("completion-days,received,p95,95th percentile (days),45");
+    // Withheld with the number of answered requests it would vouch for: an empty value.
+    expect(lines).to.include("completion-days,sent,completed,Requests answered,[c]");
+    expect(lines).to.include("completion-days,sent,p95,95th percentile (days),");
     expect(csv.endsWith("\r\n")).to.equal(true);
   });
 
@@ -199,14 +213,16 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
     expect(html).to.not.match(/<script|<link|<img|<iframe|@import|url\(\s*['"]?(https?:|\/\/)/i);
     expect(html).to.not.match(/https?:\/\//);
     expect(html).to.contain("default-src 'none'");
-    // Six charts: the refusals by ground are all below 5, so that table stands without one.
+    // Six charts: the refusals by ground are all suppressed, so that table stands without one.
     expect((html.match(/<svg /g) ?? []).length).to.equal(6);
-    expect(html).to.contain("Every count in this table is below 5 or withheld, so no chart is drawn.");
+    expect(html).to.contain("Every count in this table is suppressed ([c]) or zero, so no chart is drawn.");
     expect(html).to.contain("United States");
     expect(html).to.contain("1 March 2026 to 30 June 2026");
     // No case ids, references or identifiers: only figures and labels.
     for (const c of FIXTURE) expect(html).to.not.contain(`>${c.caseId}<`);
-    expect(html).to.contain("&lt;5");
-    expect(html).to.not.contain("<5<");
+    // One marker, in the tables and the charts; none of the old "<5".
+    expect(html).to.contain('<td class="num">[c]</td>');
+    expect(html).to.contain('class="value suppressed">[c]</text>');
+    expect(html).to.not.contain("&lt;5");
   });
 });

@@ -8,6 +8,7 @@ import { createLogger } from "../../../gateway/log.js";
 import type { Store } from "../../../gateway/store/store.js";
 import type { SqlValue } from "../../../gateway/store/sql.js";
 import { FAST_DELIVERY, PASSPHRASE, localRequest, waitFor, example, type TestAuthority } from "../fixtures.js";
+import { waitForDelivered } from "../cases/helpers.js";
 
 /** A silent gateway whose witness client never runs on its own (tests call `witness.runNow`). */
 export function manualWitnessGateway(authority: TestAuthority): Gateway {
@@ -47,7 +48,10 @@ export function rows<T>(store: Store, table: "audit_cosignatures" | "witnessed_l
 
 /**
  * A request from `sender` that `receiver` has accepted (both sides see it
- * accepted): what a case must be before the requested side sends evidence.
+ * accepted, and the receiver holds the sender's receipt of the acceptance):
+ * what a case must be before the requested side sends evidence. The sender
+ * shows the step before the receiver has recorded its receipt, so waiting on
+ * the sender alone would leave a write pending at the receiver.
  */
 export async function acceptedRequest(sender: TestAuthority, receiver: TestAuthority): Promise<string> {
   const caseId = await exchangeRequest(sender);
@@ -57,5 +61,6 @@ export async function acceptedRequest(sender: TestAuthority, receiver: TestAutho
     const answer = await localRequest(sender.localPort, "GET", `/api/v1/cases/${caseId}`, { token: sender.tokens.caseworker });
     return answer.json?.status === "accepted" ? true : undefined;
   });
+  await waitForDelivered(receiver, caseId);
   return caseId;
 }

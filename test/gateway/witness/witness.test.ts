@@ -153,7 +153,7 @@ describe("witnessing: the peer log endpoints", function () {
     const known = await usKnowsOfGb();
     expect(known).to.be.greaterThan(0);
     const note = (await gb.context.checkpoints.latest())!.note;
-    const answer = await toUs("POST", "/peer/v1/log/witness", { body: formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: note }) });
+    const answer = await toUs("POST", "/peer/v1/witness/add-checkpoint", { body: formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: note }) });
     expect(answer.status).to.equal(409);
     expect(answer.headers["content-type"]).to.equal("text/x.tlog.size");
     expect(answer.text).to.equal(`${known}\n`);
@@ -162,7 +162,7 @@ describe("witnessing: the peer log endpoints", function () {
   it("refuses old beyond the size (400), another peer's log (403), an unknown log (404), a bad signature (403), garbage (400)", async function () {
     const gbNote = (await gb.context.checkpoints.latest())!.note;
     const gbSize = (await gb.context.checkpoints.latest())!.size;
-    const post = (body: string, credentials?: TlsCredentials) => toUs("POST", "/peer/v1/log/witness", { body, ...(credentials === undefined ? {} : { credentials }) });
+    const post = (body: string, credentials?: TlsCredentials) => toUs("POST", "/peer/v1/witness/add-checkpoint", { body, ...(credentials === undefined ? {} : { credentials }) });
 
     const beyond = await post(formatAddCheckpointRequest({ oldSize: gbSize + 1, proof: [], checkpoint: gbNote }));
     expect([beyond.status, beyond.json?.error?.code]).to.deep.equal([400, "WITNESS_OLD_SIZE_INVALID"]);
@@ -190,7 +190,7 @@ describe("witnessing: the peer log endpoints", function () {
     // US cosigns GB's checkpoint, but GB never sees the answer.
     const known = await usKnowsOfGb();
     const proof = await gb.context.store.read((tx) => withStoredTree(tx, checkpoint.size, (tree) => consistencyProof(tree, known, checkpoint.size)));
-    const direct = await toUs("POST", "/peer/v1/log/witness", { body: formatAddCheckpointRequest({ oldSize: known, proof, checkpoint: checkpoint.note }) });
+    const direct = await toUs("POST", "/peer/v1/witness/add-checkpoint", { body: formatAddCheckpointRequest({ oldSize: known, proof, checkpoint: checkpoint.note }) });
     expect(direct.status, direct.text).to.equal(200);
     expect(await usKnowsOfGb()).to.equal(checkpoint.size);
 
@@ -207,7 +207,7 @@ describe("witnessing: the peer log endpoints", function () {
     const proof = await gb.context.store.read((tx) => withStoredTree(tx, checkpoint.size, (tree) => consistencyProof(tree, known, checkpoint.size)));
     expect(proof.length).to.be.greaterThan(0);
     proof[0] = Buffer.alloc(32, 0xab); // tampered
-    const answer = await toUs("POST", "/peer/v1/log/witness", { body: formatAddCheckpointRequest({ oldSize: known, proof, checkpoint: checkpoint.note }) });
+    const answer = await toUs("POST", "/peer/v1/witness/add-checkpoint", { body: formatAddCheckpointRequest({ oldSize: known, proof, checkpoint: checkpoint.note }) });
     expect([answer.status, answer.json?.error?.code]).to.deep.equal([422, "AUDIT_CONSISTENCY_FAILED"]);
     expect(await usKnowsOfGb()).to.equal(known); // not cosigned
 

@@ -1,5 +1,5 @@
 -- Valise gateway store on PostgreSQL, schema version 1: the tables of the
--- SQLite schema's versions 1-6 (see ../../sqlite/migrations), in
+-- SQLite schema's versions 1-8 (see ../../sqlite/migrations), in
 -- PostgreSQL's types. Integers that hold epoch milliseconds or sizes are
 -- BIGINT; binary columns BYTEA; JSON stays TEXT (canonical or as written).
 
@@ -214,3 +214,29 @@ CREATE TABLE evidence_items (
   PRIMARY KEY (package_id, item_id)
 );
 CREATE INDEX evidence_items_due ON evidence_items (state, next_attempt_at);
+
+-- As SQLite's 007: refused evidence uploads, counted (the first audited, repeats summarised).
+CREATE TABLE evidence_refusals (
+  item_id       TEXT NOT NULL,
+  code          TEXT NOT NULL,
+  first_at      TEXT NOT NULL,
+  last_at       TEXT NOT NULL,
+  total         INTEGER NOT NULL DEFAULT 1,
+  repeats       INTEGER NOT NULL DEFAULT 0,
+  repeats_since TEXT,
+  PRIMARY KEY (item_id, code)
+);
+CREATE INDEX evidence_refusals_unsummarised ON evidence_refusals (item_id) WHERE repeats > 0;
+
+-- As SQLite's 008: Idempotency-Key of local API submissions.
+CREATE TABLE idempotency_keys (
+  token_id     TEXT NOT NULL REFERENCES tokens (token_id),
+  key          TEXT NOT NULL,
+  fingerprint  TEXT NOT NULL,
+  state        TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+  holder       TEXT NOT NULL,
+  status       INTEGER,
+  response     TEXT,
+  created_at   TEXT NOT NULL,
+  PRIMARY KEY (token_id, key)
+);
