@@ -65,7 +65,7 @@ export async function craftEnvelope(input: CraftInput): Promise<Crafted> {
   let innerJws = await signedOrSwapped(innerHeader, algOf(inner.key), (header) => new CompactSign(payload).setProtectedHeader(header as never).sign(inner.key));
   if (input.mutateInner !== undefined) innerJws = input.mutateInner(innerJws);
 
-  const jweHeader = merged({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: await jwkThumbprint(input.recipientKey), eid: id }, input.jweHeader);
+  const jweHeader = merged({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: await jwkThumbprint(input.recipientKey), eid: id, typ: "valise-document+jwe" }, input.jweHeader);
   const encrypt = (header: Record<string, unknown>) => new CompactEncrypt(new TextEncoder().encode(innerJws)).setProtectedHeader(header as never).encrypt(input.recipientKey);
   let jwe: string;
   try {
@@ -73,7 +73,7 @@ export async function craftEnvelope(input: CraftInput): Promise<Crafted> {
     jwe = await encrypt(jweHeader);
   } catch {
     // A header jose would not encrypt under: an honest JWE with the lying header in place of its own.
-    jwe = replaceHeader(await encrypt({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: jweHeader["kid"], eid: id }), jweHeader);
+    jwe = replaceHeader(await encrypt({ alg: "ECDH-ES+A256KW", enc: "A256GCM", kid: jweHeader["kid"], eid: id, typ: "valise-document+jwe" }), jweHeader);
   }
   if (input.mutateJwe !== undefined) jwe = input.mutateJwe(jwe);
 

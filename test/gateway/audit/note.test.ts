@@ -209,7 +209,7 @@ describe("gateway/audit/note (C2SP signed-note)", () => {
       malformed(note.replace(b64, b64.slice(0, -1)), "missing padding");
       malformed(note.replace(b64, b64.replace(/=$/, "") + "=="), "extra padding");
       malformed(note.replace(b64, `${b64.slice(0, 8)}\u00e9${b64.slice(8)}`), "junk character");
-      malformed(note.replace(b64, b64.replace(/\+|\//, "-")), "base64url alphabet");
+      malformed(note.replace(b64, `${b64.slice(0, 4)}-${b64.slice(5)}`), "base64url alphabet"); // whatever the signature's characters
     });
 
     it("refuses control characters and invalid UTF-8", () => {
