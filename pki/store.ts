@@ -433,7 +433,10 @@ export function openAuthorityPki(dir: string): AuthorityPki {
       if (!(REVOKE_REASONS as readonly string[]).includes(reason)) {
         throw new PkiError("PKI_INVALID_ARGUMENT", `Unknown revocation reason ${JSON.stringify(reason)} (expected ${REVOKE_REASONS.join(", ")}).`);
       }
-      const revokedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
+      // A CRL holds whole seconds. Rounded up: history judged at signing time keeps every
+      // signature made before the revocation (rounding down would void the last second of
+      // honest ones); a key listed at all is refused on the live path either way.
+      const revokedAt = new Date(Math.ceil(now.getTime() / 1000) * 1000);
       const invalidSince = invalidityOf(reason, revokedAt, options.invalidSince);
       const wanted = normalizeSerial(serial);
       const index = readIndex(root);
