@@ -19,6 +19,8 @@ import { openDatabase } from "./store/database.js";
 import { GroupCommit } from "./store/group-commit.js";
 import { PeerDirectory } from "./peers/directory.js";
 import { peerServerTlsOptions } from "./peers/tls.js";
+import { PeerConnections } from "./peers/connections.js";
+import { CHECKING_INTERVAL_MS, DEFAULT_IDLE_TIMEOUT_SECONDS, limitIdleConnections } from "./http/idle.js";
 import { documentValidator } from "../schemas/validate.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
@@ -148,23 +150,35 @@ export function createGateway(options: GatewayOptions): Gateway {
           ...options.evidence,
         });
 
-        const peerServer = https.createServer(peerServerTlsOptions(identity, peers), peerApi(ctx));
+        const peerListen = options.listen?.peer ?? config.peerApi;
+        const localListen = options.listen?.local ?? config.localApi;
+        const peerIdleMs = (peerListen.idleTimeoutSeconds ?? config.peerApi.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
+        const localIdleMs = (localListen.idleTimeoutSeconds ?? config.localApi.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
+        const peerServer = https.createServer(
+          { ...peerServerTlsOptions(identity, peers), handshakeTimeout: peerIdleMs, connectionsCheckingInterval: CHECKING_INTERVAL_MS },
+          peerApi(ctx),
+        );
         peerServer.headersTimeout = 10_000;
         peerServer.requestTimeout = 30_000; // a slow body gets a 408, not a held socket
-        peerServer.keepAliveTimeout = 60_000;
+        limitIdleConnections(peerServer, peerIdleMs, true);
         peerServer.on("tlsClientError", () => metrics.tlsHandshakeRefusals.inc({ reason: "handshake" }));
         peerServer.on("clientError", clientErrorHandler((code) => metrics.envelopesRejected.inc({ code })));
+        const connections = new PeerConnections(peerServer);
         peers.onChange(() => {
           peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
           logger.info("peer trust reloaded", { peers: peers.all().map((p) => p.authority) });
+          // A connection opened before its certificate was revoked is closed now, not at its next handshake.
+          for (const closed of connections.recheck(peers, now())) {
+            metrics.tlsHandshakeRefusals.inc({ reason: "identity" });
+            logger.warn("closed a peer connection whose certificate no longer validates", { ...closed });
+          }
         });
-        const localServer = http.createServer(localApi(ctx, client));
+        const localServer = http.createServer({ connectionsCheckingInterval: CHECKING_INTERVAL_MS }, localApi(ctx, client));
         localServer.headersTimeout = 10_000;
         localServer.requestTimeout = 30_000;
+        limitIdleConnections(localServer, localIdleMs, false);
         localServer.on("clientError", clientErrorHandler());
 
-        const peerListen = options.listen?.peer ?? config.peerApi;
-        const localListen = options.listen?.local ?? config.localApi;
         await listen(peerServer, peerListen);
         try {
           await listen(localServer, localListen);
