@@ -7,7 +7,7 @@ import type { GatewayConfig } from "./config/config.js";
 import type { HomePaths } from "./home.js";
 import type { Db } from "./store/database.js";
 import type { GroupCommit } from "./store/group-commit.js";
-import type { GatewayIdentity } from "./identity.js";
+import type { LiveIdentity } from "./live-identity.js";
 import type { PeerDirectory } from "./peers/directory.js";
 import type { DocumentValidator } from "../schemas/validate.js";
 import type { Logger } from "./log.js";
@@ -25,7 +25,8 @@ export interface GatewayContext {
   readonly db: Db;
   /** Durable, batched writes: await before acknowledging anything. */
   readonly commits: GroupCommit;
-  readonly identity: GatewayIdentity;
+  /** The own keys, following the PKI folder (rotations, revocations) while the gateway runs. */
+  readonly identity: LiveIdentity;
   readonly peers: PeerDirectory;
   /** Signs this gateway's audit checkpoints and places entries in them. */
   readonly checkpoints: Checkpointer;

@@ -14,7 +14,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { openHome } from "./home.js";
 import { openAuthorityPki } from "../pki/store.js";
-import { loadIdentity } from "./identity.js";
+import { LiveIdentity, type IdentityChange } from "./live-identity.js";
 import { openDatabase } from "./store/database.js";
 import { GroupCommit } from "./store/group-commit.js";
 import { PeerDirectory } from "./peers/directory.js";
@@ -56,6 +56,8 @@ export interface GatewayOptions {
   readonly listen?: { readonly peer?: ListenAddress; readonly local?: ListenAddress };
   /** How often to refresh trust material (own CRL, peers' bundles), at start and then; default hourly, 0 never. */
   readonly trustRefreshMs?: number;
+  /** How often to check the own PKI folder for rotations and revocations besides watching it (default 2 s). */
+  readonly pkiCheckMs?: number;
   /** Export process metrics (once per process). */
   readonly processMetrics?: boolean;
   /** When to submit checkpoints to peers for cosigning (defaults: 1 s after a new checkpoint, and every minute). */
@@ -107,7 +109,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       const { config, paths } = home;
       const logger = options.logger ?? createLogger({ authority: config.authority, ...(options.logLevel === undefined ? {} : { level: options.logLevel }) });
       const pki = openAuthorityPki(paths.pki);
-      const identity = await loadIdentity(pki, options.passphrase, now());
+      // The own keys, reloaded while running when the CLI rotates or revokes (gateway/live-identity.ts).
+      const identity = await LiveIdentity.open(pki, options.passphrase, now, logger);
       const db = openDatabase(paths.database);
       try {
         const integrity = checkLogIntegrity(db, config.authority, pki.certificates("log").map((c) => c.certificate.publicKey));
@@ -125,7 +128,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           commits,
           identity,
           peers,
-          checkpoints: new Checkpointer(db, commits, config.authority, identity.logKey, now),
+          checkpoints: new Checkpointer(db, commits, config.authority, () => identity.logKey, now),
           validator: documentValidator(),
           logger,
           metrics,
@@ -179,6 +182,18 @@ export function createGateway(options: GatewayOptions): Gateway {
         limitIdleConnections(localServer, localIdleMs, false);
         localServer.on("clientError", clientErrorHandler());
 
+        // A rotation or revocation by the CLI: new TLS contexts, an audit entry, a
+        // checkpoint under the current log key.
+        identity.onChange((change) => {
+          if (change.tls) {
+            peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
+            peerServer.closeIdleConnections();
+            client.close();
+          }
+          void applyIdentityChange(ctx, change).catch((error: unknown) =>
+            logger.error("recording the reloaded PKI failed", { reason: error instanceof Error ? error.message : String(error) }),
+          );
+        });
         await listen(peerServer, peerListen);
         try {
           await listen(localServer, localListen);
@@ -206,6 +221,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         // The handshake's CA list and CRLs follow the peer directory, which re-reads
         // peers/ only when asked: ask every second, so that an operator's `valise peers
         // update` (a revoked certificate) reaches the TLS layer even with no traffic.
+        identity.start(options.pkiCheckMs ?? 2000);
         const peerWatch = setInterval(() => {
           try {
             peers.refresh();
@@ -218,6 +234,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         stopper = async () => {
           clearInterval(refreshTimer);
           clearInterval(peerWatch);
+          await identity.stop();
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await worker?.stop();
           await deadlines.stop();
@@ -278,4 +295,19 @@ function close(server: http.Server): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** Records a reload of the own PKI (audit entry, then a checkpoint: a new log key signs at once) and wakes delivery. */
+async function applyIdentityChange(ctx: GatewayContext, change: IdentityChange): Promise<void> {
+  const changed = (["tls", "sign", "encrypt", "log"] as const).filter((use) => change[use]);
+  await ctx.commits.run(() =>
+    appendEntry(ctx.db, {
+      kind: "identity.reloaded",
+      actor: "gateway",
+      time: ctx.now(),
+      details: { serials: { ...change.serials }, changed, revokedSignerKids: [...change.revokedSignerKids] },
+    }),
+  );
+  ctx.checkpoints.sign();
+  ctx.wakeDelivery();
 }

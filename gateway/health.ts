@@ -1,5 +1,7 @@
 /**
  * The operator's health view: each peer reachable or not, the outbox,
+ * the certificates this gateway uses now (a revoked, expired or missing one
+ * makes it `degraded`: peers refuse what it signs or presents),
  * certificates (ours and peers') that expire within 30 days, and witnessing:
  * each peer's log consistent or not (an alarm), how far we cosigned it, how
  * far it cosigned ours, and our latest checkpoint with its cosigners.
@@ -10,6 +12,7 @@ import { checkpointOrigin } from "./audit/checkpoint.js";
 import { witnessName } from "./audit/cosignature.js";
 import { logAlarms, witnessedLog } from "./audit/witness.js";
 import { cosignedSize } from "./audit/witness-client.js";
+import type { OwnCertificate } from "./live-identity.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -36,6 +39,8 @@ export interface HealthReport {
   /** Inconsistencies detected in peers' logs (evidence in the log_alarms table, audit kind `log.inconsistent`). */
   readonly logAlarms: ReadonlyArray<{ id: number; origin: string; detectedAt: string; reason: string }>;
   readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null };
+  /** The certificates this gateway signs, decrypts and authenticates with now, as its PKI folder says now. */
+  readonly identity: readonly OwnCertificate[];
   readonly certificatesExpiringSoon: ReadonlyArray<{ owner: string; use: string; serial: string; notAfter: string }>;
 }
 
@@ -90,12 +95,16 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient): Pro
         .map((c) => ({ owner: peer.authority, use: c.use, serial: c.certificate.serial, notAfter: c.certificate.notAfter.toISOString() })),
     ),
   ];
-  const degraded = peers.some((p) => !p.reachable) || (outbox.failed ?? 0) > 0 || certificatesExpiringSoon.length > 0 || alarms.length > 0;
+  const identity = ctx.identity.certificates();
+  const degraded =
+    identity.some((c) => c.status !== "ok") ||
+    peers.some((p) => !p.reachable) || (outbox.failed ?? 0) > 0 || certificatesExpiringSoon.length > 0 || alarms.length > 0;
   return {
     authority: ctx.authority,
     status: degraded ? "degraded" : "ok",
     peers,
     outbox: { pending: outbox.pending ?? 0, failed: outbox.failed ?? 0, oldestPendingSince: outbox.oldest },
+    identity,
     certificatesExpiringSoon,
     checkpoint,
     logAlarms: alarms,

@@ -29,15 +29,16 @@ export class Checkpointer {
   readonly #db: Db;
   readonly #commits: GroupCommit;
   readonly #origin: string;
-  readonly #logKey: KeyObject;
+  readonly #logKey: () => KeyObject;
   readonly #now: () => Date;
   #latest: StoredCheckpoint | undefined;
 
-  constructor(db: Db, commits: GroupCommit, authority: string, logKey: KeyObject, now: () => Date) {
+  /** `logKey`: the key, or a function giving the current one (a running gateway's key follows rotations). */
+  constructor(db: Db, commits: GroupCommit, authority: string, logKey: KeyObject | (() => KeyObject), now: () => Date) {
     this.#db = db;
     this.#commits = commits;
     this.#origin = checkpointOrigin(authority);
-    this.#logKey = logKey;
+    this.#logKey = typeof logKey === "function" ? logKey : () => logKey;
     this.#now = now;
     this.#latest = latestCheckpoint(db);
   }
@@ -70,7 +71,7 @@ export class Checkpointer {
     const root = treeRoot(tree, size);
     const note = signCheckpoint(formatCheckpoint({ origin: this.#origin, size, rootHash: root, extensions: [] }), {
       name: this.#origin,
-      privateKey: this.#logKey,
+      privateKey: this.#logKey(),
     });
     // Stored with the next group commit: a receipt does not wait for it (the
     // entries it covers are already durable, and the peer keeps the note).

@@ -43,6 +43,9 @@ interface StoredInbound {
  */
 export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: Peer): Promise<Delivery> {
   const now = ctx.now();
+  // Before anything is stored: a gateway whose own sign key is revoked cannot
+  // sign the receipt (OWN_SIGNER_UNUSABLE, 503), and the sender retries later.
+  const signer = ctx.identity.signer;
   const findStored = statement(ctx.db, "SELECT digest, stored_at, receipt, from_authority FROM envelopes WHERE envelope_id = ? AND direction = 'inbound'");
   const opened = await openEnvelope(body, {
     self: ctx.authority,
@@ -87,7 +90,7 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
       receivedAt: storedAt,
       log: ctx.checkpoints.positionOf(entry),
     },
-    ctx.identity.signer,
+    signer,
   );
   // Kept so a redelivery gets the same bytes; not needed for durability (the
   // receipt can be re-signed from the stored row), so it is not awaited.

@@ -34,14 +34,18 @@ interface StoredEnvelope {
   readonly document: string;
 }
 
-/** Stores an envelope we sealed and queues it for delivery. */
-export function storeOutboundEnvelope(ctx: GatewayContext, sealed: SealedEnvelope, document: string, now: Date): void {
+/**
+ * Stores an envelope we sealed and queues it for delivery. `queuedSince`:
+ * when its delivery started (the give-up time counts from there); now by
+ * default, the original envelope's for a re-sealed one.
+ */
+export function storeOutboundEnvelope(ctx: GatewayContext, sealed: SealedEnvelope, document: string, now: Date, queuedSince: string = now.toISOString()): void {
   storeEnvelope(ctx, {
     direction: "outbound",
     header: sealed.header,
     envelopeId: sealed.envelopeId,
     envelopeDigest: sealed.envelopeDigest,
-    signerKid: ctx.identity.signer.kid,
+    signerKid: signerKidOf(sealed),
     storedAt: now.toISOString(),
     wire: JSON.stringify(sealed.envelope),
     document,
@@ -50,9 +54,16 @@ export function storeOutboundEnvelope(ctx: GatewayContext, sealed: SealedEnvelop
     sealed.envelopeId,
     sealed.header.to,
     now.getTime(),
-    now.toISOString(),
+    queuedSince,
     DELIVERY_RANK[sealed.header.priority],
   );
+}
+
+/** The kid the envelope was signed with (its outer protected header: the key may have been rotated since). */
+function signerKidOf(sealed: SealedEnvelope): string {
+  const header = JSON.parse(Buffer.from(sealed.envelope.protected, "base64url").toString("utf8")) as { kid?: unknown };
+  if (typeof header.kid !== "string") throw new Error("a sealed envelope has no kid");
+  return header.kid;
 }
 
 /** Stores an envelope we received and opened. */
