@@ -26,6 +26,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { PeerClient } from "./delivery/peer-client.js";
 import { DeliveryWorker, type DeliveryOptions } from "./delivery/worker.js";
+import { expediteResealing } from "./delivery/reseal.js";
 import { appendEntry } from "./audit/append.js";
 import { Checkpointer } from "./audit/checkpoints.js";
 import { checkLogIntegrity } from "./audit/integrity.js";
@@ -183,7 +184,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         localServer.on("clientError", clientErrorHandler());
 
         // A rotation or revocation by the CLI: new TLS contexts, an audit entry, a
-        // checkpoint under the current log key.
+        // checkpoint under the current log key, and queued envelopes signed by a
+        // revoked key re-sealed (gateway/delivery/reseal.ts).
         identity.onChange((change) => {
           if (change.tls) {
             peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
@@ -309,5 +311,7 @@ async function applyIdentityChange(ctx: GatewayContext, change: IdentityChange):
     }),
   );
   ctx.checkpoints.sign();
+  // Envelopes queued under a key revoked now are re-sealed at once, not at their next backoff.
+  await expediteResealing(ctx, change.revokedSignerKids);
   ctx.wakeDelivery();
 }

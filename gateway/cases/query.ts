@@ -31,8 +31,17 @@ export interface CaseSummary {
 export interface TimelineEnvelope extends EnvelopeSummary {
   /** The signed receipt: the peer's (outbound) or ours (inbound). */
   readonly receipt: string | null;
-  /** Outbound only: where delivery stands. */
-  readonly delivery?: { state: "pending" | "delivered" | "failed"; attempts: number; lastError: string | null; nextAttemptAt: string | null };
+  /**
+   * Outbound only: where delivery stands. `superseded`: re-sealed under a new
+   * sign key as the envelope `supersededBy` (gateway/delivery/reseal.ts).
+   */
+  readonly delivery?: {
+    state: "pending" | "delivered" | "failed" | "superseded";
+    attempts: number;
+    lastError: string | null;
+    nextAttemptAt: string | null;
+    supersededBy?: string;
+  };
 }
 
 /** One lifecycle step in a case's history (the same on both sides). */
@@ -117,7 +126,7 @@ export function getCase(db: Db, caseId: string, clocks?: { readonly config: Gate
   const history = stepsOfCase(db, caseId);
   const envelopes = (
     statement(db, 
-        `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at
+        `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at, o.superseded_by
            FROM envelopes e LEFT JOIN outbox o USING (envelope_id)
           WHERE e.case_id = ? ORDER BY e.stored_at, e.envelope_id`,
       )
@@ -138,10 +147,11 @@ export function getCase(db: Db, caseId: string, clocks?: { readonly config: Gate
         ? {}
         : {
             delivery: {
-              state: e["state"] as "pending" | "delivered" | "failed",
+              state: e["state"] as "pending" | "delivered" | "failed" | "superseded",
               attempts: e["attempts"] as number,
               lastError: e["last_error"] as string | null,
               nextAttemptAt: e["state"] === "pending" ? new Date(e["next_attempt_at"] as number).toISOString() : null,
+              ...(typeof e["superseded_by"] === "string" ? { supersededBy: e["superseded_by"] } : {}),
             },
           }),
     }),

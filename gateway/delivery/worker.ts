@@ -3,7 +3,9 @@
  * peer, and stops at a verified receipt. Failures retry with exponential
  * backoff and jitter, always with the same envelope (same id, same bytes);
  * after the give-up time the envelope is marked `failed`, with an audit entry
- * and an error log line. Emergency envelopes go first.
+ * and an error log line. Emergency envelopes go first. An envelope signed by
+ * a key the own CRL now revokes is not sent again: it is re-sealed under the
+ * current key as a new envelope (./reseal.ts), which is then delivered.
  */
 import { verifyReceipt } from "../envelope/receipt.js";
 import { appendEntry } from "../audit/append.js";
@@ -13,6 +15,7 @@ import type { GatewayContext } from "../context.js";
 import type { PeerClient } from "./peer-client.js";
 import { statement } from "../store/statements.js";
 import { recordDelivered } from "../cases/received.js";
+import { resealEnvelope, resealReason } from "./reseal.js";
 
 /** Tuning of the worker. */
 export interface DeliveryOptions {
@@ -45,6 +48,8 @@ interface DueRow {
   digest: string;
   case_id: string;
   type: string;
+  signer_kid: string;
+  in_reply_to: string | null;
 }
 
 /** HTTP statuses after which retrying the same bytes cannot succeed. */
@@ -109,7 +114,7 @@ export class DeliveryWorker {
     const free = this.#options.concurrency - this.#inFlight.size;
     if (free <= 0) return; // a settling delivery wakes us
     const rows = statement(this.#ctx.db, 
-        `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.digest, e.case_id, e.type
+        `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.digest, e.case_id, e.type, e.signer_kid, e.in_reply_to
            FROM outbox o JOIN envelopes e USING (envelope_id)
           WHERE o.state = 'pending' AND o.next_attempt_at <= ?
           ORDER BY o.rank, o.next_attempt_at
@@ -140,6 +145,12 @@ export class DeliveryWorker {
   async #deliver(row: DueRow): Promise<void> {
     const ctx = this.#ctx;
     try {
+      // Retrying bytes signed by a revoked key cannot succeed: re-seal them instead.
+      const reseal = resealReason(ctx, row);
+      if (reseal !== undefined) {
+        await resealEnvelope(ctx, row.envelope_id, reseal);
+        return;
+      }
       const peer = ctx.peers.get(row.peer);
       // The body is read only now: due rows are listed often, bodies are large.
       const { wire } = statement(ctx.db, "SELECT wire FROM envelope_bodies WHERE envelope_id = ?").get(row.envelope_id) as { wire: string };
