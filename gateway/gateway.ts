@@ -205,6 +205,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         await commits.run(() => appendEntry(db, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority) } }));
         worker.start();
+        // Revoked while the gateway was stopped: what is queued under those keys is re-sealed first.
+        await expediteResealing(ctx, identity.revokedSignerKids());
         // Case deadlines: alerted once each when they pass, on this gateway's clock.
         const deadlines = startDeadlineMonitor(ctx);
         uploader.start();

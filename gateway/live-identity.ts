@@ -166,9 +166,13 @@ export class LiveIdentity implements GatewayIdentity {
 
   /** Whether the own CRL (as on disk now) lists the `sign` certificate of the key `kid`. */
   isRevokedSigner(kid: string): boolean {
+    return this.revokedSignerKids().includes(kid);
+  }
+
+  /** The kids of the `sign` keys the own CRL (as on disk now) lists. */
+  revokedSignerKids(): string[] {
     const revoked = this.#revokedSerials();
-    for (const [serial, known] of this.#held.signerKids) if (known === kid && revoked.has(normalizeSerial(serial))) return true;
-    return false;
+    return [...this.#held.signerKids].filter(([serial]) => revoked.has(normalizeSerial(serial))).map(([, kid]) => kid);
   }
 
   /** The certificates in use (tls, sign, encrypt, log) and whether each is still good. */

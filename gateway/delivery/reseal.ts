@@ -73,8 +73,9 @@ export async function expediteResealing(ctx: GatewayContext, kids: readonly stri
     () =>
       statement(
         ctx.db,
-        `UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending' AND envelope_id IN
-           (SELECT envelope_id FROM envelopes WHERE direction = 'outbound' AND signer_kid IN (SELECT value FROM json_each(?)))`,
+        // Driven by the pending rows (indexed), not by the envelopes table (every envelope ever sent).
+        `UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'
+            AND (SELECT e.signer_kid FROM envelopes e WHERE e.envelope_id = outbox.envelope_id) IN (SELECT value FROM json_each(?))`,
       ).run(ctx.now().getTime(), JSON.stringify(kids)).changes,
   );
   ctx.wakeDelivery();
@@ -144,7 +145,7 @@ export async function resealEnvelope(ctx: GatewayContext, envelopeId: string, re
     // What followed the old envelope is re-sealed next, not at its next backoff.
     statement(
       ctx.db,
-      "UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending' AND envelope_id IN (SELECT envelope_id FROM envelopes WHERE direction = 'outbound' AND in_reply_to = ?)",
+      "UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending' AND (SELECT e.in_reply_to FROM envelopes e WHERE e.envelope_id = outbox.envelope_id) = ?",
     ).run(now.getTime(), envelopeId);
     appendEntry(ctx.db, {
       kind: "envelope.resealed",
