@@ -7,7 +7,7 @@ import type { GatewayConfig } from "./config/config.js";
 import type { HomePaths } from "./home.js";
 import type { Store } from "./store/store.js";
 import type { JobRunner } from "./jobs/runner.js";
-import type { GatewayIdentity } from "./identity.js";
+import type { LiveIdentity } from "./live-identity.js";
 import type { PeerDirectory } from "./peers/directory.js";
 import type { DocumentValidator } from "../schemas/validate.js";
 import type { Logger } from "./log.js";
@@ -26,7 +26,8 @@ export interface GatewayContext {
   readonly store: Store;
   /** Background jobs of this instance (delivery, uploads, checkpoints, deadlines). */
   readonly jobs: JobRunner;
-  readonly identity: GatewayIdentity;
+  /** The own keys, following the PKI folder (rotations, revocations) while the gateway runs. */
+  readonly identity: LiveIdentity;
   readonly peers: PeerDirectory;
   /** Signs this gateway's audit checkpoints and places entries in them. */
   readonly checkpoints: Checkpointer;

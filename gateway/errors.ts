@@ -48,6 +48,7 @@ export const GATEWAY_ERRORS = {
   AUDIT_VERIFY_UNSIGNED: "Entries of the audit export are covered by no checkpoint signed by a trusted log key (details: from, to, count); pass --allow-unsigned-tail to accept them as unsigned.",
   FILE_UNREADABLE: "A file named on the command line cannot be read (missing, a folder, or no permission).",
   INTERNAL: "An unexpected internal error.",
+  OWN_SIGNER_UNUSABLE: "This gateway's own sign certificate is revoked (its own CRL lists it), expired or missing: nothing is signed until an operator runs valise pki rotate sign.",
   // Envelope layer (gateway/envelope/).
   CANONICAL_JSON_UNSUPPORTED: "A value cannot be written as RFC 8785 canonical JSON (non-finite number, undefined, function, lone surrogate, non-plain object, cycle).",
   ENVELOPE_INVALID_ARGUMENT: "An argument to seal or open an envelope is malformed (unsupported key type, missing certificate, bad id).",
@@ -304,6 +305,8 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   GATEWAY_UNREACHABLE: UPSTREAM,
   WITNESS_REFUSED: UPSTREAM,
   INTERNAL,
+  // 503: the gateway runs but cannot sign until its operator rotates the key; a peer's outbox retries.
+  OWN_SIGNER_UNUSABLE: { http: 503, exit: 1 },
   STORE_CORRUPT: INTERNAL,
   STORE_SCHEMA_TOO_NEW: INTERNAL,
   STORE_SCHEMA_OLD: INTERNAL,

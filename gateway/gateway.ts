@@ -14,16 +14,19 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { openHome } from "./home.js";
 import { openAuthorityPki } from "../pki/store.js";
-import { loadIdentity } from "./identity.js";
+import { LiveIdentity, type IdentityChange } from "./live-identity.js";
 import { openHomeStore } from "./store/home-store.js";
 import { JobRunner, type Job } from "./jobs/runner.js";
 import { PeerDirectory } from "./peers/directory.js";
 import { peerServerTlsOptions } from "./peers/tls.js";
+import { PeerConnections } from "./peers/connections.js";
+import { CHECKING_INTERVAL_MS, DEFAULT_IDLE_TIMEOUT_SECONDS, limitIdleConnections } from "./http/idle.js";
 import { documentValidator } from "../schemas/validate.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { PeerClient } from "./delivery/peer-client.js";
 import { DeliveryWorker, type DeliveryOptions } from "./delivery/worker.js";
+import { expediteResealing } from "./delivery/reseal.js";
 import { appendEntry } from "./audit/append.js";
 import { Checkpointer } from "./audit/checkpoints.js";
 import { checkLogIntegrity } from "./audit/integrity.js";
@@ -57,6 +60,8 @@ export interface GatewayOptions {
   readonly listen?: { readonly peer?: ListenAddress; readonly local?: ListenAddress };
   /** How often to refresh trust material (own CRL, peers' bundles), at start and then; default hourly, 0 never. */
   readonly trustRefreshMs?: number;
+  /** How often to check the own PKI folder for rotations and revocations besides watching it (default 2 s). */
+  readonly pkiCheckMs?: number;
   /** Export process metrics (once per process). */
   readonly processMetrics?: boolean;
   /** When to submit checkpoints to peers for cosigning (defaults: 1 s after a new checkpoint, and every minute). */
@@ -116,7 +121,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       const { config, paths } = home;
       const logger = options.logger ?? createLogger({ authority: config.authority, ...(options.logLevel === undefined ? {} : { level: options.logLevel }) });
       const pki = openAuthorityPki(paths.pki);
-      const identity = await loadIdentity(pki, options.passphrase, now());
+      // The own keys, reloaded while running when the CLI rotates or revokes (gateway/live-identity.ts).
+      const identity = await LiveIdentity.open(pki, options.passphrase, now, logger);
       const store = await openHomeStore(home, "apply");
       try {
         const integrity = await store.read((tx) => checkLogIntegrity(tx, config.authority, pki.certificates("log").map((c) => c.certificate.publicKey)));
@@ -138,7 +144,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           jobs,
           identity,
           peers,
-          checkpoints: new Checkpointer(store, config.authority, identity.logKey, now),
+          checkpoints: new Checkpointer(store, config.authority, () => identity.logKey, now),
           validator: documentValidator(),
           logger,
           metrics,
@@ -163,25 +169,50 @@ export function createGateway(options: GatewayOptions): Gateway {
           ...options.evidence,
         });
 
-        const peerServer = https.createServer(peerServerTlsOptions(identity, peers), peerApi(ctx));
+        const peerListen = options.listen?.peer ?? config.peerApi;
+        const localListen = options.listen?.local ?? config.localApi;
+        const peerIdleMs = (peerListen.idleTimeoutSeconds ?? config.peerApi.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
+        const localIdleMs = (localListen.idleTimeoutSeconds ?? config.localApi.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
+        const peerServer = https.createServer(
+          { ...peerServerTlsOptions(identity, peers), handshakeTimeout: peerIdleMs, connectionsCheckingInterval: CHECKING_INTERVAL_MS },
+          peerApi(ctx),
+        );
         peerServer.headersTimeout = 10_000;
         peerServer.requestTimeout = 30_000; // a slow body gets a 408, not a held socket
-        peerServer.keepAliveTimeout = 60_000;
+        limitIdleConnections(peerServer, peerIdleMs, true);
         peerServer.on("tlsClientError", () => metrics.tlsHandshakeRefusals.inc({ reason: "handshake" }));
         peerServer.on("clientError", clientErrorHandler((code) => metrics.envelopesRejected.inc({ code })));
+        const connections = new PeerConnections(peerServer);
         peers.onChange(() => {
           peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
           logger.info("peer trust reloaded", { peers: peers.all().map((p) => p.authority) });
+          // A connection opened before its certificate was revoked is closed now, not at its next handshake.
+          for (const closed of connections.recheck(peers, now())) {
+            metrics.tlsHandshakeRefusals.inc({ reason: "identity" });
+            logger.warn("closed a peer connection whose certificate no longer validates", { ...closed });
+          }
         });
         // A stalled thread pool (file system calls that never return) shows in health and the log.
         const threadPool = threadPoolProbe({ probe: () => stat(paths.root), logger, ...options.threadPoolProbe });
-        const localServer = http.createServer(localApi(ctx, client, threadPool));
+        const localServer = http.createServer({ connectionsCheckingInterval: CHECKING_INTERVAL_MS }, localApi(ctx, client, threadPool));
         localServer.headersTimeout = 10_000;
         localServer.requestTimeout = 30_000;
+        limitIdleConnections(localServer, localIdleMs, false);
         localServer.on("clientError", clientErrorHandler());
 
-        const peerListen = options.listen?.peer ?? config.peerApi;
-        const localListen = options.listen?.local ?? config.localApi;
+        // A rotation or revocation by the CLI: new TLS contexts, an audit entry, a
+        // checkpoint under the current log key, and queued envelopes signed by a
+        // revoked key re-sealed (gateway/delivery/reseal.ts).
+        identity.onChange((change) => {
+          if (change.tls) {
+            peerServer.setSecureContext(peerServerTlsOptions(identity, peers));
+            peerServer.closeIdleConnections();
+            client.close();
+          }
+          void applyIdentityChange(ctx, change).catch((error: unknown) =>
+            logger.error("recording the reloaded PKI failed", { reason: error instanceof Error ? error.message : String(error) }),
+          );
+        });
         await listen(peerServer, peerListen);
         try {
           await listen(localServer, localListen);
@@ -193,6 +224,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           appendEntry(tx, { kind: "gateway.started", actor: "operator", time: now(), details: { peers: peers.all().map((p) => p.authority), instance: jobs.owner } }),
         );
         threadPool.start();
+        // Revoked while the gateway was stopped: what is queued under those keys is re-sealed first.
+        await expediteResealing(ctx, identity.revokedSignerKids());
         // A checkpoint over everything up to this start; the witness job asks peers to cosign it.
         await ctx.checkpoints.sign();
         const witnessClient = new WitnessClient(ctx, client, options.witness);
@@ -211,6 +244,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         // The handshake's CA list and CRLs follow the peer directory, which re-reads
         // peers/ only when asked: ask every second, so that an operator's `valise peers
         // update` (a revoked certificate) reaches the TLS layer even with no traffic.
+        identity.start(options.pkiCheckMs ?? 2000);
         const peerWatch = setInterval(() => {
           try {
             peers.refresh();
@@ -223,6 +257,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         stopper = async () => {
           clearInterval(peerWatch);
           threadPool.stop();
+          await identity.stop();
           const stopping = Promise.all([close(peerServer), close(localServer)]); // stop accepting; in-flight requests finish
           await jobs.stop();
           await stopping;
@@ -293,4 +328,21 @@ function close(server: http.Server): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** Records a reload of the own PKI (audit entry, then a checkpoint: a new log key signs at once) and wakes delivery. */
+async function applyIdentityChange(ctx: GatewayContext, change: IdentityChange): Promise<void> {
+  const changed = (["tls", "sign", "encrypt", "log"] as const).filter((use) => change[use]);
+  await ctx.store.transaction((tx) =>
+    appendEntry(tx, {
+      kind: "identity.reloaded",
+      actor: "gateway",
+      time: ctx.now(),
+      details: { serials: { ...change.serials }, changed, revokedSignerKids: [...change.revokedSignerKids] },
+    }),
+  );
+  await ctx.checkpoints.sign();
+  // Envelopes queued under a key revoked now are re-sealed at once, not at their next backoff.
+  await expediteResealing(ctx, change.revokedSignerKids);
+  ctx.wakeDelivery();
 }

@@ -1,5 +1,7 @@
 /**
  * The operator's health view: each peer reachable or not, the outbox,
+ * the certificates this gateway uses now (a revoked, expired or missing one
+ * makes it `degraded`: peers refuse what it signs or presents),
  * certificates (ours and peers') that expire within 30 days, and witnessing:
  * each peer's log consistent or not (an alarm), how far we cosigned it, how
  * far it cosigned ours, and our latest checkpoint with its cosigners; and
@@ -13,6 +15,7 @@ import { witnessName } from "./audit/cosignature.js";
 import { logAlarms, witnessedLog } from "./audit/witness.js";
 import { cosignedSize } from "./audit/witness-client.js";
 import type { ThreadPoolHealth } from "./thread-pool-probe.js";
+import type { OwnCertificate } from "./live-identity.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -41,6 +44,8 @@ export interface HealthReport {
   /** Inconsistencies detected in peers' logs (evidence in the log_alarms table, audit kind `log.inconsistent`). */
   readonly logAlarms: ReadonlyArray<{ id: number; origin: string; detectedAt: string; reason: string }>;
   readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null };
+  /** The certificates this gateway signs, decrypts and authenticates with now, as its PKI folder says now. */
+  readonly identity: readonly OwnCertificate[];
   readonly certificatesExpiringSoon: ReadonlyArray<{ owner: string; use: string; serial: string; notAfter: string }>;
   /** The thread pool probe (null when the gateway runs none). */
   readonly threadPool: ThreadPoolHealth | null;
@@ -95,7 +100,9 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
         .map((c) => ({ owner: peer.authority, use: c.use, serial: c.certificate.serial, notAfter: c.certificate.notAfter.toISOString() })),
     ),
   ];
+  const identity = ctx.identity.certificates();
   const reasons = [
+    ...identity.filter((c) => c.status !== "ok").map((c) => `own ${c.use} certificate ${c.status}`),
     ...peers.filter((p) => !p.reachable).map((p) => `peer ${p.authority} unreachable`),
     ...(outbox.failed > 0 ? [`${outbox.failed} envelope(s) failed delivery`] : []),
     ...(certificatesExpiringSoon.length > 0 ? [`${certificatesExpiringSoon.length} certificate(s) expire within 30 days`] : []),
@@ -109,6 +116,7 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
     threadPool: threadPool ?? null,
     peers,
     outbox: { pending: outbox.pending, failed: outbox.failed, oldestPendingSince: outbox.oldest },
+    identity,
     certificatesExpiringSoon,
     checkpoint,
     logAlarms: alarms,

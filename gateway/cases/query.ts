@@ -31,8 +31,17 @@ export interface CaseSummary {
 export interface TimelineEnvelope extends EnvelopeSummary {
   /** The signed receipt: the peer's (outbound) or ours (inbound). */
   readonly receipt: string | null;
-  /** Outbound only: where delivery stands. */
-  readonly delivery?: { state: "pending" | "delivered" | "failed"; attempts: number; lastError: string | null; nextAttemptAt: string | null };
+  /**
+   * Outbound only: where delivery stands. `superseded`: re-sealed under a new
+   * sign key as the envelope `supersededBy` (gateway/delivery/reseal.ts).
+   */
+  readonly delivery?: {
+    state: "pending" | "delivered" | "failed" | "superseded";
+    attempts: number;
+    lastError: string | null;
+    nextAttemptAt: string | null;
+    supersededBy?: string;
+  };
 }
 
 /** One lifecycle step in a case's history (the same on both sides). */
@@ -118,6 +127,7 @@ export async function getCase(tx: Tx, caseId: string, clocks?: { readonly config
               attempts: e.attempts ?? 0,
               lastError: e.last_error,
               nextAttemptAt: e.state === "pending" && e.next_attempt_at !== null ? new Date(e.next_attempt_at).toISOString() : null,
+              ...(typeof e.superseded_by === "string" ? { supersededBy: e.superseded_by } : {}),
             },
           }),
     }),

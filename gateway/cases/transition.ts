@@ -127,7 +127,7 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
         status,
         payload: { delivered: fields["delivered"] },
       });
-      await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(document), now);
+      await storeOutboundEnvelope(tx, sealed, canonicalize(document), now);
       const grounds = ((fields["grounds"] as Array<{ ground: string }> | undefined) ?? []).map((g) => g.ground);
       await insertStep(tx, {
         envelopeId: sealed.envelopeId,

@@ -15,6 +15,8 @@ const schema = JSON.parse(readFileSync(new URL("./config.schema.json", import.me
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
+  /** Idle connections are closed after this long (default 5 s; see gateway/http/idle.ts). */
+  readonly idleTimeoutSeconds?: number;
 }
 
 /** The validated, frozen configuration of one gateway. */

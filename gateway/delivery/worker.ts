@@ -3,7 +3,9 @@
  * peer, and stops at a verified receipt. Failures retry with exponential
  * backoff and jitter, always with the same envelope (same id, same bytes);
  * after the give-up time the envelope is marked `failed`, with an audit entry
- * and an error log line. Emergency envelopes go first.
+ * and an error log line. Emergency envelopes go first. An envelope signed by
+ * a key the own CRL now revokes is not sent again: it is re-sealed under the
+ * current key as a new envelope (./reseal.ts), which is then delivered.
  */
 import { verifyReceipt } from "../envelope/receipt.js";
 import { appendEntry } from "../audit/append.js";
@@ -15,6 +17,7 @@ import type { Job } from "../jobs/runner.js";
 import type { DueEnvelope } from "../store/repos/envelopes.js";
 import { GatewayError } from "../errors.js";
 import { recordDelivered } from "../cases/received.js";
+import { resealEnvelope, resealReason } from "./reseal.js";
 
 /** Tuning of the worker. */
 export interface DeliveryOptions {
@@ -127,6 +130,12 @@ export class DeliveryWorker implements Job {
   async #deliver(row: DueRow): Promise<void> {
     const ctx = this.#ctx;
     try {
+      // Retrying bytes signed by a revoked key cannot succeed: re-seal them instead.
+      const reseal = await ctx.store.read((tx) => resealReason(ctx, tx, row));
+      if (reseal !== undefined) {
+        await resealEnvelope(ctx, row.envelope_id, reseal);
+        return;
+      }
       const peer = ctx.peers.get(row.peer);
       // The body is read only now: due rows are listed often, bodies are large.
       const wire = await ctx.store.read((tx) => tx.envelopes.wire(row.envelope_id));

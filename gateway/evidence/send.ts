@@ -197,7 +197,7 @@ export async function sendPackage(ctx: GatewayContext, caseId: string, body: unk
   const sources = new Map(manifest.items.map((item, i) => [item.itemId, { path: files[i]!.path, stat: JSON.stringify(hashes[i]!.stat) }]));
   const now = ctx.now();
   await ctx.store.transaction(async (tx) => {
-    await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(manifest), now);
+    await storeOutboundEnvelope(tx, sealed, canonicalize(manifest), now);
     await insertPackage(tx, manifest, { direction: "outbound", peer: peer.authority, envelopeId: sealed.envelopeId, createdAt: now.toISOString(), sources });
     const actor = `token:${principal.name}`;
     await appendEntry(tx, {

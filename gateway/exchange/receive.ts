@@ -40,6 +40,9 @@ export interface Delivery {
  */
 export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: Peer): Promise<Delivery> {
   const now = ctx.now();
+  // Before anything is stored: a gateway whose own sign key is revoked cannot
+  // sign the receipt (OWN_SIGNER_UNUSABLE, 503), and the sender retries later.
+  const signer = ctx.identity.signer;
   const opened = await openEnvelope(body, {
     self: ctx.authority,
     decryptionKeys: ctx.identity.decryptionKeys,
@@ -90,7 +93,7 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
       receivedAt: storedAt,
       log: await ctx.checkpoints.positionOf(entry),
     },
-    ctx.identity.signer,
+    signer,
   );
   // Kept so a redelivery gets the same bytes; not needed for durability (the
   // receipt can be re-signed from the stored row), so it is not awaited.

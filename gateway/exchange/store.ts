@@ -4,7 +4,6 @@
  */
 import type { SealedEnvelope } from "../envelope/seal.js";
 import type { OpenedEnvelope } from "../envelope/open.js";
-import type { GatewayContext } from "../context.js";
 import type { Priority, RoutingHeader } from "../envelope/types.js";
 import type { Tx } from "../store/store.js";
 
@@ -34,19 +33,30 @@ interface StoredEnvelope {
   readonly document: string;
 }
 
-/** Stores an envelope we sealed and queues it for delivery. */
-export async function storeOutboundEnvelope(tx: Tx, ctx: GatewayContext, sealed: SealedEnvelope, document: string, now: Date): Promise<void> {
+/**
+ * Stores an envelope we sealed and queues it for delivery. `queuedSince`:
+ * when its delivery started (the give-up time counts from there); now by
+ * default, the original envelope's for a re-sealed one.
+ */
+export async function storeOutboundEnvelope(tx: Tx, sealed: SealedEnvelope, document: string, now: Date, queuedSince: string = now.toISOString()): Promise<void> {
   await storeEnvelope(tx, {
     direction: "outbound",
     header: sealed.header,
     envelopeId: sealed.envelopeId,
     envelopeDigest: sealed.envelopeDigest,
-    signerKid: ctx.identity.signer.kid,
+    signerKid: signerKidOf(sealed),
     storedAt: now.toISOString(),
     wire: JSON.stringify(sealed.envelope),
     document,
   });
-  await tx.outbox.enqueue({ envelopeId: sealed.envelopeId, peer: sealed.header.to, rank: DELIVERY_RANK[sealed.header.priority], at: now });
+  await tx.outbox.enqueue({ envelopeId: sealed.envelopeId, peer: sealed.header.to, rank: DELIVERY_RANK[sealed.header.priority], at: now, createdAt: queuedSince });
+}
+
+/** The kid the envelope was signed with (its outer protected header: the key may have been rotated since). */
+function signerKidOf(sealed: SealedEnvelope): string {
+  const header = JSON.parse(Buffer.from(sealed.envelope.protected, "base64url").toString("utf8")) as { kid?: unknown };
+  if (typeof header.kid !== "string") throw new Error("a sealed envelope has no kid");
+  return header.kid;
 }
 
 /** Stores an envelope we received and opened. */

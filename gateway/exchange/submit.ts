@@ -103,7 +103,7 @@ export async function submitRequest(
   const submission: Submission = { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, status: "submitted" };
   await ctx.store.transaction(async (tx) => {
     await tx.cases.insert({ caseId, direction: "outbound", kind: request.kind, peer: peer.authority, status: "submitted", priority: request.urgency.level, at: now.toISOString() });
-    await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(request), now);
+    await storeOutboundEnvelope(tx, sealed, canonicalize(request), now);
     await recordCaseOpened(tx, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null);
     await appendEntry(tx, {
       kind: "envelope.sent",

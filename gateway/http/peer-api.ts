@@ -9,9 +9,11 @@ import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import { receiveEnvelope } from "../exchange/receive.js";
 import { DEFAULT_ENVELOPE_LIMITS } from "../envelope/limits.js";
-import { peerOfSocket } from "../peers/tls.js";
+import { isEnvelopeId } from "../envelope/routing-header.js";
+import { peerOfSocket, type PeerSocketCache } from "../peers/tls.js";
 import type { Peer } from "../peers/directory.js";
-import { errorHandler } from "./errors.js";
+import { asValiseError, errorHandler } from "./errors.js";
+import { isValiseError } from "../../pki/errors.js";
 import { currentTrustBundle } from "../peers/refresh.js";
 import { peerLogRoutes } from "./peer-log.js";
 import { evidencePeerRoutes } from "./evidence-peer-api.js";
@@ -20,7 +22,7 @@ import { evidencePeerRoutes } from "./evidence-peer-api.js";
 export function peerApi(ctx: GatewayContext): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  const peersBySocket = new WeakMap<TLSSocket, Peer>();
+  const peersBySocket: PeerSocketCache = new WeakMap();
 
   app.use((req, res, next) => {
     try {
@@ -28,6 +30,8 @@ export function peerApi(ctx: GatewayContext): express.Express {
       next();
     } catch (error) {
       ctx.metrics.tlsHandshakeRefusals.inc({ reason: "identity" });
+      // The certificate no longer validates (revoked since the handshake): no further request on this connection.
+      res.set("Connection", "close");
       next(error);
     }
   });
@@ -59,9 +63,39 @@ export function peerApi(ctx: GatewayContext): express.Express {
     },
   );
 
+  // Every refused envelope, whatever refused it (TLS identity, size, any check of
+  // openEnvelope, the case): one warn line naming the peer, the code and the envelope id.
+  app.use("/peer/v1/envelopes", (error: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
+    const mapped = asValiseError(error);
+    ctx.logger.warn("envelope refused", {
+      peer: (res.locals["peer"] as Peer | undefined)?.authority ?? null,
+      code: isValiseError(mapped) ? mapped.code : "INTERNAL",
+      envelopeId: claimedEnvelopeId(req.body),
+      reason: mapped instanceof Error ? mapped.message : String(mapped),
+    });
+    next(error);
+  });
+
   app.use(peerLogRoutes(ctx));
   app.use(evidencePeerRoutes(ctx));
   app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
   app.use(errorHandler(ctx.logger, (code) => ctx.metrics.envelopesRejected.inc({ code })));
   return app;
+}
+
+/**
+ * The envelope id a refused body claims, for the log line: read from the
+ * routing header without any check (the body is hostile and was refused),
+ * and only when it looks like an envelope id.
+ */
+function claimedEnvelopeId(body: unknown): string | null {
+  if (!Buffer.isBuffer(body) || body.length === 0) return null;
+  try {
+    const outer = JSON.parse(body.toString("utf8")) as { payload?: unknown };
+    if (typeof outer.payload !== "string") return null;
+    const header = JSON.parse(Buffer.from(outer.payload, "base64url").toString("utf8")) as { id?: unknown };
+    return isEnvelopeId(header.id) ? header.id : null;
+  } catch {
+    return null;
+  }
 }

@@ -61,16 +61,34 @@ export function authenticatePeerCertificate(der: Uint8Array, findPeer: (authorit
   }
 }
 
-/** The authenticated peer behind an incoming peer-API connection (cached per socket). */
-export function peerOfSocket(socket: TLSSocket, peers: PeerDirectory, now: Date, cache: WeakMap<TLSSocket, Peer>): Peer {
+/** A connection's authenticated peer, and what it was checked against. */
+export interface AuthenticatedSocket {
+  /** The peer as the directory held it when the certificate was checked (the directory replaces it on every change). */
+  readonly peer: Peer;
+  /** The client certificate's notAfter, ms. */
+  readonly notAfter: number;
+}
+
+/** The per-socket cache of {@link peerOfSocket}. */
+export type PeerSocketCache = WeakMap<TLSSocket, AuthenticatedSocket>;
+
+/**
+ * The authenticated peer behind an incoming peer-API connection. The check
+ * is cached per socket and repeated — cheaply, on each request — when the
+ * peer's trust material changed since (a new CRL may revoke the certificate
+ * of a connection opened before) or the certificate expired: a long-lived
+ * keep-alive connection is not a way around a revocation.
+ */
+export function peerOfSocket(socket: TLSSocket, peers: PeerDirectory, now: Date, cache: PeerSocketCache): Peer {
   const known = cache.get(socket);
-  if (known !== undefined) return known;
+  if (known !== undefined && peers.find(known.peer.authority) === known.peer && now.getTime() < known.notAfter) return known.peer;
+  cache.delete(socket);
   const certificate = socket.getPeerCertificate();
   if (certificate === null || certificate.raw === undefined) {
     throw new GatewayError("PEER_TLS_IDENTITY", "no client certificate was presented");
   }
   const peer = authenticatePeerCertificate(certificate.raw, (id) => peers.find(id), now);
-  cache.set(socket, peer);
+  cache.set(socket, { peer, notAfter: parseCertificateDer(certificate.raw).notAfter.getTime() });
   return peer;
 }
 

@@ -156,6 +156,20 @@ export class CasesRepository {
     return this.#sql.run("UPDATE case_steps SET state = 'superseded', superseded_by = ? WHERE envelope_id = ? AND state = 'applied'", [winner, envelopeId]);
   }
 
+  /**
+   * A re-sealed envelope takes its original's place in the case: the case's
+   * request and head, its step (and the steps naming it), a deadline
+   * alert's hop. `stepTime`: the step's new signed time.
+   */
+  async replaceEnvelope(caseId: string, oldId: string, newId: string, stepTime: string | null): Promise<void> {
+    await this.#sql.run("UPDATE cases SET request_envelope_id = ? WHERE case_id = ? AND request_envelope_id = ?", [newId, caseId, oldId]);
+    await this.#sql.run("UPDATE cases SET head_envelope_id = ? WHERE case_id = ? AND head_envelope_id = ?", [newId, caseId, oldId]);
+    await this.#sql.run("UPDATE case_steps SET envelope_id = ?, at = COALESCE(?, at) WHERE envelope_id = ?", [newId, stepTime, oldId]);
+    await this.#sql.run("UPDATE case_steps SET predecessor = ? WHERE case_id = ? AND predecessor = ?", [newId, caseId, oldId]);
+    await this.#sql.run("UPDATE case_steps SET superseded_by = ? WHERE case_id = ? AND superseded_by = ?", [newId, caseId, oldId]);
+    await this.#sql.run("UPDATE case_deadline_alerts SET hop_key = ? WHERE case_id = ? AND hop_key = ?", [newId, caseId, oldId]);
+  }
+
   /** Deadline alerts already raised for cases whose clocks can run. */
   raisedAlerts(): Promise<Array<{ case_id: string; clock: string; hop_key: string }>> {
     return this.#sql.all(`SELECT a.case_id, a.clock, a.hop_key FROM case_deadline_alerts a JOIN cases c ON c.case_id = a.case_id WHERE c.${CLOCKED}`);

@@ -40,10 +40,11 @@ export interface EnvelopeRow {
 
 /** An envelope row with its delivery state (outbound ones). */
 export interface EnvelopeWithDelivery extends EnvelopeRow {
-  state: "pending" | "delivered" | "failed" | null;
+  state: "pending" | "delivered" | "failed" | "superseded" | null;
   attempts: number | null;
   last_error: string | null;
   next_attempt_at: number | null;
+  superseded_by: string | null;
 }
 
 /** An outbox row claimed for delivery. */
@@ -55,6 +56,8 @@ export interface DueEnvelope {
   digest: string;
   case_id: string;
   type: string;
+  signer_kid: string;
+  in_reply_to: string | null;
 }
 
 /** Envelopes and their bodies. */
@@ -111,7 +114,7 @@ export class EnvelopesRepository {
   /** The envelopes of a case with their delivery state, in the order stored. */
   ofCase(caseId: string): Promise<EnvelopeWithDelivery[]> {
     return this.#sql.all<EnvelopeWithDelivery>(
-      `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at
+      `SELECT e.*, o.state, o.attempts, o.last_error, o.next_attempt_at, o.superseded_by
          FROM envelopes e LEFT JOIN outbox o ON o.envelope_id = e.envelope_id
         WHERE e.case_id = ? ORDER BY e.stored_at, e.envelope_id`,
       [caseId],
@@ -143,12 +146,13 @@ export class OutboxRepository {
   }
 
   /** Queues an envelope for delivery. */
-  async enqueue(o: { envelopeId: string; peer: string; rank: number; at: Date }): Promise<void> {
+  /** Queues an envelope for delivery, due at `at`; `createdAt` (default `at`) is when its delivery started (the give-up time counts from there). */
+  async enqueue(o: { envelopeId: string; peer: string; rank: number; at: Date; createdAt?: string }): Promise<void> {
     await this.#sql.run("INSERT INTO outbox (envelope_id, peer, state, attempts, next_attempt_at, created_at, rank) VALUES (?, ?, 'pending', 0, ?, ?, ?)", [
       o.envelopeId,
       o.peer,
       o.at.getTime(),
-      o.at.toISOString(),
+      o.createdAt ?? o.at.toISOString(),
       o.rank,
     ]);
   }
@@ -172,7 +176,7 @@ export class OutboxRepository {
     );
     if (claimed.length === 0) return [];
     return this.#sql.all<DueEnvelope>(
-      `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.digest, e.case_id, e.type
+      `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.digest, e.case_id, e.type, e.signer_kid, e.in_reply_to
          FROM outbox o JOIN envelopes e ON e.envelope_id = o.envelope_id
         WHERE o.envelope_id IN (${claimed.map(() => "?").join(", ")}) ORDER BY o.rank, o.next_attempt_at`,
       claimed.map((row) => row.envelope_id),
@@ -233,6 +237,73 @@ export class OutboxRepository {
               MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest FROM outbox`,
     );
     return { pending: row?.pending ?? 0, failed: row?.failed ?? 0, oldest: row?.oldest ?? null };
+  }
+
+  /** Whether the envelope's outbox row was superseded by a re-sealed one. */
+  async isSuperseded(envelopeId: string): Promise<boolean> {
+    return (await this.#sql.get("SELECT 1 AS one FROM outbox WHERE envelope_id = ? AND state = 'superseded'", [envelopeId])) !== undefined;
+  }
+
+  /** The envelope that replaced a superseded one, if any. */
+  async supersededBy(envelopeId: string): Promise<string | null> {
+    return (await this.#sql.get<{ superseded_by: string | null }>("SELECT superseded_by FROM outbox WHERE envelope_id = ? AND state = 'superseded'", [envelopeId]))?.superseded_by ?? null;
+  }
+
+  /** A pending outbound envelope with what re-sealing needs (its body and when it was first queued). */
+  pendingWithBody(envelopeId: string): Promise<{ case_id: string; digest: string; signer_kid: string; in_reply_to: string | null; wire: string; document: string; queued_since: string } | undefined> {
+    return this.#sql.get(
+      `SELECT e.case_id, e.digest, e.signer_kid, e.in_reply_to, b.wire, b.document, o.created_at AS queued_since
+         FROM envelopes e JOIN envelope_bodies b ON b.envelope_id = e.envelope_id JOIN outbox o ON o.envelope_id = e.envelope_id
+        WHERE e.envelope_id = ? AND e.direction = 'outbound' AND o.state = 'pending'`,
+      [envelopeId],
+    );
+  }
+
+  /** The state of an envelope's outbox row. */
+  async state(envelopeId: string): Promise<string | undefined> {
+    return (await this.#sql.get<{ state: string }>("SELECT state FROM outbox WHERE envelope_id = ?", [envelopeId]))?.state;
+  }
+
+  /** Makes pending envelopes due at `at`: those signed by one of `kids`. Returns how many. */
+  async expediteSignedBy(kids: readonly string[], at: number): Promise<number> {
+    if (kids.length === 0) return 0;
+    // Driven by the pending rows (indexed), not by every envelope ever sent.
+    const changed = await this.#sql.run(
+      `UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'
+          AND envelope_id IN (SELECT e.envelope_id FROM envelopes e WHERE e.envelope_id = outbox.envelope_id AND e.signer_kid IN (${kids.map(() => "?").join(", ")}))`,
+      [at, ...kids],
+    );
+    return changed.changes;
+  }
+
+  /** Makes pending envelopes that follow `envelopeId` (inReplyTo) due at `at`. */
+  expediteFollowers(envelopeId: string, at: number): Promise<unknown> {
+    return this.#sql.run(
+      "UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending' AND envelope_id IN (SELECT e.envelope_id FROM envelopes e WHERE e.envelope_id = outbox.envelope_id AND e.in_reply_to = ?)",
+      [at, envelopeId],
+    );
+  }
+
+  /** Delays a pending envelope to `at`. */
+  delay(envelopeId: string, at: number): Promise<unknown> {
+    return this.#sql.run("UPDATE outbox SET next_attempt_at = ? WHERE envelope_id = ? AND state = 'pending'", [at, envelopeId]);
+  }
+
+  /** Marks an envelope superseded by its re-sealed replacement. */
+  supersede(envelopeId: string, by: string, at: string): Promise<unknown> {
+    return this.#sql.run("UPDATE outbox SET state = 'superseded', superseded_by = ?, finished_at = ?, last_error = NULL, lease_owner = NULL, lease_expires_at = 0 WHERE envelope_id = ?", [
+      by,
+      at,
+      envelopeId,
+    ]);
+  }
+
+  /** A pending outbound envelope's signer and predecessor. */
+  pending(envelopeId: string): Promise<{ envelope_id: string; signer_kid: string; in_reply_to: string | null } | undefined> {
+    return this.#sql.get(
+      "SELECT e.envelope_id, e.signer_kid, e.in_reply_to FROM envelopes e JOIN outbox o ON o.envelope_id = e.envelope_id WHERE e.envelope_id = ? AND o.state = 'pending'",
+      [envelopeId],
+    );
   }
 
   /** Envelopes delivered and failed, by state. */

@@ -362,6 +362,11 @@ export class EvidenceRepository {
     return this.#sql.run("UPDATE evidence_refusals SET repeats = 0, repeats_since = NULL WHERE item_id = ? AND code = ?", [itemId, code]);
   }
 
+  /** A re-sealed manifest envelope replaces its original on the package. */
+  replaceManifest(oldId: string, newId: string): Promise<unknown> {
+    return this.#sql.run("UPDATE evidence_packages SET envelope_id = ? WHERE envelope_id = ?", [newId, oldId]);
+  }
+
   /** When a package was created. */
   async packageCreatedAt(packageId: string): Promise<string | undefined> {
     return (await this.#sql.get<{ created_at: string }>("SELECT created_at FROM evidence_packages WHERE package_id = ?", [packageId]))?.created_at;

@@ -1,5 +1,5 @@
 -- Valise gateway store on PostgreSQL, schema version 1: the tables of the
--- SQLite schema's versions 1-8 (see ../../sqlite/migrations), in
+-- SQLite schema's versions 1-9 (see ../../sqlite/migrations), in
 -- PostgreSQL's types. Integers that hold epoch milliseconds or sizes are
 -- BIGINT; binary columns BYTEA; JSON stays TEXT (canonical or as written).
 
@@ -53,13 +53,14 @@ CREATE TABLE envelope_bodies (
 CREATE TABLE outbox (
   envelope_id     TEXT PRIMARY KEY REFERENCES envelopes (envelope_id),
   peer            TEXT NOT NULL,
-  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'superseded')),
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at BIGINT NOT NULL,
   last_error      TEXT,
   created_at      TEXT NOT NULL,
   finished_at     TEXT,
-  rank            INTEGER NOT NULL DEFAULT 2 CHECK (rank IN (0, 1, 2))
+  rank            INTEGER NOT NULL DEFAULT 2 CHECK (rank IN (0, 1, 2)),
+  superseded_by   TEXT REFERENCES envelopes (envelope_id)   -- as SQLite's 009: the envelope that replaced it
 );
 CREATE INDEX outbox_due ON outbox (state, rank, next_attempt_at);
 

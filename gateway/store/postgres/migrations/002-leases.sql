@@ -1,4 +1,4 @@
--- Valise gateway store on PostgreSQL, schema version 2: leases (as SQLite's 009).
+-- Valise gateway store on PostgreSQL, schema version 2: leases (as SQLite's 010).
 CREATE TABLE leases (
   name        TEXT PRIMARY KEY,
   owner       TEXT NOT NULL,

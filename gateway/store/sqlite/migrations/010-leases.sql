@@ -1,4 +1,4 @@
--- Valise gateway store, schema version 9: leases, so that instances sharing
+-- Valise gateway store, schema version 10: leases, so that instances sharing
 -- a database (PostgreSQL) do each duty once; SQLite uses the same tables.
 
 -- Named leases: the leader's singleton jobs, evidence uploads.
