@@ -9,14 +9,15 @@ import type { Gateway } from "../../gateway/gateway.js";
 import { verifyReceipt } from "../../gateway/envelope/receipt.js";
 import { loadPeerTrust } from "../../pki/peers.js";
 import { count, createNetwork, example, localRequest, waitFor, type TestNetwork } from "./fixtures.js";
+import { forEachEngine } from "../store/engines.js";
 
-describe("gateway delivery: receiver down for a while", function () {
+forEachEngine("gateway delivery: receiver down for a while", (engine) => {
   let network: TestNetwork;
   let gb: Gateway;
   let us: Gateway | undefined;
 
   before(async function () {
-    network = await createNetwork();
+    network = await createNetwork({ store: engine.name });
     gb = network.gb.gateway();
     us = network.us.gateway();
     await gb.start();
@@ -26,7 +27,7 @@ describe("gateway delivery: receiver down for a while", function () {
   after(async function () {
     await gb?.stop();
     await us?.stop();
-    network?.cleanup();
+    await network?.cleanup();
   });
 
   it("queues while US is stopped, retries, and delivers once US starts again", async function () {

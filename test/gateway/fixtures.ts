@@ -20,6 +20,7 @@ import { createToken, type Role } from "../../gateway/auth/tokens.js";
 import { openHomeStore } from "../../gateway/store/home-store.js";
 import type { Store } from "../../gateway/store/store.js";
 import type { SqlValue } from "../../gateway/store/sql.js";
+import { createTestDatabase } from "../store/engines.js";
 import { openHome } from "../../gateway/home.js";
 import type { DeliveryOptions } from "../../gateway/delivery/worker.js";
 import { openAuthorityPki, type AuthorityPki } from "../../pki/store.js";
@@ -93,13 +94,14 @@ export interface TestAuthority {
  * the bundle; the local port is written to valise.json, so `valise start`
  * uses it too), and a token of each role.
  */
-export async function createAuthorityHome(dir: string, authority: string): Promise<TestAuthority> {
+export async function createAuthorityHome(dir: string, authority: string, options: { readonly storeUrl?: string } = {}): Promise<TestAuthority> {
   const peerPort = await freePort();
   const localPort = await freePort();
   const endpoint = `https://127.0.0.1:${peerPort}`;
   const home = join(dir, authority);
   const { home: created, rootFingerprint } = await initHome(home, { authority, endpoint, profile: "ed25519", dns: [], ips: [], passphrase: PASSPHRASE });
-  writeFileSync(created.paths.config, `${JSON.stringify({ ...created.config, localApi: { host: "127.0.0.1", port: localPort } }, null, 2)}\n`);
+  const store = options.storeUrl === undefined ? {} : { store: { kind: "postgres", url: options.storeUrl } };
+  writeFileSync(created.paths.config, `${JSON.stringify({ ...created.config, localApi: { host: "127.0.0.1", port: localPort }, ...store }, null, 2)}\n`);
 
   const newToken = async (role: Role, name: string): Promise<{ tokenId: string; token: string }> => {
     const store = await openHomeStore(openHome(created.paths.root), "apply");
@@ -152,27 +154,36 @@ export interface TestNetwork {
   readonly us: TestAuthority;
   /** Another authority's home in the same temp dir (trusted by no one yet). */
   addAuthority(authority: string): Promise<TestAuthority>;
-  /** Removes the temp dir. */
-  cleanup(): void;
+  /** Removes the temp dir (and, on PostgreSQL, drops the authorities' databases). */
+  cleanup(): Promise<void>;
 }
 
-/** GB-UKCA and US-DOJ-OIA, peers of each other. */
-export async function createNetwork(): Promise<TestNetwork> {
+/**
+ * GB-UKCA and US-DOJ-OIA, peers of each other. With `store: "postgres"`
+ * each authority's home keeps its store in a PostgreSQL database made for
+ * this network (dropped by `cleanup`).
+ */
+export async function createNetwork(options: { readonly store?: "sqlite" | "postgres" } = {}): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), "valise-gateway-"));
+  const drops: Array<() => Promise<void>> = [];
+  const cleanup = async (): Promise<void> => {
+    rmSync(dir, { recursive: true, force: true });
+    for (const drop of drops.splice(0)) await drop().catch(() => undefined);
+  };
+  const home = async (authority: string): Promise<TestAuthority> => {
+    if (options.store !== "postgres") return createAuthorityHome(dir, authority);
+    const database = await createTestDatabase();
+    drops.push(database.drop);
+    return createAuthorityHome(dir, authority, { storeUrl: database.url });
+  };
   try {
-    const gb = await createAuthorityHome(dir, "GB-UKCA");
-    const us = await createAuthorityHome(dir, "US-DOJ-OIA");
+    const gb = await home("GB-UKCA");
+    const us = await home("US-DOJ-OIA");
     await trust(gb, us);
     await trust(us, gb);
-    return {
-      dir,
-      gb,
-      us,
-      addAuthority: (authority) => createAuthorityHome(dir, authority),
-      cleanup: () => rmSync(dir, { recursive: true, force: true }),
-    };
+    return { dir, gb, us, addAuthority: home, cleanup };
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    await cleanup();
     throw error;
   }
 }

@@ -23,18 +23,19 @@ import {
   type RunningGateway,
 } from "./helpers.js";
 import { example } from "../fixtures.js";
+import { forEachEngine } from "../../store/engines.js";
 
 const DUAL_CRIMINALITY = "The conduct described, the mere possession of the listed files, is not an offence under the law of the requested state.";
 const DISPROPORTIONATE = "Disclosure of eighteen months of content data is disproportionate to a suspected fraud of the amount stated.";
 
-describe("case lifecycle across two gateways", function () {
+forEachEngine("case lifecycle across two gateways", (engine) => {
   let network: TestNetwork;
   const clock = new TestClock();
   let gb: RunningGateway;
   let us: RunningGateway;
 
   before(async function () {
-    network = await createNetwork();
+    network = await createNetwork({ store: engine.name });
     // Deadlines are checked by the tests that move the clock, not by a timer.
     configureClocks(network.gb, { checkIntervalSeconds: 86400 });
     configureClocks(network.us, { checkIntervalSeconds: 86400 });
@@ -45,7 +46,7 @@ describe("case lifecycle across two gateways", function () {
   after(async function () {
     await gb?.gateway.stop();
     await us?.gateway.stop();
-    network?.cleanup();
+    await network?.cleanup();
   });
 
   it("refusal with grounds: acknowledge, start review, refuse; the requester closes; both timelines match", async function () {
