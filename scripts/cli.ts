@@ -17,6 +17,7 @@ import { registerCase } from "./commands/case.js";
 import { registerReport } from "./commands/report.js";
 import { registerEvidence } from "./commands/evidence.js";
 import { registerConfig } from "./commands/config.js";
+import { registerMigrate } from "./commands/migrate.js";
 
 /** Builds the command tree; actions run against `context`. */
 export function buildProgram(context: CliContext): Command {
@@ -34,6 +35,7 @@ export function buildProgram(context: CliContext): Command {
   registerPeers(program, context);
   registerToken(program, context);
   registerStart(program, context);
+  registerMigrate(program, context);
   registerAudit(program, context);
   registerCase(program, context);
   registerReport(program, context);

@@ -23,6 +23,8 @@ export interface GatewayProcessOptions {
   readonly nodeArgs?: readonly string[];
   /** How long to wait for the `gateway started` line (default 30 s). */
   readonly startTimeoutMs?: number;
+  /** More `valise start` arguments (e.g. `--instance`, `--peer-port`, `--local-port`). */
+  readonly args?: readonly string[];
 }
 
 /** Where the started gateway listens, from its `gateway started` line. */
@@ -54,7 +56,7 @@ export interface GatewayProcess {
 /** Starts `valise start --home …` and resolves once it logs `gateway started`. */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a");
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), VALISE_BIN, "start", "--home", options.home], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), VALISE_BIN, "start", "--home", options.home, ...(options.args ?? [])], {
     env: { ...process.env, VALISE_PASSPHRASE: options.passphrase, VALISE_LOG_LEVEL: options.logLevel ?? "info", ...options.env },
     stdio: ["ignore", logFd ?? "pipe", logFd ?? "pipe"],
   });

@@ -125,3 +125,12 @@ export function forEachEngine(title: string, suite: (engine: TestEngine) => void
 export async function freshStore(engine: TestEngine): Promise<Store> {
   return openStore(await engine.location(), "apply");
 }
+
+/** In a PostgreSQL-only suite's `before`: skips (saying why) without PostgreSQL, and fails in CI. */
+export async function requirePostgres(context: Mocha.Context): Promise<void> {
+  const why = await postgresUnavailable();
+  if (why === null) return;
+  if (process.env["CI"] === "true") throw new Error(`${why}: CI runs the PostgreSQL tests (.ci/run starts PostgreSQL)`);
+  console.log(`      skipped: ${why}`);
+  context.skip();
+}

@@ -284,9 +284,9 @@ export class OutboxRepository {
     );
   }
 
-  /** Delays a pending envelope to `at`. */
+  /** Delays a pending envelope to `at` and releases its lease (nothing was attempted). */
   delay(envelopeId: string, at: number): Promise<unknown> {
-    return this.#sql.run("UPDATE outbox SET next_attempt_at = ? WHERE envelope_id = ? AND state = 'pending'", [at, envelopeId]);
+    return this.#sql.run("UPDATE outbox SET next_attempt_at = ?, lease_owner = NULL, lease_expires_at = 0 WHERE envelope_id = ? AND state = 'pending'", [at, envelopeId]);
   }
 
   /** Marks an envelope superseded by its re-sealed replacement. */
