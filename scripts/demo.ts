@@ -4,7 +4,7 @@
  * request, and show what each side can prove afterwards. Every claim the
  * demo prints is checked; it exits 0 only when all of them held.
  *
- * Run: `npm run demo [-- --keep]` (`--keep` leaves the temporary folder
+ * Run: `npm run demo [-- --keep] [-- --store postgres://HOST/DB]` (`--keep` leaves the temporary folder
  * with both homes, bundles and gateway logs for inspection, and the keys'
  * passphrase in `passphrase`, mode 0600, to open and restart the homes).
  */
@@ -24,6 +24,7 @@ import { verifyAuditLogs } from "./demo/steps/audit-verify.js";
 import { acceptRequest, closeCase, compareTimelines, showKpis } from "./demo/steps/lifecycle.js";
 import { sendEvidence } from "./demo/steps/evidence.js";
 import { keepPassphrase, keptFolderHelp } from "./demo/kept-folder.js";
+import { createDemoDatabases } from "./demo/postgres.js";
 
 /** The demo, in order. New features add their steps here. */
 export const DEMO_STEPS: readonly DemoStep[] = [
@@ -53,10 +54,19 @@ function authority(workdir: string, id: string, name: string, label: string): De
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes("--help")) {
-    process.stdout.write("usage: npm run demo [-- --keep]\n  --keep  keep the temporary folder (homes, bundles, gateway logs, and the keys' passphrase in a 0600 file)\n");
+    process.stdout.write(
+      "usage: npm run demo [-- --keep] [-- --store postgres://HOST/DB]\n  --keep   keep the temporary folder (homes, bundles, gateway logs, and the keys' passphrase in a 0600 file)\n  --store  run on PostgreSQL: each authority gets a database of its own on that server (dropped at the end unless --keep)\n",
+    );
     return 0;
   }
   const keep = argv.includes("--keep");
+  const storeAt = argv.indexOf("--store");
+  const storeUrl = storeAt < 0 ? undefined : argv[storeAt + 1];
+  if (storeAt >= 0 && (storeUrl === undefined || !/^postgres(ql)?:\/\//.test(storeUrl))) {
+    process.stderr.write("--store takes a postgres:// URL, e.g. postgres://127.0.0.1/postgres\n");
+    return 2;
+  }
+  const databases = storeUrl === undefined ? undefined : await createDemoDatabases(storeUrl);
   const report = createReport({ stream: process.stdout });
   const workdir = mkdtempSync(join(tmpdir(), "valise-demo-"));
   const state: DemoState = {
@@ -64,6 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
     passphrase: randomBytes(24).toString("base64url"),
     gb: authority(workdir, "GB-UKCA", "UK Central Authority", "GB"),
     us: authority(workdir, "US-DOJ-OIA", "US Department of Justice, Office of International Affairs", "US"),
+    ...(databases === undefined ? {} : { stores: { gb: databases.gb, us: databases.us } }),
   };
   // Kept homes are only useful with the passphrase of their keys: written first, so that a failed run's homes open too.
   const passphraseFile = keep ? keepPassphrase(workdir, state.passphrase) : undefined;
@@ -83,6 +94,7 @@ async function main(argv: readonly string[]): Promise<number> {
       "Valise demo: the UK Central Authority sends a mutual legal assistance request to the",
       "US Department of Justice (Office of International Affairs), gateway to gateway.",
       `Working folder: ${workdir}${keep ? " (kept)" : " (removed at the end; --keep to keep it)"}`,
+      `Store: ${databases === undefined ? "SQLite, valise.db in each home" : "PostgreSQL, a database per authority (dropped at the end unless --keep)"}`,
       "",
     ].join("\n"),
   );
@@ -111,6 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
     cleanup();
+    if (!keep) await databases?.drop().catch(() => undefined);
     if (passphraseFile !== undefined) process.stdout.write(keptFolderHelp(workdir, passphraseFile, [state.gb.home, state.us.home]));
   }
 }

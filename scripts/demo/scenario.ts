@@ -45,6 +45,8 @@ export interface DemoState {
   readonly passphrase: string;
   readonly gb: DemoAuthority;
   readonly us: DemoAuthority;
+  /** PostgreSQL databases of the two homes (`--store`), else SQLite in each home. */
+  readonly stores?: { readonly gb: string; readonly us: string };
   exchange?: DemoExchange;
 }
 

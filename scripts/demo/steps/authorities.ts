@@ -41,7 +41,8 @@ export const createHomes: DemoStep = {
       authority.endpoint = `https://127.0.0.1:${authority.peerPort}`;
       report.say("");
       report.say(`${authority.name} (${authority.id}), peer API ${authority.endpoint}, local API 127.0.0.1:${authority.peerPort + 1}:`);
-      const created = await operator(state, report, ["init", "--home", authority.home, "--authority", authority.id, "--endpoint", authority.endpoint]);
+      const store = state.stores === undefined ? [] : ["--store", authority === state.gb ? state.stores.gb : state.stores.us];
+      const created = await operator(state, report, ["init", "--home", authority.home, "--authority", authority.id, "--endpoint", authority.endpoint, ...store]);
       expectThat(created["authority"] === authority.id, `valise init created ${String(created["authority"])}, not ${authority.id}`);
       authority.rootFingerprint = String(created["rootFingerprint"]);
       report.ok(`home created; root certificate SHA-256 ${groupHex(authority.rootFingerprint)}`);
