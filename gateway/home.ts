@@ -7,7 +7,7 @@
  * pki/          this authority's PKI (pki/store.ts)
  * peers/        pinned trust bundles of peer authorities (pki/peers.ts)
  * valise.db     the SQLite store (gateway issue)
- * evidence/     content-addressed sealed evidence chunks
+ * evidence/     content-addressed sealed evidence chunks (or `evidence.dir`)
  * ```
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
@@ -73,7 +73,8 @@ export function openHome(root: string, agreement: AgreementOptions = {}): Home {
   }
   const config = loadConfigFile(paths.config);
   assertConfigMatchesPki(config, openAuthorityPki(paths.pki), agreement);
-  return { paths, config };
+  // Instances sharing a PostgreSQL store share one evidence folder (`evidence.dir`).
+  return { paths: config.evidence?.dir === undefined ? paths : { ...paths, evidence: config.evidence.dir }, config };
 }
 
 /** Options of {@link initHome}. */

@@ -12,7 +12,8 @@
  *
  * Flags: `--quick` (a short run), `--only envelope,exchange,audit` (some
  * sections), `--cpu-prof DIR` (profile both gateways and summarise the
- * hotspots), `--keep` (keep the homes and gateway logs).
+ * hotspots), `--keep` (keep the homes and gateway logs), `--store
+ * postgres://HOST/DB` (the exchange on PostgreSQL: a database per gateway).
  */
 import { cpus } from "node:os";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -57,6 +58,7 @@ const exchangeOptions: BenchExchangeOptions = {
   keep: process.argv.includes("--keep"),
   progress: (line) => process.stderr.write(`  … ${line}\n`),
   ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
+  ...(argument("store") === undefined ? {} : { store: argument("store")! }),
 };
 
 const SECTIONS = ["envelope", "exchange", "audit"] as const;

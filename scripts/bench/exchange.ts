@@ -12,7 +12,7 @@
  * - `tls`: the ceiling reference, a bare mutual-TLS HTTPS server with the
  *   same certificates answering a small POST (scripts/bench/mtls-echo.ts).
  *
- * Run: `npx tsx scripts/bench/exchange.ts [--phases max,rate,tls] [--count 2000]
+ * Run: `npx tsx scripts/bench/exchange.ts [--store postgres://HOST/DB] [--phases max,rate,tls] [--count 2000]
  * [--concurrency 64] [--rate 200] [--seconds 10] [--tls-requests 20000]
  * [--log-level info] [--cpu-prof DIR] [--keep]`
  */
@@ -31,6 +31,7 @@ import { openAuthorityPki } from "../../pki/store.js";
 import { loadIdentity } from "../../gateway/identity.js";
 import { startGatewayProcess, type GatewayProcess } from "../demo/gateway-process.js";
 import { createBenchHomes, type BenchHomes } from "./homes.js";
+import { createDemoDatabases } from "../demo/postgres.js";
 
 /** The phases of the benchmark. */
 export const EXCHANGE_PHASES = ["max", "rate", "tls"] as const;
@@ -40,6 +41,8 @@ export type ExchangePhase = (typeof EXCHANGE_PHASES)[number];
 /** Options of {@link benchExchange}. */
 export interface BenchExchangeOptions {
   readonly phases?: readonly ExchangePhase[];
+  /** A PostgreSQL server (`postgres://…`): each gateway's store in a database of its own there (dropped after). Default SQLite. */
+  readonly store?: string;
   /** `max`: envelopes (default 2000). */
   readonly count?: number;
   /** `max`: submitters in flight (default 64). */
@@ -355,8 +358,11 @@ export async function benchExchange(options: BenchExchangeOptions = {}): Promise
   const runs: Array<ExchangeRun | TlsRun> = [];
   let outbox: Outbox | undefined;
   let submitter: Submitter | undefined;
+  let dropDatabases: (() => Promise<void>) | undefined;
   try {
-    const homes = await createBenchHomes(workdir);
+    const databases = options.store === undefined ? undefined : await createDemoDatabases(options.store);
+    dropDatabases = databases?.drop;
+    const homes = await createBenchHomes(workdir, "ed25519", databases);
     if (phases.includes("max") || phases.includes("rate")) {
       const nodeArgs = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
       for (const home of [homes.usHome, homes.gbHome]) {
@@ -392,6 +398,7 @@ export async function benchExchange(options: BenchExchangeOptions = {}): Promise
     for (const gateway of gateways) gateway.kill();
     if (options.keep === true) progress(`kept ${workdir}`);
     else rmSync(workdir, { recursive: true, force: true });
+    if (!options.keep) await dropDatabases?.().catch(() => undefined);
   }
 }
 
@@ -434,6 +441,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     keep: process.argv.includes("--keep"),
     progress: (line) => process.stderr.write(`${line}\n`),
     ...(argument("cpu-prof") === undefined ? {} : { cpuProfileDir: argument("cpu-prof")! }),
+    ...(argument("store") === undefined ? {} : { store: argument("store")! }),
   };
   const results = await benchExchange(options);
   console.log(formatExchangeTable(results));

@@ -25,14 +25,15 @@ export interface BenchHomes {
 }
 
 /** Creates both homes under `workdir`. */
-export async function createBenchHomes(workdir: string, profile: Profile = "ed25519"): Promise<BenchHomes> {
+export async function createBenchHomes(workdir: string, profile: Profile = "ed25519", stores?: { readonly gb: string; readonly us: string }): Promise<BenchHomes> {
   const passphrase = randomBytes(18).toString("base64url");
   const now = new Date();
   const made = [];
   for (const authority of ["GB-UKCA", "US-DOJ-OIA"]) {
     const port = await freePortPair();
     const home = join(workdir, authority);
-    await initHome(home, { authority, endpoint: `https://127.0.0.1:${port}`, profile, dns: [], ips: [], passphrase, now });
+    const store = stores === undefined ? {} : { store: authority === "GB-UKCA" ? stores.gb : stores.us };
+    await initHome(home, { authority, endpoint: `https://127.0.0.1:${port}`, profile, dns: [], ips: [], passphrase, now, ...store });
     const pki = openAuthorityPki(join(home, "pki"));
     made.push({ home, pki, bundle: await createTrustBundle(pki, passphrase, now) });
   }
