@@ -205,3 +205,89 @@ forEachEngine("store conformance", (engine) => {
     expect(root.equals(rootFromLeafHashes(stored.map((e) => leafHash(Buffer.from(e, "utf8")))))).to.equal(true);
   });
 });
+
+forEachEngine("store conformance: evidence, tokens, peer logs, idempotency", (engine) => {
+  let store: Store;
+  beforeEach(async function () {
+    store = await openStore(await engine.location(), "apply");
+  });
+  afterEach(async function () {
+    await store?.close();
+  });
+
+  const seedCase = (tx: Parameters<Parameters<Store["transaction"]>[0]>[0], caseId: string) =>
+    tx.cases.insert({ caseId, direction: "inbound", kind: "mla-request", peer: "US", status: "accepted", priority: "normal", at });
+  const envelope = (caseId: string, id: string) => ({
+    envelopeId: id, caseId, direction: "outbound" as const, type: "evidence-manifest", from: "GB", to: "US", inReplyTo: null,
+    createdAt: at, storedAt: at, digest: "dd", signerKid: "k", wire: "{}", document: JSON.stringify({ items: [] }),
+  });
+  const item = (itemId: string, position: number) => ({
+    itemId, position, name: `f${position}`, mediaType: "text/plain", size: 10, sha256: "00".repeat(32), chunkSize: 65536, sealedSize: 26,
+    key: Buffer.alloc(32, position), noncePrefix: Buffer.alloc(7, position), sourcePath: null, sourceStat: null,
+  });
+
+  it("claims due uploads once each under a lease, receipts them once, and settles the package", async function () {
+    await store.transaction(async (tx) => {
+      await seedCase(tx, "c");
+      await tx.envelopes.insert(envelope("c", "m"));
+      await tx.outbox.enqueue({ envelopeId: "m", peer: "US", rank: 2, at: new Date(at) });
+      await tx.evidence.insertPackage({ packageId: "p", caseId: "c", direction: "outbound", peer: "US", envelopeId: "m", completes: "executed", createdAt: at, items: [item("i1", 0), item("i2", 1)] });
+    });
+    const now = Date.parse(at) + 1;
+    expect(await store.transaction((tx) => tx.evidence.claimDueUploads("a", now, 30_000, 10))).to.deep.equal([]); // manifest not delivered yet
+    await store.transaction((tx) => tx.outbox.markDelivered("m", at));
+    const [a, b] = await Promise.all([
+      store.transaction((tx) => tx.evidence.claimDueUploads("a", now, 30_000, 1)),
+      store.transaction((tx) => tx.evidence.claimDueUploads("b", now, 30_000, 1)),
+    ]);
+    expect([...a!, ...b!].map((r) => r.item_id).sort()).to.deep.equal(["i1", "i2"]);
+    expect(a![0]!.item_key.equals(Buffer.alloc(32, a![0]!.position))).to.equal(true);
+    expect(await store.transaction((tx) => tx.evidence.markReceipted("i1", "r1", at, at))).to.equal(true);
+    expect(await store.transaction((tx) => tx.evidence.markReceipted("i1", "r1", at, at))).to.equal(false);
+    expect(await store.read((tx) => tx.evidence.completePackages())).to.deep.equal([]);
+    await store.transaction((tx) => tx.evidence.markReceipted("i2", "r2", at, at));
+    expect(await store.read((tx) => tx.evidence.completePackages())).to.deep.equal(["p"]);
+    expect(await store.transaction((tx) => tx.evidence.finishPackage("p", "sending", "delivered", at))).to.equal(true);
+    expect(await store.transaction((tx) => tx.evidence.finishPackage("p", "sending", "delivered", at))).to.equal(false);
+    expect(await store.read((tx) => tx.evidence.tally("p", "receipted"))).to.deep.equal({ n: 2, bytes: 20, open: 0 });
+  });
+
+  it("counts refusals: the first is new, repeats are counted and summarised once", async function () {
+    expect(await store.transaction((tx) => tx.evidence.countRefusal("i", "CODE", at))).to.equal(false);
+    await store.transaction((tx) => tx.evidence.insertRefusal("i", "CODE", at));
+    expect(await store.transaction((tx) => tx.evidence.countRefusal("i", "CODE", at))).to.equal(true);
+    const rows = await store.inspect<{ total: number; repeats: number }>("SELECT total, repeats FROM evidence_refusals WHERE item_id = ?", ["i"]);
+    expect(rows).to.deep.equal([{ total: 2, repeats: 1 }]);
+  });
+
+  it("stores tokens by hash, lists and revokes them", async function () {
+    await store.transaction((tx) => tx.tokens.insert({ tokenId: "t1", name: "cms", role: "caseworker", hash: "h1", createdAt: at }));
+    expect(await store.read((tx) => tx.tokens.byHash("h1"))).to.include({ token_id: "t1", role: "caseworker", revoked_at: null });
+    expect(await codeOf(store.transaction((tx) => tx.tokens.insert({ tokenId: "t2", name: "x", role: "auditor", hash: "h1", createdAt: at })))).to.equal("STORE_DUPLICATE");
+    await store.transaction((tx) => tx.tokens.revoke("t1", at));
+    expect((await store.read((tx) => tx.tokens.get("t1")))?.revoked_at).to.equal(at);
+  });
+
+  it("keeps peers' checkpoints once per size, the witnessed head per log, and alarms", async function () {
+    const root = Buffer.alloc(32, 7);
+    await store.transaction(async (tx) => {
+      await tx.peerLogs.recordCheckpoint({ origin: "valise/US", size: 3, root, note: "n", receivedAt: at });
+      await tx.peerLogs.recordCheckpoint({ origin: "valise/US", size: 3, root: Buffer.alloc(32, 8), note: "other", receivedAt: at });
+      await tx.peerLogs.lockWitnessed("valise/US");
+      await tx.peerLogs.setWitnessed({ origin: "valise/US", size: 3, root, note: "n", updatedAt: at });
+      await tx.peerLogs.setWitnessed({ origin: "valise/US", size: 4, root, note: "n4", updatedAt: at });
+    });
+    expect((await store.read((tx) => tx.peerLogs.checkpoint("valise/US", 3)))?.note).to.equal("n");
+    expect(await store.read((tx) => tx.peerLogs.witnessed("valise/US"))).to.include({ size: 4, note: "n4", updatedAt: at });
+    const id = await store.transaction((tx) => tx.peerLogs.raiseAlarm({ origin: "valise/US", detectedAt: at, reason: "fork", evidence: "{}" }));
+    expect(await store.read((tx) => tx.peerLogs.alarms())).to.deep.equal([{ id, origin: "valise/US", detectedAt: at, reason: "fork" }]);
+  });
+
+  it("claims an idempotency key once; a second claim of a new key is a duplicate", async function () {
+    await store.transaction((tx) => tx.tokens.insert({ tokenId: "t", name: "cms", role: "caseworker", hash: "h", createdAt: at }));
+    await store.transaction((tx) => tx.idempotency.insertPending({ tokenId: "t", key: "k", fingerprint: "f", holder: "a", createdAt: at }));
+    expect(await codeOf(store.transaction((tx) => tx.idempotency.insertPending({ tokenId: "t", key: "k", fingerprint: "f", holder: "b", createdAt: at })))).to.equal("STORE_DUPLICATE");
+    await store.transaction((tx) => tx.idempotency.markDone("t", "k", 201, "{}"));
+    expect(await store.read((tx) => tx.idempotency.get("t", "k"))).to.deep.equal({ fingerprint: "f", state: "done", holder: "a", status: 201, response: "{}" });
+  });
+});

@@ -80,7 +80,8 @@ export class PostgresEngine {
    * date) the schema. The URL's password never appears in an error.
    */
   static async open(url: string, migrate: MigrationMode, poolSize = 10): Promise<PostgresEngine> {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    // connectionTimeoutMillis bounds the wait for a pooled connection too: a burst queues behind the pool, so it is generous.
+    const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 30_000 });
     // An idle client that loses its server emits 'error' on the pool; without
     // a listener that would crash the process. The next query reports it.
     pool.on("error", () => undefined);
