@@ -291,3 +291,19 @@ forEachEngine("store conformance: evidence, tokens, peer logs, idempotency", (en
     expect(await store.read((tx) => tx.idempotency.get("t", "k"))).to.deep.equal({ fingerprint: "f", state: "done", holder: "a", status: 201, response: "{}" });
   });
 });
+
+describe("store errors never show a password", function () {
+  it("an unreachable PostgreSQL URL with a password is refused STORE_UNAVAILABLE, the password nowhere in the error", async function () {
+    this.timeout(60_000);
+    let caught: unknown;
+    try {
+      await openStore({ kind: "postgres", url: "postgres://valise:s3cret-pw@127.0.0.1:1/valise" }, "refuse");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(GatewayError);
+    expect((caught as GatewayError).code).to.equal("STORE_UNAVAILABLE");
+    expect((caught as GatewayError).message).to.contain("postgres://valise:***@127.0.0.1:1/valise");
+    expect(JSON.stringify({ message: (caught as GatewayError).message, details: (caught as GatewayError).details })).to.not.contain("s3cret-pw");
+  });
+});
