@@ -52,8 +52,11 @@ const PERMANENT_STATUSES = new Set([400, 413, 422]);
  * own envelope being stored by another delivery in flight (a retry racing the
  * first attempt, a restart): the peer may hold the envelope. So a 409 is
  * retried — a redelivery of stored bytes is answered with the receipt — and
- * an envelope answered 409 is given up only from this many attempts on (its
- * give-up time aside).
+ * an envelope is given up only when this many attempts in a row were
+ * answered 409 (its give-up time aside). Attempts that found the peer
+ * unreachable do not count: they say nothing of its state. The count is
+ * kept per instance (a cache: another instance counts afresh, which only
+ * delays giving up).
  */
 const CONFLICT_ATTEMPTS = 3;
 
@@ -84,6 +87,8 @@ export class DeliveryWorker implements Job {
   readonly #options: DeliveryOptions;
   readonly #leaseMs: number;
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** Attempts in a row answered 409, by envelope. */
+  readonly #conflicts = new Map<string, number>();
 
   constructor(ctx: GatewayContext, client: PeerClient, options: Partial<DeliveryOptions> = {}) {
     this.#ctx = ctx;
@@ -143,7 +148,11 @@ export class DeliveryWorker implements Job {
       const response = await this.#client.request(peer, "POST", "/peer/v1/envelopes", Buffer.from(wire, "utf8"));
       if (response.status !== 200 && response.status !== 201) {
         const { code, message } = errorOf(response.body);
-        const permanent = PERMANENT_STATUSES.has(response.status) || (response.status === 409 && row.attempts + 1 >= CONFLICT_ATTEMPTS);
+        const conflicts = response.status === 409 ? (this.#conflicts.get(row.envelope_id) ?? 0) + 1 : 0;
+        if (conflicts > 0) this.#conflicts.set(row.envelope_id, conflicts);
+        else this.#conflicts.delete(row.envelope_id);
+        const permanent = PERMANENT_STATUSES.has(response.status) || conflicts >= CONFLICT_ATTEMPTS;
+        if (permanent) this.#conflicts.delete(row.envelope_id);
         throw new DeliveryFailure(code, `${peer.authority} answered ${response.status} ${code}: ${message}`, permanent);
       }
       const receipt = (JSON.parse(response.body.toString("utf8")) as { receipt?: unknown }).receipt;

