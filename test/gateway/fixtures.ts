@@ -316,7 +316,7 @@ export function tlsHandshake(port: number, options: PeerClientOptions): Promise<
  * Polls `probe` until it returns a value other than undefined, every
  * `intervalMs`, for at most `timeoutMs`; then throws, naming `what`.
  */
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 25): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
