@@ -81,6 +81,9 @@ export const GATEWAY_ERRORS = {
   // Document schemas (schemas/validate.ts).
   DOCUMENT_INVALID: "A document does not match its schema; details.errors lists every failing field with a hint.",
   UNKNOWN_SCHEMA: "No document schema of that name is loaded.",
+  DOCUMENT_VERSION_NOT_ACCEPTED: "A document is written in a version of the forms this gateway (or the peer) does not read (details: version, accepted).",
+  CASE_GROUND_NOT_ALLOWED: "A refusal cites a ground the case's legal instrument does not allow (details: ground, instrument, allowed, insteadStep).",
+  CASE_STEP_NOT_ALLOWED: "The step does not fit this case: its kind, its instrument, the items of its request, or the document version the peer reads (details: step, reason).",
   // Audit log verification core (gateway/audit/: merkle, note, checkpoint, cosignature, witness request).
   AUDIT_INVALID_ARGUMENT: "An argument to a Merkle tree or proof operation is out of range (index or size beyond the tree, unaligned subtree, hash not 32 bytes).",
   AUDIT_PROOF_INVALID: "A Merkle inclusion proof is malformed or does not lead to the expected root.",
@@ -186,6 +189,9 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   CONFIG_IDENTITY_MISMATCH: INVALID,
   CONFIG_ENDPOINT_MISMATCH: INVALID,
   DOCUMENT_INVALID: INVALID,
+  DOCUMENT_VERSION_NOT_ACCEPTED: INVALID,
+  CASE_GROUND_NOT_ALLOWED: INVALID,
+  CASE_STEP_NOT_ALLOWED: INVALID,
   // A document that contradicts its envelope: the same bytes never succeed (the sender stops retrying).
   ENVELOPE_DOCUMENT_TYPE_NOT_ALLOWED: INVALID,
   ENVELOPE_PARTY_MISMATCH: INVALID,

@@ -5,7 +5,8 @@
  * is signed by the authority's current `sign` key, its protected header
  * carries `alg`, `typ: valise-trust-bundle+jws`, `kid` (JWK thumbprint) and
  * `x5c` (the sign certificate), and its payload is
- * `{ valise-trust-bundle: 1, authority, endpoint, profile, issuedAt, root, certificates: [{use, status, pem}], crl }`.
+ * `{ valise-trust-bundle: 1, authority, endpoint, profile, issuedAt, root, certificates: [{use, status, pem}], crl, documentVersions? }`
+ * (`documentVersions`: the versions of the document forms the gateway reads, schemas/versions.ts).
  * All three parts are described by schemas/trust-bundle.schema.json.
  *
  * A bundle arrives from outside (mail, USB stick): everything in it is
@@ -27,6 +28,7 @@ import { jwkThumbprint } from "./keys.js";
 import { validateCertificatePath } from "./path.js";
 import type { LeafUse, Profile } from "./profiles.js";
 import type { AuthorityPki } from "./store.js";
+import { DOCUMENT_VERSIONS, UNSTATED_DOCUMENT_VERSIONS } from "../schemas/versions.js";
 
 /** JWS algorithms a bundle may be signed with (never `none`, never HS*). */
 export const BUNDLE_ALGORITHMS = ["EdDSA", "ES256", "ES384"] as const;
@@ -53,6 +55,8 @@ export interface TrustBundlePayload {
   root: string;
   certificates: { use: LeafUse; status: "current" | "previous"; pem: string }[];
   crl: string;
+  /** Versions of the document forms the authority's gateway reads (absent: version 1 only). */
+  documentVersions?: number[];
 }
 
 /** The JWS protected header. */
@@ -73,6 +77,8 @@ export interface TrustBundleContents {
   rootFingerprint: string;
   certificates: { use: LeafUse; status: "current" | "previous"; certificate: ParsedCertificate }[];
   crl: ParsedCrl;
+  /** Versions of the document forms the authority's gateway reads ([1] when the bundle does not say). */
+  documentVersions: readonly number[];
 }
 
 /** The verified contents plus the signer. */
@@ -181,6 +187,7 @@ export function trustBundleContents(payload: TrustBundlePayload): TrustBundleCon
     rootFingerprint: root.fingerprint256,
     certificates: payload.certificates.map((c) => ({ use: c.use, status: c.status, certificate: parseCertificatePem(c.pem) })),
     crl: parseCrlPem(payload.crl),
+    documentVersions: payload.documentVersions ?? UNSTATED_DOCUMENT_VERSIONS,
   };
 }
 
@@ -279,9 +286,15 @@ const JWS_ALG = { Ed25519: "EdDSA", "P-256": "ES256", "P-384": "ES384" } as cons
 /**
  * Creates this authority's trust bundle, signed by its current `sign` key:
  * root, current and previous unrevoked, unexpired leaves, and the CRL
- * (re-signed first when it has expired at `now`).
+ * (re-signed first when it has expired at `now`), and the versions of the
+ * document forms the gateway reads (default: every version this code reads).
  */
-export async function createTrustBundle(pki: AuthorityPki, passphrase: string, now: Date = new Date()): Promise<TrustBundleFile> {
+export async function createTrustBundle(
+  pki: AuthorityPki,
+  passphrase: string,
+  now: Date = new Date(),
+  options: { readonly documentVersions?: readonly number[] } = {},
+): Promise<TrustBundleFile> {
   const signKey = pki.loadPrivateKey("sign", passphrase);
   const signer = pki.currentCertificate("sign");
   const alg = JWS_ALG[signer.keyAlgorithm as keyof typeof JWS_ALG];
@@ -303,6 +316,7 @@ export async function createTrustBundle(pki: AuthorityPki, passphrase: string, n
     root: pki.rootCertificate().pem,
     certificates,
     crl: crl.pem,
+    documentVersions: [...(options.documentVersions ?? DOCUMENT_VERSIONS)],
   };
   const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg, typ: BUNDLE_TYP, kid: await jwkThumbprint(signer.publicKey), x5c: [signer.der.toString("base64")] })

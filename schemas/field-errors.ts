@@ -24,8 +24,26 @@ export type FieldErrorCode =
   | "date-range-reversed"
   | "no-match"
   | "invalid"
+  /** The text reads as filler, not as an account (x-substantive). */
+  | "filler"
+  /** The value names a person, preservation or attachment the document does not hold (x-ref). */
+  | "unknown-reference"
+  /** The date or time falls before the one it may not precede (x-not-before). */
+  | "too-early"
+  /** The instrument named does not fit the document kind or its legal basis (x-instrument-rules). */
+  | "instrument-mismatch"
+  /** The instrument wants a judge, court or prosecutor to issue or validate this measure (x-instrument-rules). */
+  | "judicial-validation-required"
+  /** The instrument does not provide for this measure (x-instrument-rules). */
+  | "not-allowed-for-instrument"
+  /** The instrument requires this field (x-instrument-rules). */
+  | "required-by-instrument"
+  /** The value is outside the bounds the instrument sets, e.g. a preservation period (x-instrument-rules). */
+  | "outside-instrument-limits"
   /** Set by the gateway, not the schema: the addressee is not a peer of this gateway. */
-  | "unknown-peer";
+  | "unknown-peer"
+  /** Set by the gateway: the peer does not read documents of this version (schemas/versions.ts). */
+  | "version-not-accepted";
 
 /** One failing field of a document. */
 export interface FieldError {
@@ -61,6 +79,11 @@ const PATTERN_FORMS: Readonly<Record<string, string>> = {
   "^valise/[A-Z]{2}(-[A-Z0-9]{2,16}){1,3}$": "valise/ followed by an authority id",
   "^[A-Za-z0-9+/]{43}=$": "a SHA-256 hash in standard base64 (44 characters)",
   "^[a-z]+(\\.[a-z-]+)+$": "dotted lowercase words such as envelope.sent",
+  "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$":
+    "a time to the second with its zone, such as 2025-03-02T14:07:31+01:00 or 2025-03-02T13:07:31Z",
+  "^\\+[1-9][0-9]{6,14}$": "a phone number in E.164 form: + and the country code, then digits only, e.g. +447700900123",
+  "^[a-z0-9]+(-[a-z0-9]+){1,7}$": "a code of lower-case words joined by hyphens, such as eu-dir-2014-41",
+  "^[A-Z0-9]+(-[A-Za-z0-9]+){0,6}$": "a provision reference such as EIO-11-1-e or UNMT-4-1-d",
   "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$":
     "a compact JWE: five base64url parts separated by dots",
 };
@@ -137,6 +160,8 @@ function draft(error: ErrorObject, document: unknown): Draft | undefined {
   const at = error.instancePath;
   const p = error.params as Record<string, unknown>;
   const label = fieldLabel(at);
+  // An item failing inside `contains` is no error of its own: the list as a whole lacks an entry.
+  if (error.keyword !== "contains" && /\/contains(\/|$)/.test(error.schemaPath)) return undefined;
   switch (error.keyword) {
     case "required":
     case "dependentRequired": {
@@ -206,6 +231,16 @@ function draft(error: ErrorObject, document: unknown): Draft | undefined {
       };
     case "x-date-order":
       return { path: at, code: "date-range-reversed", message: `${label} is earlier than the start of the period.` };
+    case "x-substantive":
+      return { path: at, code: "filler", message: `${label} reads as filler (${String(p["reason"])}), not as an account of the case.` };
+    case "x-ref":
+      return { path: at, code: "unknown-reference", message: `${label} names nothing this request holds (it must match ${list(p["refs"] as unknown[])}).` };
+    case "x-not-before":
+      return { path: at, code: "too-early", message: `${label} falls before ${fieldLabel(String(p["limit"]))}.` };
+    case "x-instrument-rules":
+      return instrumentDraft(at, label, p);
+    case "contains":
+      return { path: at, code: "no-match", message: `${label} lacks an entry it must have here.` };
     case "if":
       // ajv adds "must match then schema" beside the real failures inside `then`.
       return undefined;
@@ -217,6 +252,30 @@ function draft(error: ErrorObject, document: unknown): Draft | undefined {
       return { path: at, code: "not-allowed", message: `${label} is not allowed here.` };
     default:
       return { path: at, code: "invalid", message: `${label} is not valid (${error.keyword}).` };
+  }
+}
+
+/** A breach of the instrument's rules (schemas/request-rules.ts). */
+function instrumentDraft(at: string, label: string, p: Record<string, unknown>): Draft {
+  const instrument = String(p["instrument"]);
+  switch (p["code"]) {
+    case "judicial-validation-required":
+      return {
+        path: at,
+        code: "judicial-validation-required",
+        message: `${label}: under ${instrument}, ${String(p["type"])} (assistance[${String(p["item"])}]) must be issued by ${list(p["issuers"] as unknown[])} or validated by ${list(p["validators"] as unknown[])}.`,
+      };
+    case "required-by-instrument":
+      return { path: at, code: "required-by-instrument", message: `${label} is required under ${instrument}${p["type"] === undefined ? "" : ` for ${String(p["type"])}`}.` };
+    case "outside-instrument-limits":
+      return { path: at, code: "outside-instrument-limits", message: `${label} must be from ${String(p["min"])} to ${String(p["max"])} under ${instrument}.` };
+    case "not-allowed-for-instrument":
+      return { path: at, code: "not-allowed-for-instrument", message: `${label} is not a measure ${instrument} provides for (allowed: ${list(p["allowed"] as unknown[])}).` };
+    default: {
+      const codes = Array.isArray(p["codes"]) && p["codes"].length > 0 ? ` with instrumentCode ${list(p["codes"] as unknown[])}` : "";
+      const what = p["kind"] !== undefined ? `is not an instrument for a ${String(p["kind"])}` : `must cite ${instrument}: an entry of type ${String(p["type"])}${codes}`;
+      return { path: at, code: "instrument-mismatch", message: `${label} ${what}.` };
+    }
   }
 }
 

@@ -5,9 +5,13 @@
  * `/assistance/*\/identifiers`), optionally per error code; failing that the
  * nearest described parent field, and last a generic hint per code.
  *
+ * The version 2 forms add their fields in schemas/hints-v2.ts.
+ *
  * The wording is the advice an experienced central-authority officer gives a
  * prosecutor: what to write and why the requested state needs it.
  */
+
+import { mlaRequestHintsV2, preservationRequestHintsV2, statusUpdateHintsV2 } from "./hints-v2.js";
 
 /** A hint for a field: one text, or texts per error code with an optional default. */
 export type HintEntry = string | { readonly [code: string]: string | undefined; readonly default?: string };
@@ -329,11 +333,14 @@ export const AUDIT_ENTRY_HINTS: HintTable = {
   "/details": "Give details as an object of digests and metadata, never document content.",
 };
 
-/** Hint tables by schema name. */
+/** Hint tables by schema name: the version 2 forms, and the version 1 forms (`*-v1`) with the hints above. */
 export const HINTS_BY_SCHEMA: Readonly<Record<string, HintTable>> = {
-  "mla-request": MLA_REQUEST_HINTS,
-  "preservation-request": PRESERVATION_REQUEST_HINTS,
-  "status-update": STATUS_UPDATE_HINTS,
+  "mla-request": mlaRequestHintsV2(MLA_REQUEST_HINTS),
+  "preservation-request": preservationRequestHintsV2(PRESERVATION_REQUEST_HINTS),
+  "status-update": statusUpdateHintsV2(STATUS_UPDATE_HINTS),
+  "mla-request-v1": MLA_REQUEST_HINTS,
+  "preservation-request-v1": PRESERVATION_REQUEST_HINTS,
+  "status-update-v1": STATUS_UPDATE_HINTS,
   "evidence-manifest": EVIDENCE_MANIFEST_HINTS,
   receipt: RECEIPT_HINTS,
   envelope: ENVELOPE_HINTS,
@@ -361,6 +368,16 @@ export const GENERIC_HINTS: Readonly<Record<string, string>> = {
   "date-range-reversed": "The period ends before it starts; check the from and to dates.",
   "no-match": "Check the field against the form; it matches none of the accepted shapes.",
   invalid: "Check the field against the form.",
+  filler: "Write this field in your own words for this case; placeholder, repeated or copied-over text tells the requested authority nothing it can act on.",
+  "unknown-reference": "Refer only to an entry the document lists (a person's id, a preservation's reference, an attachment's name); add the entry first.",
+  "too-early": "The date falls before the one it may not precede (e.g. a deadline before the request was issued); check it.",
+  "instrument-mismatch": "Make the instrument, the kind of request and the legal basis agree: cite the instrument the request names.",
+  "judicial-validation-required": "This measure needs a judge, court or prosecutor to issue or validate the request under its instrument; give the validating authority.",
+  "not-allowed-for-instrument": "The instrument named does not provide for this; send it under another instrument.",
+  "required-by-instrument": "The instrument the request names requires this field; add it, or check that the instrument is the right one.",
+  "outside-instrument-limits": "Give a value within the bounds the instrument sets, which the message names.",
+  "unknown-peer": "Address the request to a central authority this gateway exchanges with.",
+  "version-not-accepted": "Write the document in a version of the form the peer reads; the message names them.",
 };
 
 /** `/assistance/0/identifiers` → `/assistance/*\/identifiers`. */

@@ -14,6 +14,7 @@ import type { AnySchemaObject, ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { GatewayError } from "../gateway/errors.js";
 import { DATE_RANGE_KEYWORDS } from "./date-range.js";
+import { REQUEST_RULE_KEYWORDS } from "./request-rules.js";
 import { toFieldErrors, type FieldError } from "./field-errors.js";
 
 export type { FieldError, FieldErrorCode } from "./field-errors.js";
@@ -87,7 +88,7 @@ function loadSchemas(dir: string): Map<string, AnySchemaObject> {
 
 /**
  * Loads every `*.schema.json` of the schema folder into one ajv instance
- * (draft 2020-12, all errors, strict, formats, the Valise date-range keywords)
+ * (draft 2020-12, all errors, strict, formats, the Valise date-range and request-rule keywords)
  * and compiles each document schema and each of its `$defs` once.
  * Throws `INTERNAL` when a schema file does not parse or compile.
  */
@@ -99,6 +100,7 @@ export function createDocumentValidator(options: DocumentValidatorOptions = {}):
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
   addFormats.default(ajv);
   for (const keyword of DATE_RANGE_KEYWORDS) ajv.addKeyword(keyword);
+  for (const keyword of REQUEST_RULE_KEYWORDS) ajv.addKeyword(keyword);
 
   const schemas = loadSchemas(dir);
   const ids = new Map<string, string>();

@@ -47,7 +47,7 @@ export function byUrgency(a: DeadlineItem, b: DeadlineItem): number {
 
 /** What the clocks of a case are computed from. */
 type ClockedCase = Pick<CaseRecord, "caseId" | "direction" | "kind" | "peer" | "priority" | "status" | "receivedAt" | "headEnvelopeId"> & {
-  readonly facts: Pick<CaseRecord["facts"], "preservationDays">;
+  readonly facts: Pick<CaseRecord["facts"], "preservationDays" | "instrument" | "deadlineAt">;
 };
 
 /** A step as the clocks see it; steps without a state are applied ones. */
@@ -98,8 +98,8 @@ export async function runningDeadlines(tx: Tx, config: GatewayConfig, now: Date)
   const steps = await clockedStepsByCase(tx);
   return rows
     .flatMap((row) => {
-      const applied = (steps.get(row.case_id) ?? []).map((s) => ({ step: s.step, from: s.from, to: s.to, at: s.at }));
-      const preservationDays = parseFacts(row.facts).preservationDays;
+      const applied = (steps.get(row.case_id) ?? []).map((s) => ({ step: s.step, from: s.from, to: s.to, at: s.at, grounds: s.grounds }));
+      const { preservationDays, instrument, deadlineAt } = parseFacts(row.facts);
       const record: ClockedCase = {
         caseId: row.case_id,
         direction: row.direction,
@@ -109,7 +109,11 @@ export async function runningDeadlines(tx: Tx, config: GatewayConfig, now: Date)
         status: row.status as CaseStatus,
         receivedAt: row.received_at,
         headEnvelopeId: row.head_envelope_id,
-        facts: preservationDays === undefined ? {} : { preservationDays },
+        facts: {
+          ...(preservationDays === undefined ? {} : { preservationDays }),
+          ...(instrument === undefined ? {} : { instrument }),
+          ...(deadlineAt === undefined ? {} : { deadlineAt }),
+        },
       };
       return deadlinesOf(record, applied, config, now);
     })

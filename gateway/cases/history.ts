@@ -7,7 +7,7 @@ import type { Tx } from "../store/store.js";
 import type { CaseRow, StepRow } from "../store/repos/cases.js";
 import type { Priority } from "../envelope/types.js";
 import type { CaseHistory, PlacedStep } from "./placement.js";
-import type { CaseStatus, CaseStep, RefusalGround } from "./lifecycle.js";
+import type { CaseStatus, CaseStep } from "./lifecycle.js";
 import { parseFacts, type CaseFacts } from "./facts.js";
 
 export type { CaseRow } from "../store/repos/cases.js";
@@ -33,8 +33,8 @@ export interface StepRecord extends PlacedStep {
   readonly step: CaseStep;
   /** The step's time, as its author signed it. */
   readonly at: string;
-  /** Refusal grounds (codes only). */
-  readonly grounds: readonly RefusalGround[];
+  /** Codes only: a refusal's grounds, or why a request could not be executed (unable-to-execute). */
+  readonly grounds: readonly string[];
 }
 
 /** A `cases` row as a {@link CaseRecord}. */
@@ -66,7 +66,7 @@ function stepOf(row: StepRow): StepRecord {
     from: row.from_status as CaseStatus,
     to: row.to_status as CaseStatus,
     at: row.at,
-    grounds: row.grounds === null ? [] : (JSON.parse(row.grounds) as RefusalGround[]),
+    grounds: row.grounds === null ? [] : (JSON.parse(row.grounds) as string[]),
     state: row.state,
     supersededBy: row.superseded_by,
   };

@@ -18,20 +18,21 @@ import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import { hintFor } from "../../schemas/hints.js";
 import { REQUEST_KINDS } from "../exchange/submit.js";
-import { otherSide, sideOf, type CaseStatus, type CaseStep, type RefusalGround } from "./lifecycle.js";
+import { otherSide, sideOf, type CaseStatus, type RefusalGround } from "./lifecycle.js";
 import { placeStep } from "./placement.js";
 import { historyOf, insertStep, moveCase, readCase, recordCaseOpened, stepsOfCase, supersedeSteps } from "./history.js";
 import { requestFacts } from "./facts.js";
+import { checkStepForCase, stepCodes, type StepDocument } from "./instrument-steps.js";
 import type { Tx } from "../store/store.js";
 
 /** The fields of a status update the lifecycle reads. */
-export interface StatusUpdateDocument {
+export interface StatusUpdateDocument extends StepDocument {
   readonly kind: "status-update";
+  readonly schemaVersion?: number;
   readonly caseId: string;
-  readonly step: CaseStep;
   readonly status: CaseStatus;
   readonly at: string;
-  readonly grounds?: ReadonlyArray<{ readonly ground: RefusalGround; readonly explanation: string }>;
+  readonly grounds?: ReadonlyArray<{ readonly ground: RefusalGround; readonly explanation: string; readonly assistanceItems?: readonly number[] }>;
   readonly delivered?: unknown;
 }
 
@@ -69,6 +70,8 @@ async function placeInboundStep(tx: Tx, ctx: GatewayContext, opened: OpenedEnvel
   const record = await readCase(tx, header.caseId, { forUpdate: true });
   if (record === undefined || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `no case ${header.caseId} with a request`);
   const by = otherSide(sideOf(record.direction));
+  // The grounds, items and steps the case's instrument allows: the peer's word is checked, not trusted.
+  checkStepForCase(record, document, document.schemaVersion ?? 1);
   const steps = await stepsOfCase(tx, record.caseId);
   const history = historyOf(record, steps);
   const known = header.inReplyTo === history.requestEnvelopeId || history.steps.some((s) => s.envelopeId === header.inReplyTo);
@@ -84,7 +87,7 @@ async function placeInboundStep(tx: Tx, ctx: GatewayContext, opened: OpenedEnvel
     step: document.step,
     by,
     status: document.status,
-    payload: { delivered: document.delivered },
+    payload: { delivered: document.delivered, partial: document.partial },
   });
   const now = new Date(storedAt);
   const actor = `peer:${header.from}`;
@@ -101,7 +104,7 @@ async function placeInboundStep(tx: Tx, ctx: GatewayContext, opened: OpenedEnvel
     from: placement.from,
     to: placement.to,
     at: document.at,
-    grounds: (document.grounds ?? []).map((g) => g.ground),
+    grounds: stepCodes(document),
     state: placement.outcome,
     supersededBy: placement.outcome === "superseded" ? placement.supersededBy : null,
   });
@@ -140,7 +143,7 @@ async function placeInboundStep(tx: Tx, ctx: GatewayContext, opened: OpenedEnvel
       side: by,
       by: header.from,
       seq: placement.seq,
-      ...(document.grounds === undefined ? {} : { grounds: document.grounds.map((g) => g.ground) }),
+      ...(stepCodes(document).length === 0 ? {} : { [document.step === "unable-to-execute" ? "reasons" : "grounds"]: stepCodes(document) }),
       ...(placement.supersedes.length === 0 ? {} : { supersedes: [...placement.supersedes] }),
     },
   });

@@ -8,18 +8,41 @@
  * - `requesting`: the authority that sent the request (its case is `outbound`);
  * - `requested`: the authority that received it (its case is `inbound`).
  *
- * | step              | by         | from                                                      | to                                  |
- * | ----------------- | ---------- | --------------------------------------------------------- | ----------------------------------- |
- * | acknowledge       | requested  | received                                                  | acknowledged                        |
- * | start-review      | requested  | received, acknowledged                                    | under-review                        |
- * | request-more-info | requested  | received, acknowledged, under-review                      | more-info-requested                 |
- * | provide-more-info | requesting | more-info-requested                                       | under-review                        |
- * | accept            | requested  | received, acknowledged, under-review                      | accepted                            |
- * | report-progress   | requested  | accepted, in-execution, partially-executed                | partially-executed with `delivered`, else in-execution (partially-executed stays) |
- * | executed          | requested  | accepted, in-execution, partially-executed                | executed                            |
- * | refuse            | requested  | received … partially-executed (every open state)          | refused                             |
- * | withdraw          | requesting | received … partially-executed (every open state)          | withdrawn                           |
- * | close             | requesting | executed, partially-executed, refused, withdrawn          | closed                              |
+ * | step                         | by         | from                                                          | to                                  |
+ * | ---------------------------- | ---------- | ------------------------------------------------------------- | ----------------------------------- |
+ * | acknowledge                  | requested  | received                                                      | acknowledged                        |
+ * | forward                      | requested  | received, acknowledged                                        | acknowledged                        |
+ * | start-review                 | requested  | received, acknowledged                                        | under-review                        |
+ * | request-more-info            | requested  | received, acknowledged, under-review, accepted … partially-executed | more-info-requested           |
+ * | consult                      | requested  | received, acknowledged, under-review, accepted … partially-executed | in-consultation               |
+ * | propose-alternative-measure  | requested  | received, acknowledged, under-review                          | alternative-proposed                |
+ * | offer-conditions             | requested  | received, acknowledged, under-review                          | conditions-offered                  |
+ * | confidentiality-not-possible | requested  | received, acknowledged, under-review, accepted                | confidentiality-not-possible        |
+ * | provide-more-info            | requesting | more-info-requested, in-consultation, alternative-proposed    | under-review                        |
+ * | agree-alternative            | requesting | alternative-proposed                                          | under-review                        |
+ * | accept-conditions            | requesting | conditions-offered                                            | under-review                        |
+ * | reject-conditions            | requesting | conditions-offered                                            | under-review                        |
+ * | confirm-proceed              | requesting | confidentiality-not-possible                                  | under-review                        |
+ * | accept                       | requested  | received, acknowledged, under-review                          | accepted                            |
+ * | notify-delay                 | requested  | received … partially-executed (the requested side's turn)     | unchanged                           |
+ * | postpone                     | requested  | accepted, in-execution, partially-executed                    | postponed                           |
+ * | legal-challenge              | requested  | accepted, in-execution, partially-executed, postponed         | on-hold                             |
+ * | resume                       | requested  | postponed, on-hold                                            | in-execution                        |
+ * | report-progress              | requested  | accepted, in-execution, partially-executed                    | partially-executed with `delivered`, else in-execution (partially-executed stays) |
+ * | executed                     | requested  | accepted, in-execution, partially-executed                    | executed                            |
+ * | refuse                       | requested  | every open state                                              | refused; a partial refusal leaves the status unchanged |
+ * | unable-to-execute            | requested  | every open state                                              | unable-to-execute                   |
+ * | extend-preservation          | requesting | executed (a preservation)                                     | executed                            |
+ * | confirm-follow-up            | requesting | executed (a preservation)                                     | executed                            |
+ * | withdraw                     | requesting | every open state                                              | withdrawn                           |
+ * | close                        | requesting | executed, partially-executed, refused, unable-to-execute, withdrawn | closed                        |
+ *
+ * Every answer of the requesting side (more information, agreement to an
+ * alternative, to conditions, to go on without confidentiality) returns the
+ * case to `under-review`, where the requested side decides again; the
+ * recognition is the first `accept` (gateway/cases/clocks.ts). Steps that
+ * fit only some cases (a preservation's extension, grounds an instrument
+ * does not know) are checked against the case in instrument-steps.ts.
  *
  * `submitted` is the requesting side's own view of a request whose receipt
  * has not arrived yet; for the lifecycle it is `received` (a step can only
@@ -44,11 +67,18 @@ export const CASE_STATUSES = [
   "acknowledged",
   "under-review",
   "more-info-requested",
+  "in-consultation",
+  "alternative-proposed",
+  "conditions-offered",
+  "confidentiality-not-possible",
   "accepted",
   "in-execution",
   "partially-executed",
+  "postponed",
+  "on-hold",
   "executed",
   "refused",
+  "unable-to-execute",
   "withdrawn",
   "closed",
 ] as const;
@@ -58,21 +88,43 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 /** Every lifecycle step. */
 export const CASE_STEPS = [
   "acknowledge",
+  "forward",
   "start-review",
   "request-more-info",
   "provide-more-info",
+  "consult",
+  "propose-alternative-measure",
+  "agree-alternative",
+  "offer-conditions",
+  "accept-conditions",
+  "reject-conditions",
+  "confidentiality-not-possible",
+  "confirm-proceed",
   "accept",
+  "notify-delay",
+  "postpone",
+  "legal-challenge",
+  "resume",
   "report-progress",
   "executed",
   "refuse",
+  "unable-to-execute",
+  "extend-preservation",
+  "confirm-follow-up",
   "withdraw",
   "close",
 ] as const;
 /** A lifecycle step. */
 export type CaseStep = (typeof CASE_STEPS)[number];
 
-/** The grounds for refusal (UN Model Treaty on Mutual Assistance in Criminal Matters, art. 4, and common treaty practice). */
-export const REFUSAL_GROUNDS = [
+/** The grounds for refusal (schemas/instruments.ts: UN Model Treaty art. 4, EIO art. 11, Regulation 2023/1543 art. 12, Budapest). */
+export { REFUSAL_GROUNDS, type RefusalGround } from "../../schemas/instruments.js";
+
+/** The steps of document version 1 (a peer that reads only version 1 understands no other). */
+export const VERSION_1_STEPS: readonly CaseStep[] = ["acknowledge", "start-review", "request-more-info", "provide-more-info", "accept", "report-progress", "executed", "refuse", "withdraw", "close"];
+
+/** The refusal grounds of document version 1. */
+export const VERSION_1_GROUNDS: readonly string[] = [
   "sovereignty-security-public-order",
   "political-offence",
   "discrimination",
@@ -83,9 +135,7 @@ export const REFUSAL_GROUNDS = [
   "insufficient-justification",
   "disproportionate",
   "other",
-] as const;
-/** A ground for refusal. */
-export type RefusalGround = (typeof REFUSAL_GROUNDS)[number];
+];
 
 /** Which side of a case an authority is on. */
 export type Side = "requesting" | "requested";
@@ -104,6 +154,8 @@ export function otherSide(side: Side): Side {
 export interface StepPayload {
   /** Something was delivered with the step (report-progress). */
   readonly delivered?: unknown;
+  /** A refusal of some assistance items only (refuse): the case goes on. */
+  readonly partial?: unknown;
 }
 
 /** One row of the lifecycle table. */
@@ -114,16 +166,17 @@ export interface StepRule {
   readonly to: (from: CaseStatus, payload: StepPayload) => CaseStatus;
 }
 
+/** Before the decision, the requested side's turn. */
+const DECIDING: readonly CaseStatus[] = ["received", "acknowledged", "under-review"];
+/** Executing, the requested side's turn. */
+const EXECUTING: readonly CaseStatus[] = ["accepted", "in-execution", "partially-executed"];
+/** The requesting side's turn: it was asked something. */
+const ASKED: readonly CaseStatus[] = ["more-info-requested", "in-consultation", "alternative-proposed", "conditions-offered", "confidentiality-not-possible"];
+/** Execution paused by the requested side. */
+const PAUSED: readonly CaseStatus[] = ["postponed", "on-hold"];
+
 /** States in which the request is still being handled (a refusal or withdrawal may end it). */
-const OPEN: readonly CaseStatus[] = [
-  "received",
-  "acknowledged",
-  "under-review",
-  "more-info-requested",
-  "accepted",
-  "in-execution",
-  "partially-executed",
-];
+const OPEN: readonly CaseStatus[] = [...DECIDING, ...ASKED, ...EXECUTING, ...PAUSED];
 
 const to =
   (status: CaseStatus) =>
@@ -133,20 +186,38 @@ const to =
 /** The lifecycle table (see the module comment). */
 export const LIFECYCLE: Readonly<Record<CaseStep, StepRule>> = Object.freeze({
   acknowledge: { by: "requested", from: ["received"], to: to("acknowledged") },
+  forward: { by: "requested", from: ["received", "acknowledged"], to: to("acknowledged") },
   "start-review": { by: "requested", from: ["received", "acknowledged"], to: to("under-review") },
-  "request-more-info": { by: "requested", from: ["received", "acknowledged", "under-review"], to: to("more-info-requested") },
-  "provide-more-info": { by: "requesting", from: ["more-info-requested"], to: to("under-review") },
-  accept: { by: "requested", from: ["received", "acknowledged", "under-review"], to: to("accepted") },
+  // During execution too (EIO art. 16(2)(b)-(c)): the answer brings the case back to review.
+  "request-more-info": { by: "requested", from: [...DECIDING, ...EXECUTING], to: to("more-info-requested") },
+  consult: { by: "requested", from: [...DECIDING, ...EXECUTING], to: to("in-consultation") },
+  "propose-alternative-measure": { by: "requested", from: DECIDING, to: to("alternative-proposed") },
+  "offer-conditions": { by: "requested", from: DECIDING, to: to("conditions-offered") },
+  "confidentiality-not-possible": { by: "requested", from: [...DECIDING, "accepted"], to: to("confidentiality-not-possible") },
+  "provide-more-info": { by: "requesting", from: ["more-info-requested", "in-consultation", "alternative-proposed"], to: to("under-review") },
+  "agree-alternative": { by: "requesting", from: ["alternative-proposed"], to: to("under-review") },
+  "accept-conditions": { by: "requesting", from: ["conditions-offered"], to: to("under-review") },
+  "reject-conditions": { by: "requesting", from: ["conditions-offered"], to: to("under-review") },
+  "confirm-proceed": { by: "requesting", from: ["confidentiality-not-possible"], to: to("under-review") },
+  accept: { by: "requested", from: DECIDING, to: to("accepted") },
+  "notify-delay": { by: "requested", from: [...DECIDING, ...EXECUTING], to: (from) => from },
+  postpone: { by: "requested", from: EXECUTING, to: to("postponed") },
+  "legal-challenge": { by: "requested", from: [...EXECUTING, "postponed"], to: to("on-hold") },
+  resume: { by: "requested", from: PAUSED, to: to("in-execution") },
   "report-progress": {
     by: "requested",
-    from: ["accepted", "in-execution", "partially-executed"],
+    from: EXECUTING,
     // Once something was delivered the case stays partially executed.
     to: (from, payload) => (payload.delivered !== undefined || from === "partially-executed" ? "partially-executed" : "in-execution"),
   },
-  executed: { by: "requested", from: ["accepted", "in-execution", "partially-executed"], to: to("executed") },
-  refuse: { by: "requested", from: OPEN, to: to("refused") },
+  executed: { by: "requested", from: EXECUTING, to: to("executed") },
+  // A partial refusal refuses some items; the rest of the request goes on from where it stood.
+  refuse: { by: "requested", from: OPEN, to: (from, payload) => (payload.partial === true ? from : "refused") },
+  "unable-to-execute": { by: "requested", from: OPEN, to: to("unable-to-execute") },
+  "extend-preservation": { by: "requesting", from: ["executed"], to: to("executed") },
+  "confirm-follow-up": { by: "requesting", from: ["executed"], to: to("executed") },
   withdraw: { by: "requesting", from: OPEN, to: to("withdrawn") },
-  close: { by: "requesting", from: ["executed", "partially-executed", "refused", "withdrawn"], to: to("closed") },
+  close: { by: "requesting", from: ["executed", "partially-executed", "refused", "unable-to-execute", "withdrawn"], to: to("closed") },
 });
 
 /** True when `value` names a step. */
@@ -197,23 +268,9 @@ export function nextStatus(status: CaseStatus, step: CaseStep, side: Side, paylo
  * received yet, or the case is decided).
  */
 export function holderOf(status: CaseStatus): Side | undefined {
-  switch (status) {
-    case "received":
-    case "acknowledged":
-    case "under-review":
-    case "accepted":
-    case "in-execution":
-    case "partially-executed":
-      return "requested";
-    case "more-info-requested":
-      return "requesting";
-    case "submitted":
-    case "executed":
-    case "refused":
-    case "withdrawn":
-    case "closed":
-      return undefined;
-  }
+  if (DECIDING.includes(status) || EXECUTING.includes(status) || PAUSED.includes(status)) return "requested";
+  if (ASKED.includes(status)) return "requesting";
+  return undefined;
 }
 
 /** True while the request is still being handled (not yet executed, refused, withdrawn or closed). */

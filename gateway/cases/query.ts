@@ -10,7 +10,7 @@ import type { Principal } from "../auth/tokens.js";
 import { appendEntry, entriesOfCase, type AuditEntry } from "../audit/append.js";
 import { GatewayError } from "../errors.js";
 import type { GatewayConfig } from "../config/config.js";
-import { allowedSteps, sideOf, type CaseStatus, type CaseStep, type RefusalGround, type Side } from "./lifecycle.js";
+import { allowedSteps, sideOf, type CaseStatus, type CaseStep, type Side } from "./lifecycle.js";
 import { caseRecordOf, stepsOfCase } from "./history.js";
 import { clocksOf } from "./deadlines.js";
 import type { CaseClocks } from "./clocks.js";
@@ -55,7 +55,8 @@ export interface TimelineStep {
   readonly from: CaseStatus;
   readonly to: CaseStatus;
   readonly at: string;
-  readonly grounds: readonly RefusalGround[];
+  /** A refusal's grounds, or why the request could not be executed (unable-to-execute). */
+  readonly grounds: readonly string[];
   /** `superseded`: it lost to a concurrent step of the other side (`supersededBy`). */
   readonly state: "applied" | "superseded";
   readonly supersededBy: string | null;

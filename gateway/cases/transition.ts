@@ -1,8 +1,10 @@
 /**
  * A caseworker takes a lifecycle step on a case (POST
  * /api/v1/cases/:caseId/status): the step is checked against the lifecycle
- * for this gateway's side, written as a `status-update` document validated
- * against the shared schema, sealed to the peer (following the head of the
+ * for this gateway's side and against the case (its instrument, kind and
+ * items: instrument-steps.ts), written as a `status-update` document in the
+ * highest version of the forms both sides read, validated against that
+ * version's schema, sealed to the peer (following the head of the
  * case's history, `inReplyTo`), and — in one transaction — the case moves,
  * the envelope is queued in the outbox, and the audit log records it. The
  * 201 goes out only after that commit.
@@ -16,14 +18,38 @@ import type { Principal } from "../auth/tokens.js";
 import type { FieldError } from "../../schemas/validate.js";
 import { hintFor } from "../../schemas/hints.js";
 import { storeOutboundEnvelope } from "../exchange/store.js";
-import { CASE_STEPS, isCaseStep, lifecycleStatus, nextStatus, sideOf, type CaseStatus, type CaseStep, type RefusalGround } from "./lifecycle.js";
+import { CASE_STEPS, isCaseStep, lifecycleStatus, nextStatus, sideOf, type CaseStatus, type CaseStep } from "./lifecycle.js";
+import { checkStepForCase, stepCodes, type StepDocument } from "./instrument-steps.js";
+import { statusUpdateVersion } from "../exchange/versions.js";
+import { schemaNameFor } from "../../schemas/versions.js";
 import { placeStep } from "./placement.js";
 import { historyOf, insertStep, moveCase, readCase, stepsOfCase } from "./history.js";
 import type { StatusUpdateDocument } from "./inbound.js";
 import type { Tx } from "../store/store.js";
 
 /** The fields a caseworker may give with a step; the gateway adds kind, caseId, status and at. */
-export const STEP_FIELDS = ["step", "note", "grounds", "questions", "answers", "conditions", "delivered"] as const;
+export const STEP_FIELDS = [
+  "step",
+  "note",
+  "grounds",
+  "partial",
+  "questions",
+  "answers",
+  "conditions",
+  "delivered",
+  "executingAuthority",
+  "receivedByCompetentAuthorityAt",
+  "forwardedTo",
+  "delay",
+  "postponement",
+  "consultation",
+  "alternative",
+  "unable",
+  "extension",
+  "followUp",
+  "confidentialityIssue",
+  "challenge",
+] as const;
 
 /** The answer to a step taken. */
 export interface StepTaken {
@@ -94,12 +120,16 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
   if (record.headEnvelopeId === null || record.requestEnvelopeId === null) throw new GatewayError("CASE_UNKNOWN", `case ${caseId} has no request`);
   const side = sideOf(record.direction);
   const from = lifecycleStatus(record.status);
-  const status = nextStatus(record.status, step, side, { delivered: fields["delivered"] });
-  const now = ctx.now();
-  const document = { ...fields, kind: "status-update", caseId, step, status, at: now.toISOString() };
-  ctx.validator.assertDocument<StatusUpdateDocument>("status-update", document);
+  const payload = { delivered: fields["delivered"], partial: fields["partial"] };
+  const status = nextStatus(record.status, step, side, payload);
   const peer = ctx.peers.find(record.peer);
   if (peer === undefined) throw new GatewayError("PEER_UNKNOWN", `${record.peer} is no longer a peer of this gateway`);
+  // Sealed in the highest version of the forms both sides read; version 1 carries no schemaVersion.
+  const version = statusUpdateVersion(ctx.config, peer);
+  const now = ctx.now();
+  const document = { ...fields, kind: "status-update", ...(version === 1 ? {} : { schemaVersion: version }), caseId, step, status, at: now.toISOString() };
+  checkStepForCase(record, document as StepDocument, version);
+  ctx.validator.assertDocument<StatusUpdateDocument>(schemaNameFor("status-update", version), document);
   const predecessor = record.headEnvelopeId;
   const sealed = await sealEnvelope({
     document,
@@ -125,10 +155,10 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
         step,
         by: side,
         status,
-        payload: { delivered: fields["delivered"] },
+        payload,
       });
       await storeOutboundEnvelope(tx, sealed, canonicalize(document), now);
-      const grounds = ((fields["grounds"] as Array<{ ground: string }> | undefined) ?? []).map((g) => g.ground);
+      const grounds = stepCodes(document as StepDocument);
       await insertStep(tx, {
         envelopeId: sealed.envelopeId,
         caseId,
@@ -139,7 +169,7 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
         from,
         to: status,
         at: now.toISOString(),
-        grounds: grounds as RefusalGround[],
+        grounds,
         state: "applied",
         supersededBy: null,
       });
@@ -171,7 +201,10 @@ export function stepCommitted(ctx: GatewayContext, taken: StepTaken): void {
  *
  * @throws GatewayError `CASE_UNKNOWN` (404); `CASE_TRANSITION_INVALID` (409,
  *   details name the steps allowed now); `DOCUMENT_INVALID` (422, every
- *   failing field with a hint, e.g. a refusal without grounds).
+ *   failing field with a hint, e.g. a refusal without grounds);
+ *   `CASE_GROUND_NOT_ALLOWED` / `CASE_STEP_NOT_ALLOWED` (422, a ground or
+ *   step the case's instrument, kind or the peer's document version does not
+ *   allow); `DOCUMENT_VERSION_NOT_ACCEPTED` (422, no version shared with the peer).
  */
 export async function takeStep(ctx: GatewayContext, caseId: string, body: unknown, principal: Principal | { readonly actor: string }): Promise<StepTaken> {
   for (let attempt = 1; ; attempt += 1) {

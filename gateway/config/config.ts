@@ -31,6 +31,8 @@ export interface GatewayConfig {
   /** Extra SAN entries of the TLS certificate (the endpoint host is always included). */
   readonly tls: { readonly dns: readonly string[]; readonly ips: readonly string[] };
   readonly clockSkewSeconds?: number;
+  /** Versions of the document forms this gateway reads (default: all; schemas/versions.ts). */
+  readonly documentVersions?: readonly number[];
   readonly delivery?: {
     readonly initialBackoffMs?: number;
     readonly maxBackoffMs?: number;
@@ -67,11 +69,23 @@ export interface PeerClockConfig {
   readonly preservationCompletionDays?: DaysByPriority;
 }
 
+/** The clocks of the requests made under one legal instrument, in hours (schemas/instruments.ts has the defaults). */
+export interface InstrumentClockConfig {
+  readonly hopHours?: number;
+  readonly acknowledgeHours?: number;
+  readonly recognitionHours?: number;
+  readonly recognitionExtensionHours?: number;
+  readonly completionHours?: { readonly normal?: number; readonly urgent?: number; readonly emergency?: number };
+  readonly preservationExtensionHours?: number;
+}
+
 /** The `clocks` section of valise.json. */
 export interface ClockConfig extends PeerClockConfig {
   readonly dueSoonDays?: number;
   readonly checkIntervalSeconds?: number;
   readonly peers?: Readonly<Record<string, PeerClockConfig>>;
+  /** Clocks by legal instrument, in hours, for requests that name one. */
+  readonly instruments?: Readonly<Record<string, InstrumentClockConfig>>;
 }
 
 /** What `valise init` needs to write a first configuration. */

@@ -19,6 +19,7 @@ import type { GatewayContext } from "../context.js";
 import type { Peer } from "../peers/directory.js";
 import { REQUEST_KINDS } from "./submit.js";
 import { storeInboundEnvelope } from "./store.js";
+import { inboundSchemaName } from "./versions.js";
 import type { Tx } from "../store/store.js";
 import { recordInboundCaseDocument } from "../cases/inbound.js";
 import { MANIFEST_TYPE, recordInboundPackage } from "../evidence/manifest.js";
@@ -58,7 +59,8 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
     validateDocument: (type, document, header) => {
       // The document must agree with the header it was routed by, then with its schema.
       checkDocumentBinding(header, document);
-      ctx.validator.assertDocument(type, document);
+      // Read with the schema of the version the document names, if this gateway reads it (never upgraded, never rewritten).
+      ctx.validator.assertDocument(inboundSchemaName(ctx.config, type, document), document);
     },
     parsedCertificates: ctx.certificateCache,
   });

@@ -14,6 +14,7 @@ import type { GatewayContext } from "../context.js";
 import type { Principal } from "../auth/tokens.js";
 import type { FieldError } from "../../schemas/validate.js";
 import { storeOutboundEnvelope } from "./store.js";
+import { acceptedDocumentVersions, outboundRequestVersion } from "./versions.js";
 import { checkDocumentBinding } from "../envelope/document-binding.js";
 import type { Tx } from "../store/store.js";
 import { recordCaseOpened } from "../cases/history.js";
@@ -37,7 +38,9 @@ function invalid(errors: FieldError[]): GatewayError {
 }
 
 /**
- * Submits an MLA or preservation request on behalf of `principal`.
+ * Submits an MLA or preservation request on behalf of `principal`, in the
+ * version of the forms it is written in (schemas/versions.ts), which the
+ * requested authority must read (its trust bundle says which).
  * Throws `DOCUMENT_INVALID` (422) listing every failing field.
  * `withinCommit` runs inside the transaction that opens the case (the local
  * API stores its Idempotency-Key answer there, with the case it names).
@@ -59,12 +62,17 @@ export async function submitRequest(
       },
     ]);
   }
+  // The version the document is written in decides its schema: version 1 documents are still accepted, as written.
+  const requested = (document as { requestedAuthority?: unknown }).requestedAuthority;
+  const addressee = typeof requested === "string" ? ctx.peers.find(requested) : undefined;
+  const version = outboundRequestVersion(ctx.config, addressee ?? { authority: "", documentVersions: acceptedDocumentVersions(ctx.config) }, kind as RequestKind, document as Record<string, unknown>);
+  if ("errors" in version) throw invalid(version.errors);
   const request = ctx.validator.assertDocument<{
     kind: RequestKind;
     requestingAuthority: string;
     requestedAuthority: string;
     urgency: { level: Priority };
-  }>(kind as RequestKind, document);
+  }>(version.schema, document);
   const problems: FieldError[] = [];
   if (request.requestingAuthority !== ctx.authority) {
     problems.push({

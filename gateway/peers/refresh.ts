@@ -18,6 +18,7 @@ import { isValiseError } from "../../pki/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { PeerClient } from "../delivery/peer-client.js";
 import type { Peer } from "./directory.js";
+import { acceptedDocumentVersions } from "../exchange/versions.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -41,7 +42,7 @@ export async function refreshOwnCrl(ctx: GatewayContext, marginMs = 3 * DAY_MS):
 
 /** Our current signed trust bundle, as served to peers. */
 export function currentTrustBundle(ctx: GatewayContext): Promise<TrustBundleFile> {
-  return createTrustBundle(ctx.pki, ctx.identity.tls.passphrase, ctx.now());
+  return createTrustBundle(ctx.pki, ctx.identity.tls.passphrase, ctx.now(), { documentVersions: acceptedDocumentVersions(ctx.config) });
 }
 
 /**
@@ -58,7 +59,9 @@ export async function refreshPeer(ctx: GatewayContext, client: PeerClient, peer:
     const same =
       offered.crl.trim() === peer.crl.pem.trim() &&
       offered.certificates.length === peer.certificates.length &&
-      offered.certificates.every((c) => held.has(`${c.status}:${c.pem}`));
+      offered.certificates.every((c) => held.has(`${c.status}:${c.pem}`)) &&
+      // A peer that starts reading a new version of the forms says so in its bundle.
+      JSON.stringify(offered.documentVersions ?? [1]) === JSON.stringify(peer.documentVersions);
     if (same) return "unchanged";
     const updated = await updatePeer(ctx.paths.peers, bundle as object, ctx.now());
     await ctx.store.transaction((tx) => appendEntry(tx, { kind: "peer.updated", actor: "gateway", time: ctx.now(), details: { ...peerDetails(updated), source: "fetched from the peer" } }));

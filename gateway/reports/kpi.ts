@@ -5,8 +5,8 @@
  * the clock settings and the time of the report.
  *
  * Definitions (README, "Reports"):
- * - completed: answered — executed, refused, or closed by the requester after
- *   partial execution; time to completion runs from receipt of the request to
+ * - completed: answered — executed, refused, could not be executed, or closed
+ *   by the requester after partial execution; time to completion runs from receipt of the request to
  *   that answer, in calendar days (pauses for more information included: this
  *   is what the requester waited);
  * - completed within N days: of the cases whose result at N days is known
@@ -17,12 +17,18 @@
  *   step, by the side that took it;
  * - overdue: open cases with a deadline passed at the time of the report;
  * - refusal rate: refused cases over completed cases, overall and per ground
- *   (a refusal citing two grounds counts for both).
+ *   (a refusal citing two grounds counts for both);
+ * - unable to execute: cases the requested side could not execute (data not
+ *   held, deleted, identifier not found…), over completed cases, per reason:
+ *   counted apart from refusals, which they are not;
+ * - refused in part: cases where some items were refused and the rest went on;
+ * - by instrument: the same figures per legal instrument (`unknown` for
+ *   requests of the earlier form, which name none).
  */
 import { runningClocks, caseClocks, DAY_MS, type ClockSettings } from "../cases/clocks.js";
 import type { Side } from "../cases/lifecycle.js";
 import { percentile } from "./percentile.js";
-import { completionDaysOf, outcomeOf, refusalGroundsOf, type ReportCase } from "./report-case.js";
+import { completionDaysOf, instrumentOf, outcomeOf, refusalGroundsOf, refusedInPart, unableReasonsOf, type ReportCase } from "./report-case.js";
 
 /** A share: `count` of `of`, and the fraction (null when `of` is 0). */
 export interface Share {
@@ -56,12 +62,22 @@ export interface KpiFigures {
     /** Per ground cited, sorted by ground. */
     readonly byGround: Readonly<Record<string, { readonly count: number; readonly rate: number | null }>>;
   };
+  /** Refused for some items only; the rest went on. */
+  readonly refusedInPart: number;
+  readonly unableToExecute: {
+    readonly count: number;
+    readonly rate: number | null;
+    /** Per reason given, sorted by reason. */
+    readonly byReason: Readonly<Record<string, { readonly count: number; readonly rate: number | null }>>;
+  };
 }
 
 /** The indicators of one direction. */
 export interface DirectionKpis {
   readonly overall: KpiFigures;
   readonly byPeer: Readonly<Record<string, KpiFigures>>;
+  /** By legal instrument; `unknown` for requests that name none (document version 1). */
+  readonly byInstrument: Readonly<Record<string, KpiFigures>>;
 }
 
 /** The KPI report. */
@@ -94,6 +110,15 @@ function share(count: number, of: number): Share {
 
 function durations(days: readonly number[]): Durations {
   return { count: days.length, medianDays: percentile(days, 50), p95Days: percentile(days, 95) };
+}
+
+/** Count and rate per code, sorted by code. */
+function perCode(codes: Iterable<string>, completed: number): Record<string, { count: number; rate: number | null }> {
+  const counts = new Map<string, number>();
+  for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
+  return Object.fromEntries(
+    [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, count]) => [code, { count, rate: completed === 0 ? null : round(count / completed, 4) }]),
+  );
 }
 
 function isOverdue(c: ReportCase, settings: ClockSettings, asOf: Date): boolean {
@@ -135,8 +160,7 @@ export function kpiFigures(cases: readonly ReportCase[], options: Pick<KpiOption
     }
   }
   const refused = cases.filter((c) => outcomeOf(c) === "refused");
-  const grounds = new Map<string, number>();
-  for (const c of refused) for (const ground of refusalGroundsOf(c)) grounds.set(ground, (grounds.get(ground) ?? 0) + 1);
+  const unable = cases.filter((c) => outcomeOf(c) === "unable-to-execute");
   return {
     cases: cases.length,
     completed,
@@ -150,18 +174,24 @@ export function kpiFigures(cases: readonly ReportCase[], options: Pick<KpiOption
     refusals: {
       count: refused.length,
       rate: completed === 0 ? null : round(refused.length / completed, 4),
-      byGround: Object.fromEntries(
-        [...grounds.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([ground, count]) => [ground, { count, rate: completed === 0 ? null : round(count / completed, 4) }]),
-      ),
+      byGround: perCode(refused.flatMap(refusalGroundsOf), completed),
+    },
+    refusedInPart: cases.filter(refusedInPart).length,
+    unableToExecute: {
+      count: unable.length,
+      rate: completed === 0 ? null : round(unable.length / completed, 4),
+      byReason: perCode(unable.flatMap(unableReasonsOf), completed),
     },
   };
 }
 
 function direction(cases: readonly ReportCase[], options: KpiOptions): DirectionKpis {
   const peers = [...new Set(cases.map((c) => c.peer))].sort();
+  const instruments = [...new Set(cases.map(instrumentOf))].sort();
   return {
     overall: kpiFigures(cases, options),
     byPeer: Object.fromEntries(peers.map((peer) => [peer, kpiFigures(cases.filter((c) => c.peer === peer), options)])),
+    byInstrument: Object.fromEntries(instruments.map((instrument) => [instrument, kpiFigures(cases.filter((c) => instrumentOf(c) === instrument), options)])),
   };
 }
 

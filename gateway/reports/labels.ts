@@ -1,6 +1,7 @@
 /**
  * Plain-English labels of the codes reports print: countries, kinds of
- * assistance, data categories, offence categories, outcomes, refusal grounds.
+ * assistance, data categories, offence categories, outcomes, refusal grounds,
+ * legal instruments and the reasons a request could not be executed.
  */
 
 const ASSISTANCE: Readonly<Record<string, string>> = {
@@ -29,6 +30,7 @@ const OUTCOME: Readonly<Record<string, string>> = {
   executed: "Executed",
   "partially-executed": "Partially executed",
   refused: "Refused",
+  "unable-to-execute": "Could not be executed (e.g. data not held)",
   withdrawn: "Withdrawn",
   pending: "Pending",
 };
@@ -43,7 +45,42 @@ const GROUND: Readonly<Record<string, string>> = {
   "dual-criminality": "Dual criminality",
   "insufficient-justification": "Insufficient justification",
   disproportionate: "Disproportionate",
+  "national-security-intelligence": "National security or intelligence",
+  "pending-proceedings": "Proceedings pending in the requested state",
+  "death-penalty": "Death penalty",
+  "compulsory-measure-not-available": "Compulsory measure not available",
+  "immunity-or-privilege": "Immunity or privilege",
+  "press-freedom": "Freedom of the press or of expression",
+  territoriality: "Territoriality",
+  "offence-list-or-threshold": "Offence list or penalty threshold",
+  "lapse-of-time": "Lapse of time",
   other: "Other ground",
+  unknown: "Not recorded",
+};
+
+const INSTRUMENT: Readonly<Record<string, string>> = {
+  "mla-treaty": "Bilateral MLA treaty",
+  convention: "Multilateral convention",
+  reciprocity: "Reciprocity",
+  eio: "European Investigation Order",
+  epoc: "European Production Order",
+  "epoc-pr": "European Preservation Order",
+  "budapest-29": "Budapest Convention, art. 29 (preservation)",
+  "budapest-31": "Budapest Convention, art. 31",
+  unknown: "Not recorded (earlier form)",
+};
+
+const UNABLE: Readonly<Record<string, string>> = {
+  "data-not-held": "Data not held",
+  "data-deleted": "Data deleted",
+  "identifier-not-found": "Identifier not found",
+  "person-not-found": "Person not found",
+  "provider-not-in-jurisdiction": "Provider not in the jurisdiction",
+  "measure-not-available": "Measure not available",
+  "force-majeure": "Force majeure",
+  "conflicting-foreign-law": "Conflict with a third state's law",
+  "legal-standard-not-met": "Legal standard not met",
+  other: "Other reason",
   unknown: "Not recorded",
 };
 
@@ -66,7 +103,7 @@ export function countryName(code: string): string {
 }
 
 /** The tables of a transparency report, and how their keys read. */
-export type LabelTable = "country" | "assistance" | "data" | "offence" | "outcome" | "ground";
+export type LabelTable = "country" | "assistance" | "data" | "offence" | "outcome" | "ground" | "instrument" | "unable";
 
 /** The label of `key` in `table`. */
 export function labelOf(table: LabelTable, key: string): string {
@@ -81,6 +118,10 @@ export function labelOf(table: LabelTable, key: string): string {
       return OUTCOME[key] ?? humanise(key);
     case "ground":
       return GROUND[key] ?? humanise(key);
+    case "instrument":
+      return INSTRUMENT[key] ?? humanise(key);
+    case "unable":
+      return UNABLE[key] ?? humanise(key);
     case "offence":
       return key === "unknown" ? "Not recorded" : humanise(key);
   }

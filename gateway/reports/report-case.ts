@@ -5,7 +5,7 @@
  * hand-computed test fixture.
  */
 import type { Priority } from "../envelope/types.js";
-import type { CaseStatus, CaseStep, RefusalGround, Side } from "../cases/lifecycle.js";
+import type { CaseStatus, CaseStep, Side } from "../cases/lifecycle.js";
 import type { CaseFacts } from "../cases/facts.js";
 import { completionOf, DAY_MS } from "../cases/clocks.js";
 
@@ -16,7 +16,8 @@ export interface ReportStep {
   readonly from: CaseStatus;
   readonly to: CaseStatus;
   readonly at: string;
-  readonly grounds: readonly RefusalGround[];
+  /** A refusal's grounds, or an unable-to-execute step's reasons (codes). */
+  readonly grounds: readonly string[];
 }
 
 /** One case, for reports. */
@@ -38,7 +39,7 @@ export interface ReportCase {
 }
 
 /** How a case ended (or not yet). */
-export const OUTCOMES = ["executed", "partially-executed", "refused", "withdrawn", "pending"] as const;
+export const OUTCOMES = ["executed", "partially-executed", "refused", "unable-to-execute", "withdrawn", "pending"] as const;
 /** An outcome. */
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -46,7 +47,8 @@ export type Outcome = (typeof OUTCOMES)[number];
  * The outcome of a case: the decisive status it reached (a closed case keeps
  * the outcome it was closed with); `partially-executed` when something was
  * delivered and the rest is still to come or the requester closed it so;
- * `pending` otherwise.
+ * `unable-to-execute` when the requested side could not execute it (the data
+ * is not held, was deleted…: no refusal by the state); `pending` otherwise.
  */
 export function outcomeOf(c: Pick<ReportCase, "status" | "steps">): Outcome {
   const status = c.status === "closed" ? (c.steps.at(-1)?.from ?? "closed") : c.status;
@@ -54,6 +56,7 @@ export function outcomeOf(c: Pick<ReportCase, "status" | "steps">): Outcome {
     case "executed":
     case "partially-executed":
     case "refused":
+    case "unable-to-execute":
     case "withdrawn":
       return status;
     default:
@@ -74,9 +77,25 @@ export function completionDaysOf(c: Pick<ReportCase, "receivedAt" | "steps">): n
 }
 
 /** The refusal grounds of a refused case (codes, each once). */
-export function refusalGroundsOf(c: Pick<ReportCase, "steps">): RefusalGround[] {
+export function refusalGroundsOf(c: Pick<ReportCase, "steps">): string[] {
   const refusal = c.steps.find((s) => s.to === "refused");
   return refusal === undefined ? [] : [...new Set(refusal.grounds)];
+}
+
+/** Why a case could not be executed (codes, each once; empty unless it ended unable-to-execute). */
+export function unableReasonsOf(c: Pick<ReportCase, "steps">): string[] {
+  const step = c.steps.find((s) => s.to === "unable-to-execute");
+  return step === undefined ? [] : [...new Set(step.grounds)];
+}
+
+/** True when the requested side refused some items and went on with the rest (a partial refusal). */
+export function refusedInPart(c: Pick<ReportCase, "steps">): boolean {
+  return c.steps.some((s) => s.step === "refuse" && s.to !== "refused");
+}
+
+/** The case's legal instrument, or `unknown` for a request without one (document version 1). */
+export function instrumentOf(c: Pick<ReportCase, "facts">): string {
+  return c.facts.instrument ?? "unknown";
 }
 
 /** The counterpart's country: the first two letters of its authority id. */

@@ -23,6 +23,8 @@ const TABLES: ReadonlyArray<[keyof DirectionFigures, string, LabelTable]> = [
   ["byOffenceCategory", "offence-category", "offence"],
   ["byOutcome", "outcome", "outcome"],
   ["refusedByGround", "refusal-ground", "ground"],
+  ["unableByReason", "unable-to-execute-reason", "unable"],
+  ["byInstrument", "instrument", "instrument"],
 ];
 
 /** The report as CSV text. */

@@ -191,6 +191,16 @@ export function transparencyHtml(report: TransparencyReport): string {
       report,
       (f) => f.refusedByGround,
     ),
+    breakdownSection(
+      "unable",
+      "Requests that could not be executed",
+      "Not refusals: the requested state was willing but could not execute, e.g. because the data was not held or had been deleted. A request may give several reasons and is counted once for each.",
+      "Reason",
+      "unable",
+      report,
+      (f) => f.unableByReason,
+    ),
+    breakdownSection("instruments", "Legal instruments", "The instrument each request was made under; requests of the earlier form name none.", "Instrument", "instrument", report, (f) => f.byInstrument, { keepOrder: true, totals: true }),
   ];
   return `<!DOCTYPE html>
 <html lang="en">

@@ -2,7 +2,9 @@
  * The transparency report: what a government publishes about its mutual
  * legal assistance — requests sent and received in a period, by counterpart
  * country, kind of assistance, category of data, offence category and
- * outcome (refusals by ground), and how long answers took. A pure function
+ * outcome (refusals by ground; requests that could not be executed — data
+ * not held, deleted… — by reason, apart from refusals), legal instrument,
+ * and how long answers took. A pure function
  * of the case records; counts and durations only, never content.
  *
  * Small counts are suppressed (suppression.ts): a count from 1 to
@@ -14,14 +16,16 @@
  * whatever the reason, so a reader cannot tell a small count from one
  * withheld to protect it. The relations a reader knows, per direction:
  *
- * - the countries, the offence categories and the outcomes each add up to
- *   the total (a request has one of each);
+ * - the countries, the offence categories, the instruments and the outcomes
+ *   each add up to the total (a request has one of each);
  * - a kind of assistance or category of data counts a request at most once,
  *   and every request at least once (`unknown` / `none` when not recorded);
  * - a refusal ground counts a refused request at most once, and every
- *   refused request at least once (`unknown` when not recorded);
- * - the answered requests are the executed, the refused, and the partially
- *   executed ones the requester closed (a split the report never shows).
+ *   refused request at least once (`unknown` when not recorded); so does a
+ *   reason for a request that could not be executed;
+ * - the answered requests are the executed, the refused, those that could
+ *   not be executed, and the partially executed ones the requester closed (a
+ *   split the report never shows).
  *
  * Suppressed rows are listed after the others, by key. Percentiles are
  * published only with the number of answered requests they are taken from,
@@ -30,10 +34,11 @@
  */
 import { GatewayError } from "../errors.js";
 import { REFUSAL_GROUNDS } from "../cases/lifecycle.js";
+import { INSTRUMENTS } from "../../schemas/instruments.js";
 import { DAY_MS } from "../cases/clocks.js";
 import type { Relation } from "./feasible-range.js";
 import { percentile } from "./percentile.js";
-import { completedAtOf, completionDaysOf, countryOf, OUTCOMES, outcomeOf, refusalGroundsOf, type ReportCase } from "./report-case.js";
+import { completedAtOf, completionDaysOf, countryOf, instrumentOf, OUTCOMES, outcomeOf, refusalGroundsOf, unableReasonsOf, type ReportCase } from "./report-case.js";
 import { suppressedCounts, type CountCell } from "./suppression.js";
 
 /** The marker of a suppressed count: a small one, or one withheld so that a small one cannot be worked out. */
@@ -72,6 +77,10 @@ export interface DirectionFigures {
   readonly byOutcome: readonly BreakdownRow[];
   /** A refusal citing several grounds counts once for each; `unknown`: none recorded. */
   readonly refusedByGround: readonly BreakdownRow[];
+  /** The legal instrument of each request; `unknown`: a request of the earlier form, which names none. */
+  readonly byInstrument: readonly BreakdownRow[];
+  /** Why requests could not be executed (no refusal: the data is not held, was deleted…); several reasons count once each. */
+  readonly unableByReason: readonly BreakdownRow[];
   readonly completionDays: CompletionPercentiles;
 }
 
@@ -116,7 +125,9 @@ interface Tables {
   readonly assistance: Map<string, number>;
   readonly data: Map<string, number>;
   readonly ground: Map<string, number>;
-  /** Answered: executed + refused + partially executed and closed. */
+  readonly instrument: Map<string, number>;
+  readonly unable: Map<string, number>;
+  /** Answered: executed + refused + could not be executed + partially executed and closed. */
   readonly completed: number;
   /** The partially executed requests that were closed (answered) and those still going on: never published. */
   readonly partialClosed: number;
@@ -137,7 +148,9 @@ function tables(cases: readonly ReportCase[]): Tables {
     assistance: tally(cases.flatMap((c) => nonEmpty([...new Set(c.facts.assistanceTypes)], "unknown"))),
     data: tally(cases.flatMap((c) => nonEmpty([...new Set(c.facts.dataCategories)], "none"))),
     ground: tally(cases.filter((c) => outcomeOf(c) === "refused").flatMap((c) => nonEmpty(refusalGroundsOf(c), "unknown"))),
-    completed: (outcome.get("executed") ?? 0) + (outcome.get("refused") ?? 0) + partialClosed,
+    instrument: tally(cases.map(instrumentOf)),
+    unable: tally(cases.filter((c) => outcomeOf(c) === "unable-to-execute").flatMap((c) => nonEmpty(unableReasonsOf(c), "unknown"))),
+    completed: (outcome.get("executed") ?? 0) + (outcome.get("refused") ?? 0) + (outcome.get("unable-to-execute") ?? 0) + partialClosed,
     partialClosed,
     partialContinuing: partial.length - partialClosed,
   };
@@ -150,6 +163,7 @@ function countsAndRelations(t: Tables): { cells: CountCell[]; relations: Relatio
   for (const [table, counts] of [
     ["country", t.country],
     ["offence", t.offence],
+    ["instrument", t.instrument],
     ["outcome", t.outcome],
   ] as const) {
     for (const [key, value] of counts) cells.push({ id: `${table}:${key}`, value });
@@ -159,6 +173,7 @@ function countsAndRelations(t: Tables): { cells: CountCell[]; relations: Relatio
     ["assistance", t.assistance],
     ["data", t.data],
     ["ground", t.ground],
+    ["unable", t.unable],
   ] as const) {
     for (const [key, value] of counts) cells.push({ id: `${table}:${key}`, value });
   }
@@ -168,14 +183,16 @@ function countsAndRelations(t: Tables): { cells: CountCell[]; relations: Relatio
   const relations: Relation[] = [
     sum(ids("country", t.country), "total", "="),
     sum(ids("offence", t.offence), "total", "="),
+    sum(ids("instrument", t.instrument), "total", "="),
     sum(ids("outcome", t.outcome), "total", "="),
     sum(["partial-closed", "partial-continuing"], "outcome:partially-executed", "="),
-    sum(["outcome:executed", "outcome:refused", "partial-closed"], "completed", "="),
+    sum(["outcome:executed", "outcome:refused", "outcome:unable-to-execute", "partial-closed"], "completed", "="),
   ];
   for (const [table, whole] of [
     ["assistance", "total"],
     ["data", "total"],
     ["ground", "outcome:refused"],
+    ["unable", "outcome:unable-to-execute"],
   ] as const) {
     const members = ids(table, t[table]);
     for (const id of members) relations.push(sum([id], whole, "<="));
@@ -215,6 +232,8 @@ function figures(cases: readonly ReportCase[], below: number): DirectionFigures 
     // Outcomes keep their fixed order, every one listed (zeros too); grounds theirs, `unknown` last.
     byOutcome: rows("outcome", t.outcome, publish).sort(order(OUTCOMES)),
     refusedByGround: rows("ground", t.ground, publish).sort(order(REFUSAL_GROUNDS)),
+    byInstrument: rows("instrument", t.instrument, publish).sort(order(INSTRUMENTS)),
+    unableByReason: rows("unable", t.unable, publish),
     completionDays: { completed: publish("completed", t.completed), p25: at(25), p50: at(50), p75: at(75), p90: at(90), p95: at(95) },
   };
 }

@@ -42,7 +42,20 @@ type StepOptions = ApiOptions & {
   explanation?: string[];
   delivered?: string;
   package?: string[];
+  reason?: string[];
+  item?: string[];
+  partial?: boolean;
+  details?: string;
 };
+
+/** `--item 0 --item 2` as positions in the request's assistance list. */
+function items(options: StepOptions): number[] | undefined {
+  if (options.item === undefined) return undefined;
+  return options.item.map((text) => {
+    if (!/^(0|[1-9][0-9]?)$/.test(text)) throw new GatewayError("USAGE", `--item is a position in the request's assistance list, from 0 (got ${JSON.stringify(text)})`);
+    return Number(text);
+  });
+}
 
 /** The status-update fields of a step from the command's options. */
 function stepBody(step: string, options: StepOptions): Record<string, unknown> {
@@ -51,13 +64,35 @@ function stepBody(step: string, options: StepOptions): Record<string, unknown> {
   if (options.question !== undefined) body["questions"] = options.question;
   if (options.answer !== undefined) body["answers"] = options.answer;
   if (options.condition !== undefined) body["conditions"] = options.condition;
-  if (options.ground !== undefined || options.explanation !== undefined) {
+  if (options.ground !== undefined || (options.explanation !== undefined && options.reason === undefined)) {
     const grounds = options.ground ?? [];
     const explanations = options.explanation ?? [];
     if (grounds.length !== explanations.length) {
       throw new GatewayError("USAGE", `give one --explanation after each --ground (got ${grounds.length} ground(s), ${explanations.length} explanation(s))`);
     }
-    body["grounds"] = grounds.map((ground, i) => ({ ground, explanation: explanations[i] }));
+    const covered = items(options);
+    body["grounds"] = grounds.map((ground, i) => ({ ground, explanation: explanations[i], ...(covered === undefined ? {} : { assistanceItems: covered }) }));
+  }
+  if (options.partial === true) body["partial"] = true;
+  if (options.reason !== undefined) {
+    const explanations = options.explanation ?? [];
+    if (options.reason.length !== explanations.length) {
+      throw new GatewayError("USAGE", `give one --explanation after each --reason (got ${options.reason.length} reason(s), ${explanations.length} explanation(s))`);
+    }
+    const covered = items(options);
+    body["unable"] = options.reason.map((reason, i) => ({ reason, explanation: explanations[i], ...(covered === undefined ? {} : { assistanceItems: covered }) }));
+  }
+  if (options.details !== undefined) {
+    let details: unknown;
+    try {
+      details = JSON.parse(options.details);
+    } catch {
+      details = undefined;
+    }
+    if (typeof details !== "object" || details === null || Array.isArray(details)) {
+      throw new GatewayError("USAGE", '--details is a JSON object of the step\'s fields, e.g. \'{"postponement":{"reason":"ongoing-investigation","until":"2026-09-01","explanation":"…"}}\'');
+    }
+    Object.assign(body, details);
   }
   if (options.delivered !== undefined || options.package !== undefined) {
     body["delivered"] = { ...(options.delivered === undefined ? {} : { text: options.delivered }), ...(options.package === undefined ? {} : { packageIds: options.package }) };
@@ -124,6 +159,25 @@ export function formatDeadlines(items: readonly DeadlineItem[], now: Date, empty
     .join("\n");
 }
 
+/** Steps whose fields travel as `--details` JSON: name and who takes it. */
+const DETAILED_STEPS: ReadonlyArray<readonly [string, string]> = [
+  ["forward", "forward the request to the competent authority (requested authority)"],
+  ["notify-delay", "notify a delay with reasons and a new estimate (requested authority)"],
+  ["postpone", "postpone execution until a date; the clocks pause (requested authority)"],
+  ["resume", "resume a postponed or held execution (requested authority)"],
+  ["consult", "consult the requesting authority, e.g. on proportionality; the clocks pause (requested authority)"],
+  ["propose-alternative-measure", "propose another measure instead of the one requested (requested authority)"],
+  ["agree-alternative", "agree to the alternative measure proposed (requesting authority)"],
+  ["offer-conditions", "offer conditions on which the request could be executed (requested authority)"],
+  ["accept-conditions", "accept the conditions offered (requesting authority)"],
+  ["reject-conditions", "reject the conditions offered (requesting authority)"],
+  ["confidentiality-not-possible", "say the confidentiality asked for cannot be kept (requested authority)"],
+  ["confirm-proceed", "go on although confidentiality cannot be kept (requesting authority)"],
+  ["legal-challenge", "report a legal challenge: the transfer is held (requested authority)"],
+  ["extend-preservation", "extend a preservation by a number of days (requesting authority)"],
+  ["confirm-follow-up", "confirm the request for disclosure that follows a preservation (requesting authority)"],
+];
+
 const STEPS: ReadonlyArray<{ name: string; step: string; description: string; configure?: (c: Command) => Command }> = [
   { name: "acknowledge", step: "acknowledge", description: "acknowledge receipt of a request (requested authority)" },
   { name: "start-review", step: "start-review", description: "start reviewing a request (requested authority)" },
@@ -159,10 +213,26 @@ const STEPS: ReadonlyArray<{ name: string; step: string; description: string; co
       c
         .requiredOption(
           "--ground <ground>",
-          "sovereignty-security-public-order, political-offence, discrimination, double-jeopardy, military-offence, human-rights, dual-criminality, insufficient-justification, disproportionate or other (repeatable)",
+          "a ground the case's instrument allows: sovereignty-security-public-order, national-security-intelligence, political-offence, discrimination, double-jeopardy, pending-proceedings, military-offence, human-rights, death-penalty, dual-criminality, compulsory-measure-not-available, immunity-or-privilege, press-freedom, territoriality, offence-list-or-threshold, lapse-of-time, insufficient-justification, disproportionate or other (repeatable)",
           collect,
         )
-        .requiredOption("--explanation <text>", "how the ground before it applies (one per --ground, in order)", collect),
+        .requiredOption("--explanation <text>", "how the ground before it applies (one per --ground, in order)", collect)
+        .option("--partial", "refuse only the assistance items named with --item; the rest of the request goes on")
+        .option("--item <n>", "an assistance item the grounds cover, by position from 0 (repeatable)", collect),
+  },
+  {
+    name: "unable-to-execute",
+    step: "unable-to-execute",
+    description: "report that the request cannot be executed (data not held, deleted, identifier not found…): counted apart from refusals (requested authority)",
+    configure: (c) =>
+      c
+        .requiredOption(
+          "--reason <reason>",
+          "data-not-held, data-deleted, identifier-not-found, person-not-found, provider-not-in-jurisdiction, measure-not-available, force-majeure, conflicting-foreign-law, legal-standard-not-met or other (repeatable)",
+          collect,
+        )
+        .requiredOption("--explanation <text>", "what was found and why (one per --reason, in order)", collect)
+        .option("--item <n>", "an assistance item concerned, by position from 0 (repeatable; default all)", collect),
   },
   {
     name: "provide-info",
@@ -170,6 +240,12 @@ const STEPS: ReadonlyArray<{ name: string; step: string; description: string; co
     description: "answer the requested authority's questions; the answers travel sealed (requesting authority)",
     configure: (c) => c.requiredOption("--answer <text>", "an answer, one per question, in order (repeatable)", collect),
   },
+  ...DETAILED_STEPS.map(([step, description]) => ({
+    name: step,
+    step,
+    description: `${description}; the step's fields as --details JSON (README: Steps that are not refusals)`,
+    configure: (c: Command) => c.option("--details <json>", "the step's fields as a JSON object"),
+  })),
   { name: "withdraw", step: "withdraw", description: "withdraw a request (requesting authority)" },
   { name: "close", step: "close", description: "close a case once it is executed, refused or withdrawn (requesting authority)" },
 ];

@@ -64,6 +64,8 @@ function walkSchema(name: string): Walk {
 const CODES: FieldErrorCode[] = [
   "required", "type", "too-short", "too-long", "too-few", "too-many", "too-small", "too-large", "pattern",
   "format", "enum", "not-allowed", "duplicate", "date-range-too-long", "date-range-reversed", "no-match", "invalid",
+  "filler", "unknown-reference", "too-early", "instrument-mismatch", "judicial-validation-required", "not-allowed-for-instrument",
+  "required-by-instrument", "outside-instrument-limits", "unknown-peer", "version-not-accepted",
 ];
 
 describe("schemas/hints", () => {

@@ -76,7 +76,7 @@ describe("schemas/validate", () => {
     const keys = errors.map((e) => `${e.path} ${e.code}`);
     expect(new Set(keys).size).to.equal(keys.length);
     expect(keys).to.include.members([
-      "/assistance/0/identifiers required",
+      "/assistance/0/description required",
       "/assistance/0/type required",
       "/extra not-allowed",
       "/facts required",
@@ -109,6 +109,7 @@ describe("schemas/validate", () => {
     doc["language"] = secret;
     const errors = errorsOf("mla-request", doc);
     expect(errors.map((e) => [e.path, e.code])).to.deep.equal([
+      ["/facts", "filler"],
       ["/facts", "too-short"],
       ["/language", "pattern"],
       ["/offence/category", "enum"],

@@ -179,4 +179,24 @@ describe("valise case and valise report", function () {
     const format = await localRequest(authority.localPort, "GET", `/api/v1/reports/transparency?from=${today}&to=${today}&format=pdf`, { token: authority.tokens.auditor });
     expect(format.status).to.equal(400);
   });
+
+  // Last: it opens a case of its own, which the report figures above do not count.
+  it("takes the steps that are not refusals: postpone and resume with --details, unable-to-execute with its reasons", async function () {
+    const other = await submit(network.gb, network.us, mlaRequest());
+    expect((await us_("case", "accept", other)).exit).to.equal(0);
+    const postponed = await us_("case", "postpone", other, "--details", JSON.stringify({ postponement: { reason: "ongoing-investigation", until: "2030-01-15", explanation: "Executing now would reveal a domestic investigation of the same group." } }));
+    expect(postponed.exit, postponed.stdout).to.equal(0);
+    expect(postponed.json()).to.include({ step: "postpone", status: "postponed" });
+    const badDetails = await us_("case", "resume", other, "--details", "[1]");
+    expect(badDetails.exit).to.equal(2);
+    expect(codeOf(badDetails)).to.equal("USAGE");
+    expect((await us_("case", "resume", other)).json()).to.include({ status: "in-execution" });
+    const unable = await us_("case", "unable-to-execute", other, "--reason", "data-deleted", "--explanation", "The provider deleted the account's logs under its retention rules.", "--item", "2");
+    expect(unable.exit, unable.stdout).to.equal(0);
+    expect(unable.json()).to.include({ step: "unable-to-execute", status: "unable-to-execute" });
+    await waitForStatus(network.gb, other, "unable-to-execute");
+    const wrongGround = await us_("case", "refuse", caseId, "--ground", "press-freedom", "--explanation", "The account belongs to a journalist reporting on the fraud.");
+    expect(wrongGround.exit).to.equal(2);
+    expect(codeOf(wrongGround)).to.equal("CASE_GROUND_NOT_ALLOWED");
+  });
 });

@@ -50,7 +50,7 @@ export interface NewCase {
 }
 
 /** Statuses in which a case can still have a running clock (see gateway/cases/clocks.ts). */
-const CLOCKED = "status NOT IN ('closed', 'withdrawn', 'refused', 'submitted')";
+const CLOCKED = "status NOT IN ('closed', 'withdrawn', 'refused', 'unable-to-execute', 'submitted')";
 
 // Emergency first, then urgent, then normal.
 const PRIORITY_ORDER = "CASE priority WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END";

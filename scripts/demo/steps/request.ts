@@ -51,12 +51,20 @@ function decodeJwsPart(part: string | undefined): Record<string, unknown> {
 export const submitRequest: DemoStep = {
   title: "GB's case-management system submits an MLA request (POST /api/v1/requests)",
   async run(state, report) {
-    const document = JSON.parse(readFileSync(EXAMPLE_REQUEST, "utf8")) as Record<string, unknown>;
+    const example = JSON.parse(readFileSync(EXAMPLE_REQUEST, "utf8")) as Record<string, unknown>;
+    // The example's deadline is a date of its story; the demo's caseworker needs the data 60 days from today.
+    const dueBy = new Date(Date.now() + 60 * 24 * 3600 * 1000);
+    dueBy.setUTCHours(17, 0, 0, 0);
+    const due = dueBy.toISOString().replace(/\.000Z$/, "Z");
+    const document: Record<string, unknown> = { ...example, deadline: { ...(example["deadline"] as Record<string, unknown>), dueBy: due } };
     const offence = document["offence"] as { description?: string } | undefined;
     const assistance = (document["assistance"] as Array<{ type: string }> | undefined) ?? [];
+    const legalBasis = (document["legalBasis"] as Array<{ instrumentCode?: string; article?: string }> | undefined) ?? [];
     report.say(`Request ${String(document["reference"])} from ${String(document["requestingAuthority"])} to ${String(document["requestedAuthority"])}:`);
+    report.fact("instrument", `${String(document["instrument"])} (${legalBasis.map((b) => `${b.instrumentCode ?? "?"} ${b.article ?? ""}`.trim()).join("; ")}), form version ${String(document["schemaVersion"])}`);
     report.fact("offence", offence?.description ?? "?");
     report.fact("asks for", assistance.map((item) => item.type).join(", "));
+    report.fact("needed by", `${due} (the case's clocks count to it at the latest)`);
     const answer = await apiOf(state.gb).post("/api/v1/requests", tokenOf(state.gb, "caseworker"), document);
     const body = answer.body as { caseId?: string; envelopeId?: string; envelopeDigest?: string; status?: string };
     expectThat(answer.status === 201 && typeof body.caseId === "string" && typeof body.envelopeId === "string" && typeof body.envelopeDigest === "string", `the submission answered ${answer.status}`, [JSON.stringify(answer.body)]);

@@ -95,12 +95,14 @@ describe("case clocks", function () {
       tls: { dns: [], ips: [] },
       clocks: { hopDays: 7, completionDays: { normal: 45 }, peers: { "GB-UKCA": { hopDays: 3, completionDays: { urgent: 7 } } } },
     });
-    expect(clockSettingsFor(config.clocks, "GB-UKCA")).to.deep.equal({
+    const { instruments, ...perPeer } = clockSettingsFor(config.clocks, "GB-UKCA");
+    expect(perPeer).to.deep.equal({
       hopDays: 3,
       completionDays: { normal: 45, urgent: 7, emergency: 1 },
       preservationCompletionDays: { normal: 3, urgent: 1, emergency: 1 },
       dueSoonDays: 2,
     });
+    expect(instruments).to.deep.equal(DEFAULT_CLOCKS.instruments);
     expect(clockSettingsFor(config.clocks, "FR-MJ").hopDays).to.equal(7);
     expect(clockSettingsFor(undefined, "FR-MJ")).to.deep.equal(DEFAULT_CLOCKS);
   });

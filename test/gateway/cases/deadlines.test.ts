@@ -3,12 +3,14 @@
  * first in every list, overdue and due-soon lists, and a missed deadline
  * alerted exactly once (a warning log line and a `deadline.missed` audit
  * entry) — by a call the test makes, and by the gateway's own periodic check.
+ * The first suite sends requests of document version 1 (no instrument),
+ * whose clocks are the settings per peer; instrument clocks: clocks.test.ts.
  * Nothing sleeps for a deadline: the clock is moved.
  */
 import { expect } from "chai";
 import { checkDeadlines } from "../../../gateway/cases/deadlines.js";
 import { createNetwork, localRequest, waitFor, type TestNetwork } from "../fixtures.js";
-import { configureClocks, caseAt, DAY, mlaRequest, startOn, step, submit, TestClock, waitForDelivered, waitForStatus, type RunningGateway } from "./helpers.js";
+import { configureClocks, caseAt, DAY, mlaRequest, mlaRequestV1, startOn, step, submit, TestClock, waitForDelivered, waitForStatus, type RunningGateway } from "./helpers.js";
 
 interface Deadline {
   caseId: string;
@@ -43,7 +45,7 @@ describe("case deadlines", function () {
     configureClocks(network.us, { checkIntervalSeconds: 86400, peers: { "GB-UKCA": { completionDays: { normal: 20 } } } });
     gb = await startOn(network.gb, clock);
     us = await startOn(network.us, clock);
-    for (const level of ["normal", "urgent", "emergency"] as const) ids[level] = await submit(network.gb, network.us, mlaRequest(level));
+    for (const level of ["normal", "urgent", "emergency"] as const) ids[level] = await submit(network.gb, network.us, mlaRequestV1(level));
     t0 = Date.parse((await caseAt(network.us, ids.normal)).json.receivedAt as string);
   });
 

@@ -61,9 +61,29 @@ export function configureClocks(authority: TestAuthority, clocks: Record<string,
   writeFileSync(path, `${JSON.stringify({ ...config, clocks }, null, 2)}\n`);
 }
 
-/** The demo's example request, at a priority. */
+/**
+ * The demo's example request, at a priority, without its own deadline (which
+ * would cap the clocks these tests follow; the deadline cap has its own tests).
+ */
 export function mlaRequest(level: "normal" | "urgent" | "emergency" = "normal"): Record<string, unknown> {
-  const request = example("mla-request", "valid-email-records");
+  const { deadline: _deadline, ...request } = example("mla-request", "valid-email-records");
+  const grounds = level === "emergency" ? ["threat-to-life-or-safety"] : ["imminent-hearing"];
+  return {
+    ...request,
+    urgency:
+      level === "normal"
+        ? { level }
+        : { level, grounds, reason: "The suspect is due to leave the jurisdiction on a date that cannot be moved; the data is needed before then." },
+  };
+}
+
+/**
+ * A request of document version 1 (no instrument), at a priority: its clocks
+ * are the settings per peer in days, which version 2 requests replace with
+ * their instrument's.
+ */
+export function mlaRequestV1(level: "normal" | "urgent" | "emergency" = "normal"): Record<string, unknown> {
+  const { deadline: _deadline, ...request } = example("mla-request-v1", "valid-email-records");
   return {
     ...request,
     urgency: level === "normal" ? { level } : { level, reason: "The suspect is due to leave the jurisdiction on a date that cannot be moved; the data is needed before then." },

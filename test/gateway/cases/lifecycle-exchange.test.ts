@@ -110,7 +110,19 @@ forEachEngine("case lifecycle across two gateways", (engine) => {
     const early = await postStep(network.us, caseId, { step: "executed" });
     expect(early.status, early.text).to.equal(409);
     expect(early.json.error.code).to.equal("CASE_TRANSITION_INVALID");
-    expect(early.json.error.details.allowed).to.deep.equal(["start-review", "request-more-info", "accept", "refuse"]);
+    expect(early.json.error.details.allowed).to.deep.equal([
+      "forward",
+      "start-review",
+      "request-more-info",
+      "consult",
+      "propose-alternative-measure",
+      "offer-conditions",
+      "confidentiality-not-possible",
+      "accept",
+      "notify-delay",
+      "refuse",
+      "unable-to-execute",
+    ]);
 
     // A step of the other side, from the right state.
     const wrongSide = await postStep(network.gb, caseId, { step: "accept" });

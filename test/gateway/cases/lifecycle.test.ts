@@ -24,10 +24,27 @@ const ALLOWED: Record<string, CaseStatus> = {
   "received acknowledge requested": "acknowledged",
   "received start-review requested": "under-review",
   "acknowledged start-review requested": "under-review",
-  "received request-more-info requested": "more-info-requested",
-  "acknowledged request-more-info requested": "more-info-requested",
-  "under-review request-more-info requested": "more-info-requested",
+  "received forward requested": "acknowledged",
+  "acknowledged forward requested": "acknowledged",
   "more-info-requested provide-more-info requesting": "under-review",
+  "in-consultation provide-more-info requesting": "under-review",
+  "alternative-proposed provide-more-info requesting": "under-review",
+  "alternative-proposed agree-alternative requesting": "under-review",
+  "conditions-offered accept-conditions requesting": "under-review",
+  "conditions-offered reject-conditions requesting": "under-review",
+  "confidentiality-not-possible confirm-proceed requesting": "under-review",
+  "accepted postpone requested": "postponed",
+  "in-execution postpone requested": "postponed",
+  "partially-executed postpone requested": "postponed",
+  "accepted legal-challenge requested": "on-hold",
+  "in-execution legal-challenge requested": "on-hold",
+  "partially-executed legal-challenge requested": "on-hold",
+  "postponed legal-challenge requested": "on-hold",
+  "postponed resume requested": "in-execution",
+  "on-hold resume requested": "in-execution",
+  "executed extend-preservation requesting": "executed",
+  "executed confirm-follow-up requesting": "executed",
+  "unable-to-execute close requesting": "closed",
   "received accept requested": "accepted",
   "acknowledged accept requested": "accepted",
   "under-review accept requested": "accepted",
@@ -42,8 +59,33 @@ const ALLOWED: Record<string, CaseStatus> = {
   "refused close requesting": "closed",
   "withdrawn close requesting": "closed",
 };
-for (const status of ["received", "acknowledged", "under-review", "more-info-requested", "accepted", "in-execution", "partially-executed"] as const) {
+const DECIDING = ["received", "acknowledged", "under-review"] as const;
+const EXECUTING = ["accepted", "in-execution", "partially-executed"] as const;
+for (const status of [...DECIDING, ...EXECUTING]) {
+  // Asked during execution too (EIO art. 16(2)(b)-(c)); the delay notice keeps the status.
+  ALLOWED[`${status} request-more-info requested`] = "more-info-requested";
+  ALLOWED[`${status} consult requested`] = "in-consultation";
+  ALLOWED[`${status} notify-delay requested`] = status;
+}
+for (const status of DECIDING) {
+  ALLOWED[`${status} propose-alternative-measure requested`] = "alternative-proposed";
+  ALLOWED[`${status} offer-conditions requested`] = "conditions-offered";
+}
+for (const status of [...DECIDING, "accepted"] as const) ALLOWED[`${status} confidentiality-not-possible requested`] = "confidentiality-not-possible";
+const OPEN = [
+  ...DECIDING,
+  "more-info-requested",
+  "in-consultation",
+  "alternative-proposed",
+  "conditions-offered",
+  "confidentiality-not-possible",
+  ...EXECUTING,
+  "postponed",
+  "on-hold",
+] as const;
+for (const status of OPEN) {
   ALLOWED[`${status} refuse requested`] = "refused";
+  ALLOWED[`${status} unable-to-execute requested`] = "unable-to-execute";
   ALLOWED[`${status} withdraw requesting`] = "withdrawn";
 }
 
@@ -82,6 +124,11 @@ describe("case lifecycle (state machine)", function () {
     expect(allowedSteps("submitted", "requesting")).to.deep.equal(["withdraw"]);
   });
 
+  it("keeps the status on a partial refusal: the rest of the request goes on", function () {
+    for (const status of OPEN) expect(nextStatus(status, "refuse", "requested", { partial: true }), status).to.equal(status);
+    expect(nextStatus("in-execution", "refuse", "requested", { partial: false })).to.equal("refused");
+  });
+
   it("reports progress as partially executed once something was delivered, and never back to in-execution", function () {
     expect(nextStatus("accepted", "report-progress", "requested", { delivered: { text: "subscriber data" } })).to.equal("partially-executed");
     expect(nextStatus("in-execution", "report-progress", "requested", { delivered: { packageIds: ["x"] } })).to.equal("partially-executed");
@@ -98,7 +145,19 @@ describe("case lifecycle (state machine)", function () {
         step: "executed",
         status: "acknowledged",
         side: "requested",
-        allowed: ["start-review", "request-more-info", "accept", "refuse"],
+        allowed: [
+          "forward",
+          "start-review",
+          "request-more-info",
+          "consult",
+          "propose-alternative-measure",
+          "offer-conditions",
+          "confidentiality-not-possible",
+          "accept",
+          "notify-delay",
+          "refuse",
+          "unable-to-execute",
+        ],
       });
     }
     // The requesting side cannot take the requested side's steps, even from the right state.
@@ -113,11 +172,18 @@ describe("case lifecycle (state machine)", function () {
       acknowledged: "requested",
       "under-review": "requested",
       "more-info-requested": "requesting",
+      "in-consultation": "requesting",
+      "alternative-proposed": "requesting",
+      "conditions-offered": "requesting",
+      "confidentiality-not-possible": "requesting",
       accepted: "requested",
       "in-execution": "requested",
       "partially-executed": "requested",
+      postponed: "requested",
+      "on-hold": "requested",
       executed: undefined,
       refused: undefined,
+      "unable-to-execute": undefined,
       withdrawn: undefined,
       closed: undefined,
     };
@@ -128,9 +194,15 @@ describe("case lifecycle (state machine)", function () {
       "acknowledged",
       "under-review",
       "more-info-requested",
+      "in-consultation",
+      "alternative-proposed",
+      "conditions-offered",
+      "confidentiality-not-possible",
       "accepted",
       "in-execution",
       "partially-executed",
+      "postponed",
+      "on-hold",
     ]);
   });
 

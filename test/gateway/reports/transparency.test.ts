@@ -52,6 +52,7 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
       ["executed", 21],
       ["partially-executed", 3],
       ["refused", 7],
+      ["unable-to-execute", 0],
       ["withdrawn", 2],
       ["pending", 7],
     ]);
@@ -88,6 +89,7 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
       ["executed", 7],
       ["partially-executed", 0],
       ["refused", 2],
+      ["unable-to-execute", 0],
       ["withdrawn", 1],
       ["pending", 2],
     ]);
@@ -120,6 +122,7 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
       ["executed", 21],
       ["partially-executed", "[c]"],
       ["refused", "[c]"],
+      ["unable-to-execute", 0],
       ["withdrawn", "[c]"],
       ["pending", "[c]"],
     ]);
@@ -133,6 +136,7 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
       ["executed", "[c]"],
       ["partially-executed", 0],
       ["refused", "[c]"],
+      ["unable-to-execute", 0],
       ["withdrawn", "[c]"],
       ["pending", "[c]"],
     ]);
@@ -158,6 +162,7 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
       ["executed", 0],
       ["partially-executed", "[c]"],
       ["refused", 0],
+      ["unable-to-execute", 0],
       ["withdrawn", 0],
       ["pending", "[c]"],
     ]);
@@ -213,8 +218,8 @@ describe("transparency report (hand-computed fixture of 52 cases)", function () 
     expect(html).to.not.match(/<script|<link|<img|<iframe|@import|url\(\s*['"]?(https?:|\/\/)/i);
     expect(html).to.not.match(/https?:\/\//);
     expect(html).to.contain("default-src 'none'");
-    // Six charts: the refusals by ground are all suppressed, so that table stands without one.
-    expect((html.match(/<svg /g) ?? []).length).to.equal(6);
+    // Seven charts: the refusals by ground are all suppressed and no request failed to be executed, so those tables stand without one.
+    expect((html.match(/<svg /g) ?? []).length).to.equal(7);
     expect(html).to.contain("Every count in this table is suppressed ([c]) or zero, so no chart is drawn.");
     expect(html).to.contain("United States");
     expect(html).to.contain("1 March 2026 to 30 June 2026");
