@@ -13,6 +13,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { openHome } from "./home.js";
+import { GatewayError } from "./errors.js";
 import { openAuthorityPki } from "../pki/store.js";
 import { loadIdentity } from "./identity.js";
 import { openHomeStore } from "./store/home-store.js";
@@ -182,9 +183,9 @@ export function createGateway(options: GatewayOptions): Gateway {
 
         const peerListen = options.listen?.peer ?? config.peerApi;
         const localListen = options.listen?.local ?? config.localApi;
-        await listen(peerServer, peerListen);
+        await listen(peerServer, peerListen, "peer");
         try {
-          await listen(localServer, localListen);
+          await listen(localServer, localListen, "local");
         } catch (error) {
           await close(peerServer);
           throw error;
@@ -267,9 +268,28 @@ function trustRefreshJob(ctx: GatewayContext, client: PeerClient, everyMs: numbe
   };
 }
 
-function listen(server: http.Server, address: ListenAddress): Promise<void> {
+/**
+ * Listens on `address`. A port in use, an address this host does not have or
+ * a port it may not bind is the configuration's problem, reported as
+ * `CONFIG_LISTEN_FAILED` naming the API and the address.
+ */
+function listen(server: http.Server, address: ListenAddress, api: "peer" | "local"): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      const why: Record<string, string> = { EADDRINUSE: "the port is in use", EADDRNOTAVAIL: "this host has no such address", EACCES: "no permission to bind this port" };
+      const reason = error.code === undefined ? undefined : why[error.code];
+      if (reason === undefined) {
+        reject(error);
+        return;
+      }
+      const field = api === "peer" ? "peerApi" : "localApi";
+      reject(
+        new GatewayError("CONFIG_LISTEN_FAILED", `the ${api} API cannot listen on ${address.host}:${address.port}: ${reason}; change ${field} in valise.json or free the port`, {
+          details: { api, host: address.host, port: address.port, reason: error.code ?? "" },
+          cause: error,
+        }),
+      );
+    });
     server.listen(address.port, address.host, () => {
       server.off("error", reject);
       resolve();

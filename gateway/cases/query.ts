@@ -32,7 +32,7 @@ export interface TimelineEnvelope extends EnvelopeSummary {
   /** The signed receipt: the peer's (outbound) or ours (inbound). */
   readonly receipt: string | null;
   /** Outbound only: where delivery stands. */
-  readonly delivery?: { state: "pending" | "delivered" | "failed"; attempts: number; lastError: string | null; nextAttemptAt: string | null };
+  readonly delivery?: { state: "pending" | "delivered" | "failed" | "cancelled"; attempts: number; lastError: string | null; nextAttemptAt: string | null };
 }
 
 /** One lifecycle step in a case's history (the same on both sides). */

@@ -191,7 +191,8 @@ export class DeliveryWorker implements Job {
     const code = error instanceof DeliveryFailure || isValiseError(error) ? error.code : "PEER_UNREACHABLE";
     const message = error instanceof Error ? error.message : String(error);
     const attempts = row.attempts + 1;
-    const age = now.getTime() - Date.parse(row.created_at);
+    // The give-up clock runs from the envelope's creation, or from an operator's retry.
+    const age = now.getTime() - Date.parse(row.retry_from ?? row.created_at);
     const giveUp = (error instanceof DeliveryFailure && error.permanent) || age >= this.#options.giveUpAfterMs;
     ctx.metrics.deliveryAttempts.inc({ outcome: giveUp ? "failed" : "retry" });
     if (giveUp) {

@@ -17,6 +17,7 @@ import { caseLifecycleApi } from "./cases-api.js";
 import { evidenceApiRoutes } from "./evidence-api.js";
 import type { ThreadPoolProbe } from "../thread-pool-probe.js";
 import { idempotencyKeys } from "./idempotency.js";
+import { outboxApiRoutes } from "./outbox-api.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -115,6 +116,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
     }),
   );
   api.use(evidenceApiRoutes(ctx));
+  api.use(outboxApiRoutes(ctx, allow));
   api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
 
   app.use("/api/v1", api);
