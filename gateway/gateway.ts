@@ -40,6 +40,8 @@ import { EvidenceUploader, type UploaderOptions } from "./evidence/uploader.js";
 import { threadPoolProbe, type ThreadPoolProbeOptions } from "./thread-pool-probe.js";
 import { refusalSummaryJob, summariseRefusals } from "./evidence/refusals.js";
 import { stat } from "node:fs/promises";
+import { loadWebhookSecrets, WebhookSender, type WebhookSenderOptions } from "./webhooks/sender.js";
+import { alertCheckJob } from "./alerts/alerts.js";
 
 /** How to run a gateway. */
 export interface GatewayOptions {
@@ -70,6 +72,8 @@ export interface GatewayOptions {
   readonly leaseMs?: number;
   /** How often repeated refusals of evidence uploads are summarised in the audit log (default 10 minutes). */
   readonly refusalSummaryMs?: number;
+  /** Webhook sending tuning (retries, timeouts); tests shorten it. */
+  readonly webhooks?: Partial<WebhookSenderOptions>;
   /** How often the thread pool is probed and how long a probe may wait before health says it is stalled. */
   readonly threadPoolProbe?: Partial<ThreadPoolProbeOptions>;
 }
@@ -118,6 +122,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       const logger = options.logger ?? createLogger({ authority: config.authority, ...(options.logLevel === undefined ? {} : { level: options.logLevel }) });
       const pki = openAuthorityPki(paths.pki);
       const identity = await loadIdentity(pki, options.passphrase, now());
+      // Webhook secrets are read before anything listens: an unreadable one is a configuration error at start, not a silent gap later.
+      const webhookTargets = config.alerts?.webhooks ?? [];
+      const names = webhookTargets.map((w) => w.name);
+      if (new Set(names).size !== names.length) throw new GatewayError("CONFIG_INVALID", `alerts.webhooks names must be unique (${names.join(", ")})`);
+      const webhookSecrets = loadWebhookSecrets(webhookTargets);
       const store = await openHomeStore(home, "apply");
       try {
         const integrity = await store.read((tx) => checkLogIntegrity(tx, config.authority, pki.certificates("log").map((c) => c.certificate.publicKey)));
@@ -203,6 +212,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         jobs.add(deadlineJob(ctx));
         jobs.add(refusalSummaryJob(ctx, options.refusalSummaryMs));
         jobs.add(witnessClient);
+        jobs.add(new WebhookSender({ store, logger, now, owner: jobs.owner, leaseMs: jobs.leaseMs, wake: () => jobs.wake("webhooks") }, webhookSecrets, options.webhooks));
+        jobs.add(alertCheckJob(ctx));
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;
         if (refreshEvery > 0) jobs.add(trustRefreshJob(ctx, client, refreshEvery));

@@ -49,6 +49,16 @@ export interface GatewayConfig {
   readonly store?: { readonly kind: "sqlite" } | { readonly kind: "postgres"; readonly url: string; readonly poolSize?: number };
   /** Several instances on one PostgreSQL store. */
   readonly instances?: { readonly leaseSeconds?: number };
+  /** Operator alerts sent to webhooks (gateway/alerts/). */
+  readonly alerts?: AlertsConfig;
+}
+
+/** The `alerts` section of valise.json. */
+export interface AlertsConfig {
+  readonly webhooks?: ReadonlyArray<{ readonly name: string; readonly url: string; readonly secretFile: string; readonly events?: readonly string[] }>;
+  readonly outboxStuckSeconds?: number;
+  readonly certificateExpiryDays?: number;
+  readonly checkIntervalSeconds?: number;
 }
 
 /** Days per request priority. */

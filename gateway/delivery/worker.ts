@@ -15,6 +15,7 @@ import type { Job } from "../jobs/runner.js";
 import type { DueEnvelope } from "../store/repos/envelopes.js";
 import { GatewayError } from "../errors.js";
 import { recordDelivered } from "../cases/received.js";
+import { raiseAlert } from "../alerts/alerts.js";
 
 /** Tuning of the worker. */
 export interface DeliveryOptions {
@@ -206,6 +207,12 @@ export class DeliveryWorker implements Job {
           envelopeId: row.envelope_id,
           envelopeDigest: row.digest,
           details: { to: row.peer, code, attempts },
+        });
+        await raiseAlert(tx, ctx.config, {
+          type: "alert.delivery.failed",
+          key: `${row.envelope_id}:${attempts}`,
+          time: now,
+          data: { envelopeId: row.envelope_id, caseId: row.case_id, type: row.type, peer: row.peer, code, attempts, lastError: `${code}: ${message}`.slice(0, 500) },
         });
         return true;
       });
