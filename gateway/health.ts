@@ -1,6 +1,7 @@
 /**
- * The operator's health view: each peer reachable or not, the outbox,
- * certificates (ours and peers') that expire within 30 days, and witnessing:
+ * The operator's health view: the running version, each peer reachable or
+ * not, the outbox (and whether it is stuck), own certificates revoked or
+ * missing, certificates (ours and peers') that expire within 30 days, and witnessing:
  * each peer's log consistent or not (an alarm), how far we cosigned it, how
  * far it cosigned ours, and our latest checkpoint with its cosigners; and
  * whether libuv's thread pool still does file system work (see
@@ -13,12 +14,17 @@ import { witnessName } from "./audit/cosignature.js";
 import { logAlarms, witnessedLog } from "./audit/witness.js";
 import { cosignedSize } from "./audit/witness-client.js";
 import type { ThreadPoolHealth } from "./thread-pool-probe.js";
+import { buildInfo } from "./build-info.js";
+import { ALERT_DEFAULTS } from "./alerts/alerts.js";
+import { LEAF_USES } from "../pki/profiles.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
 /** The health report. */
 export interface HealthReport {
   readonly authority: string;
+  /** The running build's version (as `valise --version`). */
+  readonly version: string;
   readonly status: "ok" | "degraded";
   /** Why the status is degraded (empty when ok). */
   readonly reasons: readonly string[];
@@ -40,7 +46,14 @@ export interface HealthReport {
   readonly checkpoint: { size: number; cosignedBy: string[] } | null;
   /** Inconsistencies detected in peers' logs (evidence in the log_alarms table, audit kind `log.inconsistent`). */
   readonly logAlarms: ReadonlyArray<{ id: number; origin: string; detectedAt: string; reason: string }>;
-  readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null };
+  /**
+   * The outbox: `oldestPendingAgeSeconds` is how long the oldest pending
+   * envelope has waited (since queued, or an operator's retry); `stuck` when
+   * that exceeds `alerts.outboxStuckSeconds` (default an hour).
+   */
+  readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null; oldestPendingAgeSeconds: number | null; stuck: boolean };
+  /** This authority's certificates that are revoked but not yet expired, and the uses left with no current certificate (revoked, not rotated). */
+  readonly ownCertificates: { readonly revoked: ReadonlyArray<{ use: string; serial: string; revokedAt: string | null; notAfter: string }>; readonly missingCurrent: readonly string[] };
   readonly certificatesExpiringSoon: ReadonlyArray<{ owner: string; use: string; serial: string; notAfter: string }>;
   /** The thread pool probe (null when the gateway runs none). */
   readonly threadPool: ThreadPoolHealth | null;
@@ -95,20 +108,32 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
         .map((c) => ({ owner: peer.authority, use: c.use, serial: c.certificate.serial, notAfter: c.certificate.notAfter.toISOString() })),
     ),
   ];
+  const oldestPendingAgeSeconds = outbox.oldest === null ? null : Math.max(0, Math.floor((now.getTime() - Date.parse(outbox.oldest)) / 1000));
+  const stuckAfter = ctx.config.alerts?.outboxStuckSeconds ?? ALERT_DEFAULTS.outboxStuckSeconds;
+  const stuck = oldestPendingAgeSeconds !== null && oldestPendingAgeSeconds >= stuckAfter;
+  const own = ctx.pki.list(now);
+  const ownCertificates = {
+    revoked: own.filter((row) => row.status === "revoked" && Date.parse(row.notAfter) > now.getTime()).map((row) => ({ use: row.use, serial: row.serial, revokedAt: row.revokedAt ?? null, notAfter: row.notAfter })),
+    missingCurrent: LEAF_USES.filter((use) => !own.some((row) => row.use === use && row.status === "current")),
+  };
   const reasons = [
     ...peers.filter((p) => !p.reachable).map((p) => `peer ${p.authority} unreachable`),
     ...(outbox.failed > 0 ? [`${outbox.failed} envelope(s) failed delivery`] : []),
+    ...(stuck ? [`outbox stuck: the oldest pending envelope has waited ${oldestPendingAgeSeconds} s (more than ${stuckAfter} s)`] : []),
+    ...ownCertificates.missingCurrent.map((use) => `no current ${use} certificate (revoked and not rotated: valise pki rotate ${use})`),
     ...(certificatesExpiringSoon.length > 0 ? [`${certificatesExpiringSoon.length} certificate(s) expire within 30 days`] : []),
     ...alarms.map((alarm) => `log of ${alarm.origin} inconsistent`),
     ...(threadPool?.stalled === true ? [threadPoolReason(threadPool.waitingMs)] : []),
   ];
   return {
     authority: ctx.authority,
+    version: buildInfo().version,
     status: reasons.length > 0 ? "degraded" : "ok",
     reasons,
     threadPool: threadPool ?? null,
     peers,
-    outbox: { pending: outbox.pending, failed: outbox.failed, oldestPendingSince: outbox.oldest },
+    outbox: { pending: outbox.pending, failed: outbox.failed, oldestPendingSince: outbox.oldest, oldestPendingAgeSeconds, stuck },
+    ownCertificates,
     certificatesExpiringSoon,
     checkpoint,
     logAlarms: alarms,

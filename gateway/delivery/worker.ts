@@ -179,7 +179,10 @@ export class DeliveryWorker implements Job {
       if (!recorded) return;
       ctx.metrics.deliveryAttempts.inc({ outcome: "delivered" });
       ctx.metrics.envelopesSent.inc({ type: row.type });
-      ctx.metrics.deliveryLatency.observe((ctx.now().getTime() - Date.parse(row.created_at)) / 1000);
+      const latency = (ctx.now().getTime() - Date.parse(row.created_at)) / 1000;
+      ctx.metrics.deliveryLatency.observe(latency);
+      ctx.metrics.peerDeliveries.inc({ peer: peer.authority, outcome: "delivered" });
+      ctx.metrics.peerDeliveryLatency.observe({ peer: peer.authority }, latency);
       ctx.logger.info("envelope delivered", { envelopeId: row.envelope_id, caseId: row.case_id, to: peer.authority, attempts: row.attempts + 1 });
     } catch (error) {
       await this.#recordFailure(row, error);
@@ -196,6 +199,8 @@ export class DeliveryWorker implements Job {
     const age = now.getTime() - Date.parse(row.retry_from ?? row.created_at);
     const giveUp = (error instanceof DeliveryFailure && error.permanent) || age >= this.#options.giveUpAfterMs;
     ctx.metrics.deliveryAttempts.inc({ outcome: giveUp ? "failed" : "retry" });
+    ctx.metrics.peerDeliveries.inc({ peer: row.peer, outcome: giveUp ? "failed" : "retry" });
+    ctx.metrics.peerDeliveryFailures.inc({ peer: row.peer, code });
     if (giveUp) {
       const marked = await ctx.store.transaction(async (tx) => {
         if (!(await tx.outbox.markFailed(row.envelope_id, attempts, `${code}: ${message}`, now.toISOString()))) return false;

@@ -130,6 +130,10 @@ describe("alerts to a local webhook receiver", function () {
     const { envelopeId, caseId } = submitted.json as { envelopeId: string; caseId: string };
 
     const [stuck] = await delivered("alert.outbox.stuck");
+    const health = await localRequest(network.gb.localPort, "GET", "/api/v1/health", { token: network.gb.tokens.operator });
+    expect(health.json.outbox.stuck).to.equal(true);
+    expect(health.json.outbox.oldestPendingAgeSeconds).to.be.at.least(1);
+    expect(health.json.reasons.join("; ")).to.match(/outbox stuck: the oldest pending envelope has waited \d+ s/);
     expect(stuck!.authority).to.equal("GB-UKCA");
     expect(stuck!.data).to.include({ envelopeId, peer: "US-DOJ-OIA" });
     const expiring = await delivered("alert.certificate.expiring");
