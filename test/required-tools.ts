@@ -1,7 +1,8 @@
 /**
  * The system tools some tests drive as real second implementations:
  * OpenSSL (PKI cross-checks), GnuPG (evidence hand-off), python3-jwcrypto
- * (a second JOSE implementation) and Chromium (the HTML report rendered).
+ * (a second JOSE implementation), Chromium (the HTML report rendered) and
+ * systemd-analyze (the systemd unit of packaging/ verified).
  *
  * A missing tool must never look like a pass. In CI (`CI` set, as `.ci/run`
  * does after installing them) it fails the test or suite with the tool's
@@ -49,6 +50,13 @@ export const JWCRYPTO: Tool<string> = {
   name: "python3-jwcrypto",
   apt: "python3-jwcrypto",
   probe: () => ["/usr/bin/python3", "python3"].find((python) => runs(python, ["-c", "import jwcrypto"])),
+};
+
+/** `systemd-analyze` on PATH (checks packaging/valise.service). */
+export const SYSTEMD_ANALYZE: Tool<string> = {
+  name: "systemd-analyze",
+  apt: "systemd",
+  probe: () => (runs("systemd-analyze", ["--version"]) ? "systemd-analyze" : undefined),
 };
 
 /** Headless Chromium at $CHROMIUM or /usr/bin/chromium. */
