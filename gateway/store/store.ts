@@ -15,8 +15,8 @@
  */
 import type { Dialect, Sql, SqlValue } from "./sql.js";
 import type { MigrationMode } from "./migrations.js";
-import type { SqliteEngine } from "./sqlite/engine.js";
-import type { PostgresEngine } from "./postgres/engine.js";
+import { SqliteEngine } from "./sqlite/engine.js";
+import { PostgresEngine } from "./postgres/engine.js";
 import { CasesRepository } from "./repos/cases.js";
 import { EnvelopesRepository, OutboxRepository } from "./repos/envelopes.js";
 import { AuditRepository } from "./repos/audit.js";
@@ -139,11 +139,6 @@ class EngineStore implements Store {
  * `STORE_SCHEMA_OLD` (read-only commands never migrate).
  */
 export async function openStore(location: StoreLocation, migrate: MigrationMode, options: { readonly poolSize?: number } = {}): Promise<Store> {
-  // Each engine's driver is loaded only when used: a CLI command on a SQLite home never loads pg, and starts faster.
-  if (location.kind === "sqlite") {
-    const { SqliteEngine } = await import("./sqlite/engine.js");
-    return new EngineStore("sqlite", SqliteEngine.open(location.path, migrate));
-  }
-  const { PostgresEngine } = await import("./postgres/engine.js");
+  if (location.kind === "sqlite") return new EngineStore("sqlite", SqliteEngine.open(location.path, migrate));
   return new EngineStore("postgres", await PostgresEngine.open(location.url, migrate, options.poolSize));
 }
