@@ -11,10 +11,13 @@ import { createGateway } from "../../gateway/gateway.js";
 import { createLogger } from "../../gateway/log.js";
 import { openHome } from "../../gateway/home.js";
 import { isValiseError } from "../../pki/errors.js";
+import { GatewayError } from "../../gateway/errors.js";
 import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOptions } from "../cli/context.js";
 import { stopSignals } from "../cli/stop-signals.js";
 
 type StartOptions = CommonOptions & { logLevel?: string };
+
+const LOG_LEVELS: readonly string[] = ["error", "warn", "info", "debug"];
 
 /** Registers `valise start`. */
 export function registerStart(program: Command, context: CliContext): void {
@@ -27,8 +30,11 @@ export function registerStart(program: Command, context: CliContext): void {
   ).action(async (options: StartOptions) => {
     // Signals are handled from before the first log line: a SIGTERM that
     // arrives while starting stops the gateway as soon as it is up.
-    const stop = stopSignals();
     const logLevel = options.logLevel ?? context.env["VALISE_LOG_LEVEL"] ?? "info";
+    if (!LOG_LEVELS.includes(logLevel)) {
+      throw new GatewayError("USAGE", `unknown log level ${JSON.stringify(logLevel)}: use --log-level (or VALISE_LOG_LEVEL) error, warn, info or debug`);
+    }
+    const stop = stopSignals();
     try {
       let gateway;
       try {

@@ -86,6 +86,12 @@ describe("valise CLI: errors, names and process behaviour", function () {
     }
   });
 
+  it("refuses an unknown log level before starting anything", async function () {
+    const run = await valise(["start", "--home", home, "--log-level", "loud"], env);
+    expect(run.exit).to.equal(2);
+    expect(run.stderr).to.equal('error[USAGE]: unknown log level "loud": use --log-level (or VALISE_LOG_LEVEL) error, warn, info or debug\n');
+  });
+
   it("prints its version", async function () {
     const run = await valise(["--version"]);
     expect(run.exit).to.equal(0);
