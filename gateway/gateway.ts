@@ -286,7 +286,7 @@ function trustRefreshJob(ctx: GatewayContext, client: PeerClient, everyMs: numbe
  */
 function listen(server: http.Server, address: ListenAddress, api: "peer" | "local"): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) => {
+    const failed = (error: NodeJS.ErrnoException): void => {
       const why: Record<string, string> = { EADDRINUSE: "the port is in use", EADDRNOTAVAIL: "this host has no such address", EACCES: "no permission to bind this port" };
       const reason = error.code === undefined ? undefined : why[error.code];
       if (reason === undefined) {
@@ -300,9 +300,10 @@ function listen(server: http.Server, address: ListenAddress, api: "peer" | "loca
           cause: error,
         }),
       );
-    });
+    };
+    server.once("error", failed);
     server.listen(address.port, address.host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });
