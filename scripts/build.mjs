@@ -7,7 +7,7 @@
 // output runs without the TypeScript sources or tsx.
 // Usage: node scripts/build.mjs [OUTDIR]   (default dist)
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +31,8 @@ if (compiled.status !== 0) {
   process.stderr.write(`build: tsc failed (exit ${compiled.status ?? compiled.signal})\n`);
   process.exit(1);
 }
+// The executable itself (package.json's bin): runnable as ./dist/scripts/valise.js too.
+chmodSync(join(out, "scripts", "valise.js"), 0o755);
 let copied = 0;
 for (const [folder, wanted] of ASSETS) {
   const to = join(out, folder);
