@@ -13,6 +13,9 @@ export const GATEWAY_ERRORS = {
   HOME_EXISTS: "The gateway home already exists; pass --force to overwrite.",
   HOME_NOT_FOUND: "No gateway home at the given path (use --home or VALISE_HOME).",
   USAGE: "The command line is malformed.",
+  CONFIG_LISTEN_FAILED: "The gateway cannot listen on a configured address (port in use, address not on this host, or no permission); change peerApi or localApi in valise.json, or stop what holds the port (details: api, host, port, reason).",
+  OUTBOX_UNKNOWN: "No outbound envelope with that id is in the outbox.",
+  OUTBOX_STATE_INVALID: "The outbox action does not apply to the envelope's state: only pending or failed envelopes are retried or cancelled (details: state, allowed).",
   STORE_CORRUPT: "The gateway database cannot be opened or is not a Valise database.",
   STORE_SCHEMA_TOO_NEW: "The gateway database was written by a newer Valise.",
   STORE_SCHEMA_OLD: "The gateway database has an older schema than this Valise; run valise migrate (read-only commands never migrate).",
@@ -168,6 +171,8 @@ export type ErrorCode = GatewayErrorCode | PkiErrorCode;
 export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> = {
   // Usage and malformed input.
   USAGE,
+  // A port in use or an address not on this host is the configuration's fault, not the gateway's.
+  CONFIG_LISTEN_FAILED: USAGE,
   PKI_INVALID_AUTHORITY_ID: USAGE,
   PKI_INVALID_ARGUMENT: USAGE,
   PKI_ROOT_NOT_REVOCABLE: USAGE,
@@ -210,6 +215,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   TOKEN_UNKNOWN: NOT_FOUND,
   PEER_UNKNOWN: NOT_FOUND,
   CASE_UNKNOWN: NOT_FOUND,
+  OUTBOX_UNKNOWN: NOT_FOUND,
   WITNESS_UNKNOWN_LOG: NOT_FOUND,
   FILE_UNREADABLE: NOT_FOUND,
   // Exists or conflicts with the current state.
@@ -223,6 +229,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   PKI_PEER_ROOT_CONFLICT: CONFLICT,
   TOKEN_ALREADY_REVOKED: CONFLICT,
   CASE_CONFLICT: CONFLICT,
+  OUTBOX_STATE_INVALID: CONFLICT,
   IDEMPOTENCY_KEY_IN_USE: CONFLICT,
   CASE_TRANSITION_INVALID: CONFLICT,
   // 425 Too Early (RFC 8470): not a permanent refusal, the sender's outbox retries.

@@ -13,6 +13,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { openHome } from "./home.js";
+import { GatewayError } from "./errors.js";
 import { openAuthorityPki } from "../pki/store.js";
 import { LiveIdentity, type IdentityChange } from "./live-identity.js";
 import { openHomeStore } from "./store/home-store.js";
@@ -42,6 +43,8 @@ import { EvidenceUploader, type UploaderOptions } from "./evidence/uploader.js";
 import { threadPoolProbe, type ThreadPoolProbeOptions } from "./thread-pool-probe.js";
 import { refusalSummaryJob, summariseRefusals } from "./evidence/refusals.js";
 import { stat } from "node:fs/promises";
+import { loadWebhookSecrets, WebhookSender, type WebhookSenderOptions } from "./webhooks/sender.js";
+import { alertCheckJob } from "./alerts/alerts.js";
 
 /** How to run a gateway. */
 export interface GatewayOptions {
@@ -74,6 +77,8 @@ export interface GatewayOptions {
   readonly leaseMs?: number;
   /** How often repeated refusals of evidence uploads are summarised in the audit log (default 10 minutes). */
   readonly refusalSummaryMs?: number;
+  /** Webhook sending tuning (retries, timeouts); tests shorten it. */
+  readonly webhooks?: Partial<WebhookSenderOptions>;
   /** How often the thread pool is probed and how long a probe may wait before health says it is stalled. */
   readonly threadPoolProbe?: Partial<ThreadPoolProbeOptions>;
 }
@@ -123,6 +128,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       const pki = openAuthorityPki(paths.pki);
       // The own keys, reloaded while running when the CLI rotates or revokes (gateway/live-identity.ts).
       const identity = await LiveIdentity.open(pki, options.passphrase, now, logger);
+      // Webhook secrets are read before anything listens: an unreadable one is a configuration error at start, not a silent gap later.
+      const webhookTargets = config.alerts?.webhooks ?? [];
+      const names = webhookTargets.map((w) => w.name);
+      if (new Set(names).size !== names.length) throw new GatewayError("CONFIG_INVALID", `alerts.webhooks names must be unique (${names.join(", ")})`);
+      const webhookSecrets = loadWebhookSecrets(webhookTargets);
       const store = await openHomeStore(home, "apply");
       try {
         const integrity = await store.read((tx) => checkLogIntegrity(tx, config.authority, pki.certificates("log").map((c) => c.certificate.publicKey)));
@@ -213,9 +223,9 @@ export function createGateway(options: GatewayOptions): Gateway {
             logger.error("recording the reloaded PKI failed", { reason: error instanceof Error ? error.message : String(error) }),
           );
         });
-        await listen(peerServer, peerListen);
+        await listen(peerServer, peerListen, "peer");
         try {
-          await listen(localServer, localListen);
+          await listen(localServer, localListen, "local");
         } catch (error) {
           await close(peerServer);
           throw error;
@@ -235,6 +245,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         jobs.add(deadlineJob(ctx));
         jobs.add(refusalSummaryJob(ctx, options.refusalSummaryMs));
         jobs.add(witnessClient);
+        jobs.add(new WebhookSender({ store, logger, now, owner: jobs.owner, leaseMs: jobs.leaseMs, wake: () => jobs.wake("webhooks") }, webhookSecrets, options.webhooks));
+        jobs.add(alertCheckJob(ctx));
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;
         if (refreshEvery > 0) jobs.add(trustRefreshJob(ctx, client, refreshEvery));
@@ -302,11 +314,31 @@ function trustRefreshJob(ctx: GatewayContext, client: PeerClient, everyMs: numbe
   };
 }
 
-function listen(server: http.Server, address: ListenAddress): Promise<void> {
+/**
+ * Listens on `address`. A port in use, an address this host does not have or
+ * a port it may not bind is the configuration's problem, reported as
+ * `CONFIG_LISTEN_FAILED` naming the API and the address.
+ */
+function listen(server: http.Server, address: ListenAddress, api: "peer" | "local"): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (error: NodeJS.ErrnoException): void => {
+      const why: Record<string, string> = { EADDRINUSE: "the port is in use", EADDRNOTAVAIL: "this host has no such address", EACCES: "no permission to bind this port" };
+      const reason = error.code === undefined ? undefined : why[error.code];
+      if (reason === undefined) {
+        reject(error);
+        return;
+      }
+      const field = api === "peer" ? "peerApi" : "localApi";
+      reject(
+        new GatewayError("CONFIG_LISTEN_FAILED", `the ${api} API cannot listen on ${address.host}:${address.port}: ${reason}; change ${field} in valise.json or free the port`, {
+          details: { api, host: address.host, port: address.port, reason: error.code ?? "" },
+          cause: error,
+        }),
+      );
+    };
+    server.once("error", failed);
     server.listen(address.port, address.host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });

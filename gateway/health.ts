@@ -1,7 +1,8 @@
 /**
- * The operator's health view: each peer reachable or not, the outbox,
- * the certificates this gateway uses now (a revoked, expired or missing one
- * makes it `degraded`: peers refuse what it signs or presents),
+ * The operator's health view: the running version, each peer reachable or
+ * not, the outbox (and whether it is stuck), the certificates this gateway
+ * uses now (a revoked, expired or missing one makes it `degraded`: peers
+ * refuse what it signs or presents), own certificates revoked or missing,
  * certificates (ours and peers') that expire within 30 days, and witnessing:
  * each peer's log consistent or not (an alarm), how far we cosigned it, how
  * far it cosigned ours, and our latest checkpoint with its cosigners; and
@@ -16,12 +17,17 @@ import { logAlarms, witnessedLog } from "./audit/witness.js";
 import { cosignedSize } from "./audit/witness-client.js";
 import type { ThreadPoolHealth } from "./thread-pool-probe.js";
 import type { OwnCertificate } from "./live-identity.js";
+import { buildInfo } from "./build-info.js";
+import { ALERT_DEFAULTS } from "./alerts/alerts.js";
+import { LEAF_USES } from "../pki/profiles.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
 /** The health report. */
 export interface HealthReport {
   readonly authority: string;
+  /** The running build's version (as `valise --version`). */
+  readonly version: string;
   readonly status: "ok" | "degraded";
   /** Why the status is degraded (empty when ok). */
   readonly reasons: readonly string[];
@@ -43,7 +49,14 @@ export interface HealthReport {
   readonly checkpoint: { size: number; cosignedBy: string[] } | null;
   /** Inconsistencies detected in peers' logs (evidence in the log_alarms table, audit kind `log.inconsistent`). */
   readonly logAlarms: ReadonlyArray<{ id: number; origin: string; detectedAt: string; reason: string }>;
-  readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null };
+  /**
+   * The outbox: `oldestPendingAgeSeconds` is how long the oldest pending
+   * envelope has waited (since queued, or an operator's retry); `stuck` when
+   * that exceeds `alerts.outboxStuckSeconds` (default an hour).
+   */
+  readonly outbox: { pending: number; failed: number; oldestPendingSince: string | null; oldestPendingAgeSeconds: number | null; stuck: boolean };
+  /** This authority's certificates that are revoked but not yet expired, and the uses left with no current certificate (revoked, not rotated). */
+  readonly ownCertificates: { readonly revoked: ReadonlyArray<{ use: string; serial: string; revokedAt: string | null; notAfter: string }>; readonly missingCurrent: readonly string[] };
   /** The certificates this gateway signs, decrypts and authenticates with now, as its PKI folder says now. */
   readonly identity: readonly OwnCertificate[];
   readonly certificatesExpiringSoon: ReadonlyArray<{ owner: string; use: string; serial: string; notAfter: string }>;
@@ -101,21 +114,33 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
     ),
   ];
   const identity = ctx.identity.certificates();
+  const oldestPendingAgeSeconds = outbox.oldest === null ? null : Math.max(0, Math.floor((now.getTime() - Date.parse(outbox.oldest)) / 1000));
+  const stuckAfter = ctx.config.alerts?.outboxStuckSeconds ?? ALERT_DEFAULTS.outboxStuckSeconds;
+  const stuck = oldestPendingAgeSeconds !== null && oldestPendingAgeSeconds >= stuckAfter;
+  const own = ctx.pki.list(now);
+  const ownCertificates = {
+    revoked: own.filter((row) => row.status === "revoked" && Date.parse(row.notAfter) > now.getTime()).map((row) => ({ use: row.use, serial: row.serial, revokedAt: row.revokedAt ?? null, notAfter: row.notAfter })),
+    missingCurrent: LEAF_USES.filter((use) => !own.some((row) => row.use === use && row.status === "current")),
+  };
   const reasons = [
-    ...identity.filter((c) => c.status !== "ok").map((c) => `own ${c.use} certificate ${c.status}`),
+    ...identity.filter((c) => c.status !== "ok" && !(c.status === "missing" && ownCertificates.missingCurrent.includes(c.use))).map((c) => `own ${c.use} certificate ${c.status}`),
     ...peers.filter((p) => !p.reachable).map((p) => `peer ${p.authority} unreachable`),
     ...(outbox.failed > 0 ? [`${outbox.failed} envelope(s) failed delivery`] : []),
+    ...(stuck ? [`outbox stuck: the oldest pending envelope has waited ${oldestPendingAgeSeconds} s (more than ${stuckAfter} s)`] : []),
+    ...ownCertificates.missingCurrent.map((use) => `no current ${use} certificate (revoked and not rotated: valise pki rotate ${use})`),
     ...(certificatesExpiringSoon.length > 0 ? [`${certificatesExpiringSoon.length} certificate(s) expire within 30 days`] : []),
     ...alarms.map((alarm) => `log of ${alarm.origin} inconsistent`),
     ...(threadPool?.stalled === true ? [threadPoolReason(threadPool.waitingMs)] : []),
   ];
   return {
     authority: ctx.authority,
+    version: buildInfo().version,
     status: reasons.length > 0 ? "degraded" : "ok",
     reasons,
     threadPool: threadPool ?? null,
     peers,
-    outbox: { pending: outbox.pending, failed: outbox.failed, oldestPendingSince: outbox.oldest },
+    outbox: { pending: outbox.pending, failed: outbox.failed, oldestPendingSince: outbox.oldest, oldestPendingAgeSeconds, stuck },
+    ownCertificates,
     identity,
     certificatesExpiringSoon,
     checkpoint,

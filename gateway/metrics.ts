@@ -3,6 +3,7 @@
  * gateways may run in one process).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { buildInfo } from "./build-info.js";
 
 /** The gateway's metrics. */
 export interface GatewayMetrics {
@@ -14,7 +15,15 @@ export interface GatewayMetrics {
   readonly deliveryLatency: Histogram;
   readonly outboxDepth: Gauge;
   readonly tlsHandshakeRefusals: Counter<"reason">;
+  /** Delivery attempts per peer, by outcome (delivered, retry, failed). */
+  readonly peerDeliveries: Counter<"peer" | "outcome">;
+  /** Failed delivery attempts per peer, by error code. */
+  readonly peerDeliveryFailures: Counter<"peer" | "code">;
+  /** From outbox to verified receipt, per peer. */
+  readonly peerDeliveryLatency: Histogram<"peer">;
 }
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /**
  * Creates the metrics; `outboxDepth` is read from `readOutboxDepth` at each
@@ -24,6 +33,11 @@ export interface GatewayMetrics {
 export function createMetrics(readOutboxDepth: () => Promise<number>, processMetrics = false): GatewayMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry, prefix: "valise_" });
+  const build = buildInfo();
+  new Gauge({ name: "valise_build_info", help: "The running build: always 1, labelled with the Valise and Node versions.", labelNames: ["version", "node"], registers: [registry] }).set(
+    { version: build.version, node: build.node },
+    1,
+  );
   return {
     registry,
     envelopesSent: new Counter({ name: "valise_envelopes_sent_total", help: "Envelopes delivered to a peer with a verified receipt.", labelNames: ["type"], registers: [registry] }),
@@ -33,7 +47,7 @@ export function createMetrics(readOutboxDepth: () => Promise<number>, processMet
     deliveryLatency: new Histogram({
       name: "valise_delivery_latency_seconds",
       help: "From an envelope entering the outbox to its verified receipt.",
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
     outboxDepth: new Gauge({
@@ -45,5 +59,14 @@ export function createMetrics(readOutboxDepth: () => Promise<number>, processMet
       },
     }),
     tlsHandshakeRefusals: new Counter({ name: "valise_tls_handshake_refusals_total", help: "Peer TLS connections refused.", labelNames: ["reason"], registers: [registry] }),
+    peerDeliveries: new Counter({ name: "valise_peer_deliveries_total", help: "Delivery attempts per peer, by outcome (delivered, retry, failed).", labelNames: ["peer", "outcome"], registers: [registry] }),
+    peerDeliveryFailures: new Counter({ name: "valise_peer_delivery_failures_total", help: "Failed delivery attempts per peer, by error code.", labelNames: ["peer", "code"], registers: [registry] }),
+    peerDeliveryLatency: new Histogram({
+      name: "valise_peer_delivery_latency_seconds",
+      help: "From an envelope entering the outbox to its verified receipt, per peer.",
+      labelNames: ["peer"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
   };
 }

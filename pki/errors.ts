@@ -60,6 +60,14 @@ export interface ValiseErrorOptions {
 }
 
 /**
+ * A registry-wide brand: a module may be loaded twice (the CLI loads its
+ * commands with import(), which under a CommonJS loader such as the tests'
+ * gives them their own copy of this module), and an error of one copy is not
+ * an `instanceof` the other's class.
+ */
+const VALISE_ERROR_BRAND = Symbol.for("valise.error");
+
+/**
  * Base of every Valise error: a stable string `code`, a human message, and
  * optional `details`. Layers subclass it with their own code registry.
  */
@@ -67,6 +75,8 @@ export class ValiseError extends Error {
   override name = "ValiseError";
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
+  /** The brand {@link isValiseError} recognises across copies of this module. */
+  readonly [VALISE_ERROR_BRAND] = true;
 
   constructor(code: string, message: string, options: ValiseErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -87,5 +97,5 @@ export class PkiError extends ValiseError {
 
 /** True when `value` is a Valise error (of any layer). */
 export function isValiseError(value: unknown): value is ValiseError {
-  return value instanceof ValiseError;
+  return value instanceof ValiseError || (value instanceof Error && (value as unknown as Record<symbol, unknown>)[VALISE_ERROR_BRAND] === true);
 }

@@ -2,7 +2,8 @@
  * The system tools some tests drive as real second implementations:
  * OpenSSL (PKI cross-checks), GnuPG (evidence hand-off), python3-jwcrypto
  * (a second JOSE implementation), python3-jsonschema (a second JSON Schema
- * validator, for the schema examples) and Chromium (the HTML report rendered).
+ * validator, for the schema examples), Chromium (the HTML report rendered)
+ * and systemd-analyze (the systemd unit of packaging/ verified).
  *
  * A missing tool must never look like a pass. In CI (`CI` set, as `.ci/run`
  * does after installing them) it fails the test or suite with the tool's
@@ -57,6 +58,13 @@ export const PY_JSONSCHEMA: Tool<string> = {
   name: "python3-jsonschema",
   apt: "python3-jsonschema",
   probe: () => ["/usr/bin/python3", "python3"].find((python) => runs(python, ["-c", "import jsonschema"])),
+};
+
+/** `systemd-analyze` on PATH (checks packaging/valise.service). */
+export const SYSTEMD_ANALYZE: Tool<string> = {
+  name: "systemd-analyze",
+  apt: "systemd",
+  probe: () => (runs("systemd-analyze", ["--version"]) ? "systemd-analyze" : undefined),
 };
 
 /** Headless Chromium at $CHROMIUM or /usr/bin/chromium. */

@@ -25,6 +25,7 @@ import { emptyRoot } from "./merkle.js";
 import { verifyConsistency } from "./merkle-verify.js";
 import { appendSignatureLines } from "./note.js";
 import { parseAddCheckpointRequest, type AddCheckpointRequest } from "./witness-request.js";
+import { raiseAlert } from "../alerts/alerts.js";
 
 /** What a successful add-checkpoint answers: the cosignature line(s), as the spec's 200 body. */
 export interface WitnessCosigned {
@@ -115,6 +116,12 @@ async function witnessInTransaction(ctx: GatewayContext, tx: Tx, peer: Peer, req
   const now = ctx.now();
   const alarm = async (error: GatewayError, reason: string, evidence: Record<string, unknown>): Promise<Outcome> => {
     const alarmId = await raiseAlarm(tx, peer, now, reason, { ...evidence, claimed: noteEvidence(checkpoint.size, checkpoint.rootHash, request.checkpoint) });
+    await raiseAlert(tx, ctx.config, {
+      type: "alert.log.inconsistent",
+      key: String(alarmId),
+      time: now,
+      data: { peer: peer.authority, origin: checkpoint.origin, reason, alarmId, size: checkpoint.size },
+    });
     return { kind: "alarm", error, alarmId, knownSize };
   };
   const knownEvidence = known === undefined ? null : noteEvidence(known.size, known.root, known.note);

@@ -16,6 +16,7 @@ import { clockedStepsByCase, readCase, stepsOfCase, type CaseRecord, type StepRe
 import { parseFacts } from "./facts.js";
 import { caseClocks, clockSettingsFor, DAY_MS, DEFAULT_CHECK_INTERVAL_SECONDS, runningClocks, type CaseClocks, type ClockInput, type ClockName } from "./clocks.js";
 import { sideOf, type CaseStatus, type Side } from "./lifecycle.js";
+import { raiseAlert } from "../alerts/alerts.js";
 
 /** A deadline of a case. */
 export interface DeadlineItem {
@@ -169,6 +170,12 @@ export async function checkDeadlines(ctx: GatewayContext): Promise<DeadlineItem[
         time: now,
         caseId: item.caseId,
         details: { clock: item.clock, dueAt: item.dueAt, holder: item.holderAuthority, side: item.holder, status: item.status, priority: item.priority, ...(item.key === "" ? {} : { hop: item.key }) },
+      });
+      await raiseAlert(tx, ctx.config, {
+        type: "alert.deadline.missed",
+        key: `${item.caseId}:${item.clock}:${item.key}`,
+        time: now,
+        data: { caseId: item.caseId, clock: item.clock, dueAt: item.dueAt, holder: item.holderAuthority, peer: item.peer, direction: item.direction, priority: item.priority, status: item.status },
       });
       alertedNow.push(item);
     }

@@ -33,10 +33,11 @@ export interface TimelineEnvelope extends EnvelopeSummary {
   readonly receipt: string | null;
   /**
    * Outbound only: where delivery stands. `superseded`: re-sealed under a new
-   * sign key as the envelope `supersededBy` (gateway/delivery/reseal.ts).
+   * sign key as the envelope `supersededBy` (gateway/delivery/reseal.ts);
+   * `cancelled`: an operator stopped it (valise outbox cancel).
    */
   readonly delivery?: {
-    state: "pending" | "delivered" | "failed" | "superseded";
+    state: "pending" | "delivered" | "failed" | "superseded" | "cancelled";
     attempts: number;
     lastError: string | null;
     nextAttemptAt: string | null;

@@ -53,6 +53,16 @@ export interface GatewayConfig {
   readonly store?: { readonly kind: "sqlite" } | { readonly kind: "postgres"; readonly url: string; readonly poolSize?: number };
   /** Several instances on one PostgreSQL store. */
   readonly instances?: { readonly leaseSeconds?: number };
+  /** Operator alerts sent to webhooks (gateway/alerts/). */
+  readonly alerts?: AlertsConfig;
+}
+
+/** The `alerts` section of valise.json. */
+export interface AlertsConfig {
+  readonly webhooks?: ReadonlyArray<{ readonly name: string; readonly url: string; readonly secretFile: string; readonly events?: readonly string[] }>;
+  readonly outboxStuckSeconds?: number;
+  readonly certificateExpiryDays?: number;
+  readonly checkIntervalSeconds?: number;
 }
 
 /** Days per request priority. */
@@ -97,6 +107,12 @@ export interface NewConfigOptions {
   ips: readonly string[];
   /** `sqlite` (default) or a `postgres://` URL. */
   store?: string;
+  /**
+   * Where the peer API listens, `ADDRESS[:PORT]` (e.g. `0.0.0.0:8443`),
+   * when it is not the endpoint's own address: behind NAT or a load
+   * balancer the public endpoint is not an address of this host.
+   */
+  listen?: string;
 }
 
 /**
@@ -110,13 +126,14 @@ export function newConfig(options: NewConfigOptions): GatewayConfig {
   const { origin, host, port, ip } = parseEndpoint(options.endpoint);
   const dns = unique([...options.dns, ...(ip ? [] : [host])]);
   const ips = unique([...options.ips, ...(ip ? [host] : [])]);
+  const peerApi = options.listen === undefined ? peerListenFor({ host, port, ip }) : parseListen(options.listen, port);
   return validateConfig({
     valise: 1,
     authority: options.authority,
     profile: options.profile,
     endpoint: origin,
-    peerApi: peerListenFor({ host, port, ip }),
-    localApi: { host: "127.0.0.1", port: port === 0 ? 0 : port + 1 },
+    peerApi: peerApi,
+    localApi: { host: "127.0.0.1", port: peerApi.port === 0 ? 0 : peerApi.port + 1 },
     tls: { dns, ips },
     ...(options.store === undefined || options.store === "sqlite" ? {} : { store: storeOption(options.store) }),
   });
@@ -154,6 +171,22 @@ export function parseEndpoint(endpoint: string): ParsedEndpoint {
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   return { origin: url.origin, host, port: url.port === "" ? 443 : Number(url.port), ip: isIP(host) !== 0 };
+}
+
+/**
+ * `--listen ADDRESS[:PORT]`: an IPv4 or IPv6 address (IPv6 in brackets when
+ * a port follows), the port defaulting to the endpoint's. `CONFIG_INVALID`
+ * for anything else, saying what to write.
+ */
+export function parseListen(value: string, defaultPort: number): ListenAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:\s]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*))(?::(\d{1,5}))?$/.exec(value.trim());
+  const bracketed = match?.[1];
+  const host = bracketed ?? match?.[2];
+  const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+  if (match === null || host === undefined || isIP(host) === 0 || port > 65535 || (bracketed === undefined && isIP(host) === 6 && match[3] !== undefined)) {
+    throw new GatewayError("CONFIG_INVALID", `--listen is ADDRESS[:PORT] with an IP address of this host, e.g. 0.0.0.0:8443 (all IPv4 addresses) or [::]:8443 (all addresses); got ${JSON.stringify(value)}`);
+  }
+  return { host, port };
 }
 
 /** Where the peer API listens by default for an endpoint: its IP and port, or all interfaces when the host is a DNS name. */

@@ -18,6 +18,7 @@ import type { DueEnvelope } from "../store/repos/envelopes.js";
 import { GatewayError } from "../errors.js";
 import { recordDelivered } from "../cases/received.js";
 import { resealEnvelope, resealReason } from "./reseal.js";
+import { raiseAlert } from "../alerts/alerts.js";
 
 /** Tuning of the worker. */
 export interface DeliveryOptions {
@@ -196,7 +197,10 @@ export class DeliveryWorker implements Job {
       if (!recorded) return;
       ctx.metrics.deliveryAttempts.inc({ outcome: "delivered" });
       ctx.metrics.envelopesSent.inc({ type: row.type });
-      ctx.metrics.deliveryLatency.observe((ctx.now().getTime() - Date.parse(row.created_at)) / 1000);
+      const latency = (ctx.now().getTime() - Date.parse(row.created_at)) / 1000;
+      ctx.metrics.deliveryLatency.observe(latency);
+      ctx.metrics.peerDeliveries.inc({ peer: peer.authority, outcome: "delivered" });
+      ctx.metrics.peerDeliveryLatency.observe({ peer: peer.authority }, latency);
       ctx.logger.info("envelope delivered", { envelopeId: row.envelope_id, caseId: row.case_id, to: peer.authority, attempts: row.attempts + 1 });
     } catch (error) {
       await this.#recordFailure(row, error);
@@ -209,9 +213,12 @@ export class DeliveryWorker implements Job {
     const code = error instanceof DeliveryFailure || isValiseError(error) ? error.code : "PEER_UNREACHABLE";
     const message = error instanceof Error ? error.message : String(error);
     const attempts = row.attempts + 1;
-    const age = now.getTime() - Date.parse(row.created_at);
+    // The give-up clock runs from the envelope's creation, or from an operator's retry.
+    const age = now.getTime() - Date.parse(row.retry_from ?? row.created_at);
     const giveUp = (error instanceof DeliveryFailure && error.permanent) || age >= this.#options.giveUpAfterMs;
     ctx.metrics.deliveryAttempts.inc({ outcome: giveUp ? "failed" : "retry" });
+    ctx.metrics.peerDeliveries.inc({ peer: row.peer, outcome: giveUp ? "failed" : "retry" });
+    ctx.metrics.peerDeliveryFailures.inc({ peer: row.peer, code });
     if (giveUp) {
       const marked = await ctx.store.transaction(async (tx) => {
         if (!(await tx.outbox.markFailed(row.envelope_id, attempts, `${code}: ${message}`, now.toISOString()))) return false;
@@ -223,6 +230,12 @@ export class DeliveryWorker implements Job {
           envelopeId: row.envelope_id,
           envelopeDigest: row.digest,
           details: { to: row.peer, code, attempts },
+        });
+        await raiseAlert(tx, ctx.config, {
+          type: "alert.delivery.failed",
+          key: `${row.envelope_id}:${attempts}`,
+          time: now,
+          data: { envelopeId: row.envelope_id, caseId: row.case_id, type: row.type, peer: row.peer, code, attempts, lastError: `${code}: ${message}`.slice(0, 500) },
         });
         return true;
       });

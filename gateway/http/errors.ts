@@ -9,6 +9,7 @@ import { isValiseError } from "../../pki/errors.js";
 import { GatewayError, httpStatusFor } from "../errors.js";
 import type { Logger } from "../log.js";
 import { errorBody } from "./error-body.js";
+import { requestIdOfResponse } from "./request-log.js";
 
 /**
  * Translates the errors of express and body-parser — malformed JSON, too
@@ -39,13 +40,13 @@ export function sendError(res: Response, error: unknown, logger: Logger): string
   const mapped = asValiseError(error);
   if (isValiseError(mapped)) {
     const status = httpStatusFor(mapped.code);
-    if (status >= 500) logger.error("request failed", { code: mapped.code, reason: mapped.message });
+    if (status >= 500) logger.error("request failed", { code: mapped.code, reason: mapped.message, requestId: requestIdOfResponse(res) });
     if (!res.headersSent) {
       res.status(status).json(errorBody(mapped.code, mapped.message, mapped.details));
     }
     return mapped.code;
   }
-  logger.error("unexpected error", { reason: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+  logger.error("unexpected error", { reason: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined, requestId: requestIdOfResponse(res) });
   if (!res.headersSent) res.status(500).json({ error: { code: "INTERNAL", message: "internal error" } });
   return "INTERNAL";
 }

@@ -17,6 +17,8 @@ import { caseLifecycleApi } from "./cases-api.js";
 import { evidenceApiRoutes } from "./evidence-api.js";
 import type { ThreadPoolProbe } from "../thread-pool-probe.js";
 import { idempotencyKeys } from "./idempotency.js";
+import { outboxApiRoutes } from "./outbox-api.js";
+import { requestLog } from "./request-log.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -30,6 +32,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  app.use(requestLog(ctx.logger, "local"));
 
   app.get("/healthz", (_req, res) => {
     // Liveness: the event loop answers; 503 when the thread pool does not (file system work hangs).
@@ -115,6 +118,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
     }),
   );
   api.use(evidenceApiRoutes(ctx));
+  api.use(outboxApiRoutes(ctx, allow));
   api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
 
   app.use("/api/v1", api);

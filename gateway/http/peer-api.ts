@@ -17,12 +17,14 @@ import { isValiseError } from "../../pki/errors.js";
 import { currentTrustBundle } from "../peers/refresh.js";
 import { peerLogRoutes } from "./peer-log.js";
 import { evidencePeerRoutes } from "./evidence-peer-api.js";
+import { requestLog } from "./request-log.js";
 
 /** Builds the express app of the peer API. */
 export function peerApi(ctx: GatewayContext): express.Express {
   const app = express();
   app.disable("x-powered-by");
   const peersBySocket: PeerSocketCache = new WeakMap();
+  app.use(requestLog(ctx.logger, "peer"));
 
   app.use((req, res, next) => {
     try {

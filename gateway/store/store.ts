@@ -25,6 +25,7 @@ import { TokensRepository } from "./repos/tokens.js";
 import { LeasesRepository } from "./repos/leases.js";
 import { EvidenceRepository } from "./repos/evidence.js";
 import { IdempotencyRepository } from "./repos/idempotency.js";
+import { WebhooksRepository } from "./repos/webhooks.js";
 
 /** Where the store lives. */
 export type StoreLocation = { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
@@ -41,6 +42,7 @@ export class Tx {
   #leases?: LeasesRepository;
   #evidence?: EvidenceRepository;
   #idempotency?: IdempotencyRepository;
+  #webhooks?: WebhooksRepository;
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -76,6 +78,9 @@ export class Tx {
   }
   get idempotency(): IdempotencyRepository {
     return (this.#idempotency ??= new IdempotencyRepository(this.#sql));
+  }
+  get webhooks(): WebhooksRepository {
+    return (this.#webhooks ??= new WebhooksRepository(this.#sql));
   }
 }
 

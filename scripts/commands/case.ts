@@ -126,6 +126,18 @@ export function formatCase(detail: CaseDetail, now: Date): string {
           return `  ${String(s.seq).padStart(2)}  ${s.at}  ${s.by.padEnd(12)} ${s.step.padEnd(18)} ${s.from} → ${s.to}${grounds}${superseded}`;
         })),
   ];
+  // A delivery that failed, was cancelled, or is being retried is the caseworker's business too: the other side has not got the step.
+  const troubled = detail.envelopes.filter((e) => e.delivery !== undefined && (e.delivery.state === "failed" || e.delivery.state === "cancelled" || (e.delivery.state === "pending" && e.delivery.attempts > 0)));
+  if (troubled.length > 0) {
+    lines.push("", "Deliveries not received by the other authority:");
+    for (const e of troubled) {
+      const d = e.delivery!;
+      const state = d.state === "pending" ? `RETRYING (${d.attempts} attempt(s) so far${d.nextAttemptAt === null ? "" : `, next ${d.nextAttemptAt}`})` : `${d.state.toUpperCase()} after ${d.attempts} attempt(s)`;
+      lines.push(`  ${e.type} ${e.envelopeId} to ${e.to}: ${state}`);
+      if (d.lastError !== null) lines.push(`    last error: ${d.lastError}`);
+    }
+    if (troubled.some((e) => e.delivery!.state === "failed")) lines.push("  (an operator can deliver a failed envelope again: valise outbox retry ENVELOPE-ID)");
+  }
   const clocks = detail.clocks;
   if (clocks !== undefined) {
     lines.push("", "Clocks:");
@@ -178,11 +190,17 @@ const DETAILED_STEPS: ReadonlyArray<readonly [string, string]> = [
   ["confirm-follow-up", "confirm the request for disclosure that follows a preservation (requesting authority)"],
 ];
 
-const STEPS: ReadonlyArray<{ name: string; step: string; description: string; configure?: (c: Command) => Command }> = [
+/**
+ * The lifecycle steps as commands, named as the API and the case view name
+ * them (`steps you may take now`); the shorter names of earlier releases
+ * stay as aliases.
+ */
+const STEPS: ReadonlyArray<{ name: string; step: string; alias?: string; description: string; configure?: (c: Command) => Command }> = [
   { name: "acknowledge", step: "acknowledge", description: "acknowledge receipt of a request (requested authority)" },
   { name: "start-review", step: "start-review", description: "start reviewing a request (requested authority)" },
   {
-    name: "request-info",
+    name: "request-more-info",
+    alias: "request-info",
     step: "request-more-info",
     description: "ask the requesting authority for more information; the completion clock pauses (requested authority)",
     configure: (c) => c.requiredOption("--question <text>", "a question (repeat for several)", collect),
@@ -194,7 +212,8 @@ const STEPS: ReadonlyArray<{ name: string; step: string; description: string; co
     configure: (c) => c.option("--condition <text>", "a condition attached to acceptance or to the use of the evidence (repeatable)", collect),
   },
   {
-    name: "progress",
+    name: "report-progress",
+    alias: "progress",
     step: "report-progress",
     description: "report progress; with --delivered or --package the case becomes partially executed (requested authority)",
     configure: (c) => c.option("--delivered <text>", "what was delivered").option("--package <id>", "an evidence package id delivered (repeatable)", collect),
@@ -235,7 +254,8 @@ const STEPS: ReadonlyArray<{ name: string; step: string; description: string; co
         .option("--item <n>", "an assistance item concerned, by position from 0 (repeatable; default all)", collect),
   },
   {
-    name: "provide-info",
+    name: "provide-more-info",
+    alias: "provide-info",
     step: "provide-more-info",
     description: "answer the requested authority's questions; the answers travel sealed (requesting authority)",
     configure: (c) => c.requiredOption("--answer <text>", "an answer, one per question, in order (repeatable)", collect),
@@ -254,8 +274,9 @@ const STEPS: ReadonlyArray<{ name: string; step: string; description: string; co
 export function registerCase(program: Command, context: CliContext): void {
   const cases = program.command("case").description("follow and move cases through their lifecycle");
 
-  for (const { name, step, description, configure } of STEPS) {
+  for (const { name, step, alias, description, configure } of STEPS) {
     let command = cases.command(name).description(description).argument("<caseId>", "the case id").option("--note <text>", "a note for the other authority");
+    if (alias !== undefined) command = command.alias(alias);
     command = configure === undefined ? command : configure(command);
     withApiOptions(command).action(async (caseId: string, options: StepOptions) => {
       const body = stepBody(step, options);

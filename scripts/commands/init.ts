@@ -17,6 +17,7 @@ interface InitOptions extends CommonOptions {
   ip: string[];
   force?: boolean;
   store?: string;
+  listen?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -32,7 +33,8 @@ export function registerInit(program: Command, context: CliContext): void {
     .option("--dns <name>", "extra DNS name for the TLS certificate (repeatable)", collect, [])
     .option("--ip <addr>", "extra IP address for the TLS certificate (repeatable)", collect, [])
     .option("--force", "replace an existing home (the old one is kept, renamed)")
-    .option("--store <url>", "where the database lives: sqlite (default, valise.db in the home) or a postgres:// URL");
+    .option("--store <url>", "where the database lives: sqlite (default, valise.db in the home) or a postgres:// URL")
+    .option("--listen <address[:port]>", "where the peer API listens when it is not the endpoint's address (behind NAT or a load balancer), e.g. 0.0.0.0:8443; the port defaults to the endpoint's");
   withCommonOptions(command, true).action(async (options: InitOptions) => {
     const out = context.output(options.json === true);
     const home = homeDir(options, context);
@@ -44,6 +46,7 @@ export function registerInit(program: Command, context: CliContext): void {
       dns: options.dns,
       ips: options.ip,
       ...(options.store === undefined ? {} : { store: options.store }),
+      ...(options.listen === undefined ? {} : { listen: options.listen }),
       passphrase: secret,
       force: options.force === true,
       now: context.now(),

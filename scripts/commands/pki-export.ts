@@ -4,8 +4,6 @@
  */
 import { writeFileSync } from "node:fs";
 import { Argument, type Command } from "commander";
-import { createTrustBundle } from "../../pki/bundle.js";
-import { exportPkcs12 } from "../../pki/pkcs12.js";
 import { readPassphrase } from "../cli/passphrase.js";
 import { type CliContext, type CommonOptions, passphrase, withCommonOptions } from "../cli/context.js";
 import { groupFingerprint } from "./init.js";
@@ -21,6 +19,8 @@ export function registerPkiExports(pki: Command, context: CliContext): void {
     true,
   ).action(async (options: CommonOptions & { out: string }) => {
     const store = pkiOf(options, context);
+    // Loaded when used: `valise pki list` need not load JSON Schema or PKCS#12 code.
+    const { createTrustBundle } = await import("../../pki/bundle.js");
     const bundle = await createTrustBundle(store, await passphrase(options, context), context.now());
     writeFileSync(options.out, `${JSON.stringify(bundle, null, 2)}\n`);
     const fingerprint = store.rootFingerprint();
@@ -50,6 +50,7 @@ export function registerPkiExports(pki: Command, context: CliContext): void {
         ? keyPassphrase
         : await readPassphrase({ passphraseFile: options.p12PassphraseFile, env: {}, interactive: false });
     const certificate = store.currentCertificate(use);
+    const { exportPkcs12 } = await import("../../pki/pkcs12.js");
     const der = exportPkcs12({
       chain: [certificate, store.rootCertificate()],
       privateKey: store.loadPrivateKey(use, keyPassphrase, certificate.serial),

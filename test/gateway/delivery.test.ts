@@ -90,6 +90,6 @@ forEachEngine("gateway delivery: receiver down for a while", (engine) => {
     const after = await localRequest(network.gb.localPort, "GET", "/api/v1/health", { token: network.gb.tokens.operator });
     expect(after.json.status).to.equal("ok");
     expect(after.json.peers[0].reachable).to.equal(true);
-    expect(after.json.outbox).to.deep.equal({ pending: 0, failed: 0, oldestPendingSince: null });
+    expect(after.json.outbox).to.deep.equal({ pending: 0, failed: 0, oldestPendingSince: null, oldestPendingAgeSeconds: null, stuck: false });
   });
 });

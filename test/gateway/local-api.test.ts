@@ -194,7 +194,7 @@ describe("gateway local API", function () {
     expect(health.json.status).to.equal("ok");
     expect(health.json.peers).to.have.length(1);
     expect(health.json.peers[0]).to.include({ authority: "US-DOJ-OIA", endpoint: network.us.endpoint, reachable: true });
-    expect(health.json.outbox).to.deep.equal({ pending: 0, failed: 0, oldestPendingSince: null });
+    expect(health.json.outbox).to.deep.equal({ pending: 0, failed: 0, oldestPendingSince: null, oldestPendingAgeSeconds: null, stuck: false });
     const asCaseworker = await localRequest(network.gb.localPort, "GET", "/api/v1/health", { token: network.gb.tokens.caseworker });
     expect(asCaseworker.status).to.equal(403);
   });

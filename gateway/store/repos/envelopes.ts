@@ -40,11 +40,31 @@ export interface EnvelopeRow {
 
 /** An envelope row with its delivery state (outbound ones). */
 export interface EnvelopeWithDelivery extends EnvelopeRow {
-  state: "pending" | "delivered" | "failed" | "superseded" | null;
+  state: OutboxState | null;
   attempts: number | null;
   last_error: string | null;
   next_attempt_at: number | null;
   superseded_by: string | null;
+}
+
+/** Where an outbound envelope stands: waiting or being retried, receipted, given up by the gateway, or stopped by an operator. */
+export type OutboxState = "pending" | "delivered" | "failed" | "superseded" | "cancelled";
+
+/** An outbox row as operators see it (`valise outbox list|show`). */
+export interface OutboxRow {
+  envelope_id: string;
+  case_id: string;
+  type: string;
+  peer: string;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: string;
+  finished_at: string | null;
+  retry_from: string | null;
+  lease_owner: string | null;
+  lease_expires_at: number;
 }
 
 /** An outbox row claimed for delivery. */
@@ -53,6 +73,8 @@ export interface DueEnvelope {
   peer: string;
   attempts: number;
   created_at: string;
+  /** When an operator last retried it (the give-up clock runs from here), or null. */
+  retry_from: string | null;
   digest: string;
   case_id: string;
   type: string;
@@ -176,7 +198,7 @@ export class OutboxRepository {
     );
     if (claimed.length === 0) return [];
     return this.#sql.all<DueEnvelope>(
-      `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, e.digest, e.case_id, e.type, e.signer_kid, e.in_reply_to
+      `SELECT o.envelope_id, o.peer, o.attempts, o.created_at, o.retry_from, e.digest, e.case_id, e.type, e.signer_kid, e.in_reply_to
          FROM outbox o JOIN envelopes e ON e.envelope_id = o.envelope_id
         WHERE o.envelope_id IN (${claimed.map(() => "?").join(", ")}) ORDER BY o.rank, o.next_attempt_at`,
       claimed.map((row) => row.envelope_id),
@@ -199,10 +221,15 @@ export class OutboxRepository {
     return row?.next ?? undefined;
   }
 
-  /** Marks a pending envelope delivered; false if it was not pending (another instance finished it). */
+  /**
+   * Marks an envelope delivered; false if it was neither pending nor
+   * cancelled (another instance finished it). A cancelled envelope whose
+   * delivery was already in flight is delivered all the same: the peer's
+   * verified receipt says it holds the envelope, whatever the operator meant.
+   */
   async markDelivered(envelopeId: string, at: string): Promise<boolean> {
     const changed = await this.#sql.run(
-      "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL, lease_owner = NULL, lease_expires_at = 0 WHERE envelope_id = ? AND state = 'pending'",
+      "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, finished_at = ?, last_error = NULL, lease_owner = NULL, lease_expires_at = 0 WHERE envelope_id = ? AND state IN ('pending', 'cancelled')",
       [at, envelopeId],
     );
     return changed.changes > 0;
@@ -230,11 +257,70 @@ export class OutboxRepository {
     return this.#sql.get("SELECT state, attempts, last_error, peer FROM outbox WHERE envelope_id = ?", [envelopeId]);
   }
 
-  /** Pending and failed counts and the oldest pending envelope's creation time. */
+  /** Outbox rows with their case and type, newest first; only `state` (and `peer`) when given. */
+  list(filter: { state?: OutboxState; peer?: string; limit: number }): Promise<OutboxRow[]> {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (filter.state !== undefined) {
+      where.push("o.state = ?");
+      params.push(filter.state);
+    }
+    if (filter.peer !== undefined) {
+      where.push("o.peer = ?");
+      params.push(filter.peer);
+    }
+    return this.#sql.all<OutboxRow>(
+      `SELECT o.envelope_id, e.case_id, e.type, o.peer, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.finished_at, o.retry_from, o.lease_owner, o.lease_expires_at
+         FROM outbox o JOIN envelopes e ON e.envelope_id = o.envelope_id
+        ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+        ORDER BY o.created_at DESC, o.envelope_id LIMIT ?`,
+      [...params, filter.limit],
+    );
+  }
+
+  /** One outbox row with its case and type. */
+  show(envelopeId: string): Promise<OutboxRow | undefined> {
+    return this.#sql.get<OutboxRow>(
+      `SELECT o.envelope_id, e.case_id, e.type, o.peer, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.finished_at, o.retry_from, o.lease_owner, o.lease_expires_at
+         FROM outbox o JOIN envelopes e ON e.envelope_id = o.envelope_id WHERE o.envelope_id = ?`,
+      [envelopeId],
+    );
+  }
+
+  /**
+   * An operator's retry: a failed or pending envelope becomes due at `at`
+   * (epoch ms), and its give-up clock restarts then. False when the
+   * envelope is delivered or cancelled.
+   */
+  async retry(envelopeId: string, at: number): Promise<boolean> {
+    const changed = await this.#sql.run(
+      "UPDATE outbox SET state = 'pending', next_attempt_at = ?, retry_from = ?, finished_at = NULL WHERE envelope_id = ? AND state IN ('pending', 'failed')",
+      [at, new Date(at).toISOString(), envelopeId],
+    );
+    return changed.changes > 0;
+  }
+
+  /** An operator's cancel: a pending or failed envelope is not delivered any more. False when it is delivered or cancelled. */
+  async cancel(envelopeId: string, at: string): Promise<boolean> {
+    const changed = await this.#sql.run(
+      "UPDATE outbox SET state = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = 0 WHERE envelope_id = ? AND state IN ('pending', 'failed')",
+      [at, envelopeId],
+    );
+    return changed.changes > 0;
+  }
+
+  /** The oldest pending envelope (the outbox is stuck when it is old), if any. */
+  oldestPending(): Promise<{ envelope_id: string; peer: string; created_at: string; retry_from: string | null; attempts: number; last_error: string | null } | undefined> {
+    return this.#sql.get(
+      "SELECT envelope_id, peer, created_at, retry_from, attempts, last_error FROM outbox WHERE state = 'pending' ORDER BY COALESCE(retry_from, created_at), envelope_id LIMIT 1",
+    );
+  }
+
+  /** Pending and failed counts and since when the oldest pending envelope waits (created, or retried by an operator). */
   async health(): Promise<{ pending: number; failed: number; oldest: string | null }> {
     const row = await this.#sql.get<{ pending: number | null; failed: number | null; oldest: string | null }>(
       `SELECT SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending, SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
-              MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest FROM outbox`,
+              MIN(CASE WHEN state = 'pending' THEN COALESCE(retry_from, created_at) END) AS oldest FROM outbox`,
     );
     return { pending: row?.pending ?? 0, failed: row?.failed ?? 0, oldest: row?.oldest ?? null };
   }
