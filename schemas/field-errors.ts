@@ -25,7 +25,9 @@ export type FieldErrorCode =
   | "no-match"
   | "invalid"
   /** Set by the gateway, not the schema: the addressee is not a peer of this gateway. */
-  | "unknown-peer";
+  | "unknown-peer"
+  /** Set by the gateway, not the schema: a rule of the requested authority's requirements profile (gateway/requirements/). */
+  | "requirement";
 
 /** One failing field of a document. */
 export interface FieldError {
