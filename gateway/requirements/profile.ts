@@ -110,11 +110,25 @@ function forbiddenKeywordsIn(node: unknown, path: string, out: string[]): void {
   }
 }
 
-/** A fresh ajv for the fragments of one profile (strict: an unknown keyword is an error, not a rule that never fires). */
-function fragmentCompiler(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, strictTuples: false });
+/**
+ * A fresh ajv for the fragments of one profile (strict: an unknown keyword
+ * is an error, not a rule that never fires). Checking a fragment against the
+ * JSON Schema meta-schema costs about 100 ms, so it is done when a profile
+ * is accepted (published, fetched), not each time a shelved one is read.
+ */
+function fragmentCompiler(againstMetaSchema: boolean): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, strictTuples: false, validateSchema: againstMetaSchema });
   addFormats.default(ajv);
   return ajv;
+}
+
+/** Options of {@link checkProfile}. */
+export interface CheckProfileOptions {
+  /**
+   * The profile was fully checked when it was shelved (gateway/requirements/shelf.ts):
+   * skip checking its fragments against the meta-schema.
+   */
+  readonly shelved?: boolean;
 }
 
 /**
@@ -124,7 +138,7 @@ function fragmentCompiler(): Ajv2020 {
  *   known) for a rule name this Valise does not know, `REQUIREMENTS_INVALID`
  *   (details.errors: path, message) for anything else.
  */
-export function checkProfile(validator: DocumentValidator, value: unknown): CompiledProfile {
+export function checkProfile(validator: DocumentValidator, value: unknown, options: CheckProfileOptions = {}): CompiledProfile {
   const rules = (value as { rules?: unknown } | null)?.rules;
   if (Array.isArray(rules)) {
     rules.forEach((rule, index) => {
@@ -154,7 +168,7 @@ export function checkProfile(validator: DocumentValidator, value: unknown): Comp
     for (const path of forbidden) problems.push({ path, message: `keyword ${path.slice(path.lastIndexOf("/") + 1)} is not allowed in a requirements fragment` });
     if (forbidden.length > 0) return;
     try {
-      ajv ??= fragmentCompiler();
+      ajv ??= fragmentCompiler(options.shelved !== true);
       fragments.set(rule.id, ajv.compile(rule["schema"] as object));
     } catch (error) {
       problems.push({ path: `/rules/${index}/schema`, message: `the fragment is not a usable JSON Schema: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}` });

@@ -55,11 +55,21 @@ export function checkAuthoredProfile(validator: DocumentValidator, authority: st
 }
 
 /**
- * Publishes `authored` as the next version: checked, stamped with
- * `issuedAt`, signed and shelved. Its `version` must exceed the one in force
- * (`REQUIREMENTS_STALE` otherwise; nothing changes).
+ * Publishes `authored` as the next version: {@link prepareProfile}, then
+ * shelved. (The CLI shelves it inside the transaction of its audit entry.)
  */
 export async function publishProfile(ctx: PublishContext, authored: unknown): Promise<Published> {
+  const prepared = await prepareProfile(ctx, authored);
+  shelve(ownShelf(ctx.paths), prepared.version, prepared.file);
+  return prepared;
+}
+
+/**
+ * The next version of this authority's profile, checked, stamped with
+ * `issuedAt` and signed, not yet shelved (nothing changes). Its `version`
+ * must exceed the one in force (`REQUIREMENTS_STALE` otherwise).
+ */
+export async function prepareProfile(ctx: PublishContext, authored: unknown): Promise<Published> {
   const compiled = checkAuthoredProfile(ctx.validator, ctx.authority, authored, ctx.now);
   const dir = ownShelf(ctx.paths);
   const previous = latestVersion(dir) ?? null;
@@ -70,7 +80,6 @@ export async function publishProfile(ctx: PublishContext, authored: unknown): Pr
     });
   }
   const file = await signProfile(compiled.profile, ctx.signer);
-  shelve(dir, version, file);
   return { version, previous, file, compiled };
 }
 

@@ -74,7 +74,7 @@ export function readShelved(dir: string, version: number, validator: DocumentVal
   }
   try {
     const signed = JSON.parse(text) as SignedProfileFile;
-    const compiled = checkProfile(validator, decodeSignedProfile(signed).payload);
+    const compiled = checkProfile(validator, decodeSignedProfile(signed).payload, { shelved: true });
     if (compiled.profile.version !== version) throw new Error(`${file} holds version ${compiled.profile.version}`);
     return { file: signed, compiled };
   } catch (cause) {
