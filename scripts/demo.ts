@@ -24,6 +24,7 @@ import { verifyAuditLogs } from "./demo/steps/audit-verify.js";
 import { acceptRequest, closeCase, compareTimelines, showKpis } from "./demo/steps/lifecycle.js";
 import { sendEvidence } from "./demo/steps/evidence.js";
 import { keepPassphrase, keptFolderHelp } from "./demo/kept-folder.js";
+import { publishRequirements, refuseByRequirements } from "./demo/steps/requirements.js";
 
 /** The demo, in order. New features add their steps here. */
 export const DEMO_STEPS: readonly DemoStep[] = [
@@ -31,6 +32,8 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   exchangeTrust,
   createTokens,
   startGateways,
+  publishRequirements,
+  refuseByRequirements,
   submitRequest,
   deliverRequest,
   verifyDeliveryReceipt,
