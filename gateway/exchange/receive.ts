@@ -6,7 +6,8 @@
  * audit entry in one durable transaction; only then is a signed receipt
  * returned. A request must name the version of our requirements profile in
  * force (gateway/requirements/check.ts) and is re-checked against it; the
- * receipt says whether it complies, and only then does its clock start. Redelivery of the same bytes — also one racing the first delivery —
+ * receipt says whether it complies, and only then does its clock start.
+ * Redelivery of the same bytes — also one racing the first delivery —
  * returns the same receipt; the same id with other bytes is refused
  * (`ENVELOPE_REPLAY`).
  */
