@@ -123,6 +123,14 @@ export const GATEWAY_ERRORS = {
   EVIDENCE_SOURCE_CHANGED: "A file being sent changed after it was hashed for the manifest; the item cannot be delivered as described.",
   EVIDENCE_EXPORT_KEY_INVALID: "An OpenPGP key given for an export is unreadable, of the wrong kind (public/private) or cannot encrypt or sign.",
   EVIDENCE_EXPORT_EXISTS: "The export folder exists and is not empty; refusing to overwrite.",
+  // Requirements profiles (gateway/requirements/).
+  REQUIREMENTS_NOT_MET: "The request does not meet the requested authority's published requirements profile; details.errors lists every failing rule with the authority's own explanation (details.requirements: authority, version).",
+  REQUIREMENTS_INVALID: "A requirements profile does not match schemas/requirements-profile.schema.json, or one of its rules cannot be used (details.errors).",
+  REQUIREMENTS_RULE_UNKNOWN: "A requirements profile names a rule this Valise does not know (details: rule, index, known); the profile is not used.",
+  REQUIREMENTS_SIGNATURE: "A requirements profile is not signed by the current sign key of the authority it claims to come from.",
+  REQUIREMENTS_STALE: "A requirements profile is older than the version held (or the same version with other content); the one held stays in force (details: held, offered).",
+  REQUIREMENTS_OUTDATED: "The request was checked against another version of the receiver's requirements profile than the one in force (details: required, checked); the sender fetches the profile and resubmits.",
+  REQUIREMENTS_NOT_FOUND: "No requirements profile is published (own) or held (for that peer).",
 } as const;
 
 /** One of the gateway's stable error codes. */
@@ -201,6 +209,11 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   ENVELOPE_DOCUMENT_TYPE_NOT_ALLOWED: INVALID,
   ENVELOPE_PARTY_MISMATCH: INVALID,
   ENVELOPE_URGENCY_MISMATCH: INVALID,
+  REQUIREMENTS_NOT_MET: INVALID,
+  REQUIREMENTS_INVALID: INVALID,
+  REQUIREMENTS_RULE_UNKNOWN: INVALID,
+  // Checked against another version: the same bytes never succeed (the sender stops retrying and fetches the profile).
+  REQUIREMENTS_OUTDATED: INVALID,
   // The key names another request: 422 as in the IETF Idempotency-Key draft.
   IDEMPOTENCY_KEY_REUSED: { http: 422, exit: 5 },
   // Passphrase.
@@ -218,6 +231,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   OUTBOX_UNKNOWN: NOT_FOUND,
   WITNESS_UNKNOWN_LOG: NOT_FOUND,
   FILE_UNREADABLE: NOT_FOUND,
+  REQUIREMENTS_NOT_FOUND: NOT_FOUND,
   // Exists or conflicts with the current state.
   HOME_EXISTS: CONFLICT,
   PKI_EXISTS: CONFLICT,
@@ -225,6 +239,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   PKI_ALREADY_REVOKED: CONFLICT,
   PKI_NO_CURRENT_CERTIFICATE: CONFLICT,
   PKI_BUNDLE_STALE: CONFLICT,
+  REQUIREMENTS_STALE: CONFLICT,
   PKI_PEER_EXISTS: CONFLICT,
   PKI_PEER_ROOT_CONFLICT: CONFLICT,
   TOKEN_ALREADY_REVOKED: CONFLICT,
@@ -262,6 +277,7 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   PKI_BUNDLE_SCHEMA: REFUSED,
   PKI_BUNDLE_ALGORITHM: REFUSED,
   PKI_BUNDLE_SIGNATURE: REFUSED,
+  REQUIREMENTS_SIGNATURE: REFUSED,
   PKI_FINGERPRINT_MISMATCH: REFUSED,
   ENVELOPE_ALG_NOT_ALLOWED: REFUSED,
   ENVELOPE_UNKNOWN_SENDER: REFUSED,

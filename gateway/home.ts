@@ -5,7 +5,9 @@
  * ```
  * valise.json   configuration (gateway/config/config.schema.json)
  * pki/          this authority's PKI (pki/store.ts)
- * peers/        pinned trust bundles of peer authorities (pki/peers.ts)
+ * peers/        pinned trust bundles of peer authorities (pki/peers.ts);
+ *               peers/requirements/<ID>/<version>.json their requirements profiles
+ * requirements/ this authority's published requirements profiles, <version>.json
  * valise.db     the SQLite store (gateway issue)
  * evidence/     content-addressed sealed evidence chunks (or `evidence.dir`)
  * ```

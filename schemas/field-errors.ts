@@ -43,7 +43,9 @@ export type FieldErrorCode =
   /** Set by the gateway, not the schema: the addressee is not a peer of this gateway. */
   | "unknown-peer"
   /** Set by the gateway: the peer does not read documents of this version (schemas/versions.ts). */
-  | "version-not-accepted";
+  | "version-not-accepted"
+  /** Set by the gateway, not the schema: a rule of the requested authority's requirements profile (gateway/requirements/). */
+  | "requirement";
 
 /** One failing field of a document. */
 export interface FieldError {

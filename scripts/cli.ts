@@ -30,6 +30,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: "token", description: "manage bearer tokens of the local API", load: async () => (await import("./commands/token.js")).registerToken },
   { name: "start", description: "run the gateway: the peer API (mutual TLS) and the local API, until SIGTERM or SIGINT", load: async () => (await import("./commands/start.js")).registerStart },
   { name: "migrate", description: "bring the database's schema up to this Valise's version", load: async () => (await import("./commands/migrate.js")).registerMigrate },
+  { name: "requirements", description: "this authority's requirements profile, and the profiles of its peers", load: async () => (await import("./commands/requirements.js")).registerRequirements },
   { name: "outbox", description: "see and act on envelopes waiting for delivery, or failed: list, show, retry, cancel", load: async () => (await import("./commands/outbox.js")).registerOutbox },
   { name: "audit", description: "export, verify offline, and trace the chain of custody of the audit log", load: async () => (await import("./commands/audit.js")).registerAudit },
   { name: "case", description: "follow and move cases through their lifecycle", load: async () => (await import("./commands/case.js")).registerCase },

@@ -25,6 +25,7 @@ import { acceptRequest, closeCase, compareTimelines, showKpis } from "./demo/ste
 import { sendEvidence } from "./demo/steps/evidence.js";
 import { keepPassphrase, keptFolderHelp } from "./demo/kept-folder.js";
 import { createDemoDatabases } from "./demo/postgres.js";
+import { publishRequirements, refuseByRequirements } from "./demo/steps/requirements.js";
 
 /** The demo, in order. New features add their steps here. */
 export const DEMO_STEPS: readonly DemoStep[] = [
@@ -32,6 +33,8 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   exchangeTrust,
   createTokens,
   startGateways,
+  publishRequirements,
+  refuseByRequirements,
   submitRequest,
   deliverRequest,
   verifyDeliveryReceipt,

@@ -39,11 +39,13 @@ export interface StatusUpdateDocument extends StepDocument {
 /**
  * Records the lifecycle side of an inbound envelope just stored. Throws
  * (rolling the delivery back) when a status update does not fit the case.
+ * A request's clocks start at `clockStart` (null: not yet — it does not meet
+ * our requirements profile).
  */
-export async function recordInboundCaseDocument(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string): Promise<void> {
+export async function recordInboundCaseDocument(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string, clockStart: string | null = storedAt): Promise<void> {
   const { header } = opened;
   if ((REQUEST_KINDS as readonly string[]).includes(header.type)) {
-    await recordCaseOpened(tx, header.caseId, opened.envelopeId, requestFacts(header.type, opened.document), storedAt);
+    await recordCaseOpened(tx, header.caseId, opened.envelopeId, requestFacts(header.type, opened.document), clockStart);
   } else if (header.type === "status-update") {
     await placeInboundStep(tx, ctx, opened, storedAt);
   }

@@ -20,13 +20,15 @@ export interface DeliveredEnvelope {
   readonly receivedAt: string;
   readonly peer: string;
   readonly now: Date;
+  /** False when the receipt says the request does not meet the peer's requirements profile: the clocks do not start (default true). */
+  readonly clockStarts?: boolean;
 }
 
 /** Records what a receipt means for the case (nothing for envelopes other than the request). */
 export async function recordDelivered(tx: Tx, delivered: DeliveredEnvelope): Promise<void> {
   if (!(REQUEST_KINDS as readonly string[]).includes(delivered.type)) return;
   // The peer may already have acted on it (its first step overtook our receipt): then the status has moved on.
-  const moved = await tx.cases.markReceived(delivered.caseId, delivered.receivedAt, delivered.now.toISOString());
+  const moved = await tx.cases.markReceived(delivered.caseId, delivered.clockStarts === false ? null : delivered.receivedAt, delivered.now.toISOString());
   if (!moved) return;
   await appendEntry(tx, {
     kind: "status.changed",

@@ -19,6 +19,7 @@ import { GatewayError } from "../errors.js";
 import { recordDelivered } from "../cases/received.js";
 import { resealEnvelope, resealReason } from "./reseal.js";
 import { raiseAlert } from "../alerts/alerts.js";
+import { fetchPeerRequirements } from "../requirements/fetch.js";
 
 /** Tuning of the worker. */
 export interface DeliveryOptions {
@@ -149,6 +150,12 @@ export class DeliveryWorker implements Job {
       const response = await this.#client.request(peer, "POST", "/peer/v1/envelopes", Buffer.from(wire, "utf8"));
       if (response.status !== 200 && response.status !== 201) {
         const { code, message } = errorOf(response.body);
+        // The peer's requirements changed since the request was checked: fetch them now, so the caseworker's resubmission is checked against them.
+        if (code === "REQUIREMENTS_OUTDATED") {
+          await fetchPeerRequirements(ctx, this.#client, peer).catch((error: unknown) =>
+            ctx.logger.warn("fetching a peer's requirements after REQUIREMENTS_OUTDATED failed", { peer: peer.authority, code: isValiseError(error) ? error.code : "PEER_UNREACHABLE" }),
+          );
+        }
         const conflicts = response.status === 409 ? (this.#conflicts.get(row.envelope_id) ?? 0) + 1 : 0;
         if (conflicts > 0) this.#conflicts.set(row.envelope_id, conflicts);
         else this.#conflicts.delete(row.envelope_id);
@@ -189,9 +196,20 @@ export class DeliveryWorker implements Job {
             signerKid: verified.signer.kid,
             attempts: row.attempts + 1,
             peerLog: { origin: verified.receipt.log!.origin, index: verified.receipt.log!.index, checkpointSize: logged.size },
+            ...(verified.receipt.requirements === undefined ? {} : { requirements: { ...verified.receipt.requirements } }),
           },
         });
-        await recordDelivered(tx, { caseId: row.case_id, envelopeId: row.envelope_id, envelopeDigest: row.digest, type: row.type, receivedAt: verified.receipt.receivedAt, peer: peer.authority, now });
+        await recordDelivered(tx, {
+          caseId: row.case_id,
+          envelopeId: row.envelope_id,
+          envelopeDigest: row.digest,
+          type: row.type,
+          receivedAt: verified.receipt.receivedAt,
+          peer: peer.authority,
+          now,
+          // The peer found the request short of its requirements: its clock has not started, nor does ours.
+          clockStarts: verified.receipt.requirements?.compliant !== false,
+        });
         return true;
       });
       if (!recorded) return;

@@ -2,7 +2,7 @@
  * Receipts: the recipient's signed statement that it durably committed an
  * envelope (DESIGN.md, "Receipt"). A compact JWS by the recipient's `sign` key
  * over the RFC 8785 canonical JSON of
- * `{envelopeId, envelopeDigest, from, to, receivedAt, log?}`.
+ * `{envelopeId, envelopeDigest, from, to, receivedAt, log?, requirements?}`.
  *
  * The sender keeps receipts as proof of delivery, so a receipt is checked like
  * an envelope: the header is attacker-controlled, the signer certificate must
@@ -54,6 +54,18 @@ export interface Receipt {
   /** RFC 3339 time the envelope was committed. */
   readonly receivedAt: string;
   readonly log?: ReceiptLogPosition;
+  /**
+   * A request only: the version of the receiver's requirements profile it
+   * was re-checked against, and whether it complies (the completion clock
+   * starts at `receivedAt` only if it does).
+   */
+  readonly requirements?: ReceiptRequirements;
+}
+
+/** The receiver's word on a request's compliance with its requirements profile. */
+export interface ReceiptRequirements {
+  readonly version: number;
+  readonly compliant: boolean;
 }
 
 /** What a receipt must name. */
@@ -89,7 +101,7 @@ export interface VerifiedReceipt {
   readonly signer: SignerIdentity;
 }
 
-const RECEIPT_MEMBERS = new Set(["envelopeId", "envelopeDigest", "from", "to", "receivedAt", "log"]);
+const RECEIPT_MEMBERS = new Set(["envelopeId", "envelopeDigest", "from", "to", "receivedAt", "log", "requirements"]);
 const LOG_MEMBERS = new Set(["origin", "index", "checkpoint", "inclusionProof", "entry"]);
 const HEADER_MEMBERS = new Set(["alg", "kid", "x5c", "typ"]);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -202,6 +214,15 @@ export async function verifyReceiptJws<T extends { readonly to: string; readonly
   return { receipt, signer: signer.identity };
 }
 
+function checkRequirements(value: unknown, fail: (field: string, why: string) => never): ReceiptRequirements {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("requirements", "not an object");
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (key !== "version" && key !== "compliant") fail(`requirements.${key}`, "unknown member");
+  if (!Number.isSafeInteger(record.version) || (record.version as number) < 1) fail("requirements.version", "not a positive integer");
+  if (typeof record.compliant !== "boolean") fail("requirements.compliant", "not true or false");
+  return { version: record.version as number, compliant: record.compliant as boolean };
+}
+
 function checkReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" | "ENVELOPE_INVALID_ARGUMENT"): Receipt {
   const fail = (field: string, why: string): never => {
     throw new GatewayError(code, `Receipt ${field}: ${why}.`, { details: { field } });
@@ -218,6 +239,7 @@ function checkReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" 
     from: value.from as string,
     to: value.to as string,
     receivedAt: value.receivedAt as string,
+    ...(value.requirements === undefined ? {} : { requirements: checkRequirements(value.requirements, fail) }),
   };
   if (value.log === undefined) return receipt;
   const log = value.log;

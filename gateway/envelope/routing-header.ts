@@ -13,7 +13,7 @@ const TYPE_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
 // RFC 3339 date-time with a mandatory offset; parsed by Date only after this gate.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
-const MEMBERS = new Set(["valise", "id", "type", "from", "to", "caseId", "inReplyTo", "priority", "createdAt", "payload"]);
+const MEMBERS = new Set(["valise", "id", "type", "from", "to", "caseId", "inReplyTo", "priority", "createdAt", "requirements", "payload"]);
 
 /** True when `id` is a well-formed envelope or case id. */
 export function isEnvelopeId(id: unknown): id is string {
@@ -62,6 +62,7 @@ export function checkRoutingHeader(value: Record<string, unknown>, code: Gateway
   if (value.inReplyTo !== undefined && !isEnvelopeId(value.inReplyTo)) fail("inReplyTo", "malformed");
   if (!(PRIORITIES as readonly unknown[]).includes(value.priority)) fail("priority", `not one of ${PRIORITIES.join(", ")}`);
   if (parseTimestamp(value.createdAt) === undefined) fail("createdAt", "not an RFC 3339 date-time");
+  if (value.requirements !== undefined && !(Number.isSafeInteger(value.requirements) && (value.requirements as number) >= 1)) fail("requirements", "not a profile version (a positive integer)");
   if (typeof value.payload !== "string") fail("payload", "not a compact JWE");
   return {
     valise: 1,
@@ -73,6 +74,7 @@ export function checkRoutingHeader(value: Record<string, unknown>, code: Gateway
     ...(value.inReplyTo === undefined ? {} : { inReplyTo: value.inReplyTo as string }),
     priority: value.priority as Priority,
     createdAt: value.createdAt as string,
+    ...(value.requirements === undefined ? {} : { requirements: value.requirements as number }),
     payload: value.payload as string,
   };
 }

@@ -62,6 +62,8 @@ export interface SealEnvelopeInput {
   readonly id?: string;
   /** RFC 3339 time of sealing; now when absent. */
   readonly createdAt?: string;
+  /** A request only: the version of the recipient's requirements profile it was checked against. */
+  readonly requirements?: number;
   readonly signer: EnvelopeSigner;
   readonly recipient: EnvelopeRecipient;
 }
@@ -162,6 +164,7 @@ function routingFields(input: SealEnvelopeInput, id: string, createdAt: string, 
     ...(input.inReplyTo === undefined ? {} : { inReplyTo: input.inReplyTo }),
     priority: input.priority,
     createdAt,
+    ...(input.requirements === undefined ? {} : { requirements: input.requirements }),
     payload,
   };
 }

@@ -51,6 +51,12 @@ export interface RoutingHeader {
   readonly priority: Priority;
   /** RFC 3339 time of sealing; certificates are checked at this time. */
   readonly createdAt: string;
+  /**
+   * A request only: the version of the recipient's requirements profile the
+   * sender checked it against (gateway/requirements/); the recipient
+   * re-checks against the same version.
+   */
+  readonly requirements?: number;
   /** Compact JWE of the inner JWS. */
   readonly payload: string;
 }

@@ -4,7 +4,10 @@
  * only the four document types travel; a request's parties and urgency are
  * the header's) and validated against the shared schema, and stored with its
  * audit entry in one durable transaction; only then is a signed receipt
- * returned. Redelivery of the same bytes — also one racing the first delivery —
+ * returned. A request must name the version of our requirements profile in
+ * force (gateway/requirements/check.ts) and is re-checked against it; the
+ * receipt says whether it complies, and only then does its clock start.
+ * Redelivery of the same bytes — also one racing the first delivery —
  * returns the same receipt; the same id with other bytes is refused
  * (`ENVELOPE_REPLAY`).
  */
@@ -23,6 +26,8 @@ import { inboundSchemaName } from "./versions.js";
 import type { Tx } from "../store/store.js";
 import { recordInboundCaseDocument } from "../cases/inbound.js";
 import { MANIFEST_TYPE, recordInboundPackage } from "../evidence/manifest.js";
+import { checkInboundRequirements, type InboundCompliance } from "../requirements/check.js";
+import type { ReceiptRequirements } from "../envelope/receipt.js";
 
 /** How long a sender may keep retrying by default: envelopes this old are still accepted. */
 export const DEFAULT_GIVE_UP_SECONDS = 7 * 24 * 3600;
@@ -67,9 +72,11 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
   if (opened.duplicate) return { status: 200, receipt: await storedReceipt(ctx, opened.envelopeId), envelopeId: opened.envelopeId };
 
   const storedAt = now.toISOString();
+  // Checked against the profile version in force before anything is stored: an outdated request is refused with the version required.
+  const compliance = requirementsOf(ctx, opened);
   let entry: AuditEntry;
   try {
-    const recorded = await ctx.store.transaction((tx) => recordInbound(tx, ctx, opened, body, storedAt));
+    const recorded = await ctx.store.transaction((tx) => recordInbound(tx, ctx, opened, body, storedAt, compliance));
     // Another delivery of the same bytes was stored while this one was opened: the same receipt.
     if (recorded === "duplicate") return { status: 200, receipt: await storedReceipt(ctx, opened.envelopeId), envelopeId: opened.envelopeId };
     entry = recorded;
@@ -94,6 +101,7 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
       to: ctx.authority,
       receivedAt: storedAt,
       log: await ctx.checkpoints.positionOf(entry),
+      ...(compliance === undefined ? {} : { requirements: { version: compliance.version, compliant: compliance.compliant } }),
     },
     signer,
   );
@@ -123,7 +131,7 @@ export async function receiveEnvelope(ctx: GatewayContext, body: Buffer, peer: P
  * its own request as CASE_CONFLICT, and its sender would give up on an envelope
  * the receiver holds.
  */
-async function recordInbound(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string): Promise<AuditEntry | "duplicate"> {
+async function recordInbound(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, body: Buffer, storedAt: string, compliance: InboundCompliance | undefined): Promise<AuditEntry | "duplicate"> {
   const { header } = opened;
   const stored = await tx.envelopes.get(opened.envelopeId);
   if (stored !== undefined) {
@@ -154,18 +162,49 @@ async function recordInbound(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope
     envelopeDigest: opened.envelopeDigest,
     details: { type: header.type, from: header.from, signerKid: opened.signer.kid, signer: opened.signer.fingerprint },
   });
+  if (compliance !== undefined) {
+    await appendEntry(tx, {
+      kind: "requirements.checked",
+      actor: "gateway",
+      time: new Date(storedAt),
+      caseId: header.caseId,
+      envelopeId: opened.envelopeId,
+      envelopeDigest: opened.envelopeDigest,
+      details: { version: compliance.version, compliant: compliance.compliant, failedRules: [...compliance.failedRules] },
+    });
+  }
   // The case lifecycle: a request's facts, or a status update placed in the
   // case's history; one that does not fit is refused and all of this rolls back.
-  await recordInboundCaseDocument(tx, ctx, opened, storedAt);
+  // A request that does not meet our requirements starts no clock.
+  await recordInboundCaseDocument(tx, ctx, opened, storedAt, compliance?.compliant === false ? null : storedAt);
   return entry;
+}
+
+/** A request's compliance with our requirements profile; refuses a request of another version. */
+function requirementsOf(ctx: GatewayContext, opened: OpenedEnvelope): InboundCompliance | undefined {
+  const { header } = opened;
+  if (!(REQUEST_KINDS as readonly string[]).includes(header.type)) {
+    if (header.requirements !== undefined) throw new GatewayError("ENVELOPE_MALFORMED", "only a request names a requirements profile version");
+    return undefined;
+  }
+  return checkInboundRequirements(ctx, header, header.type, opened.document);
+}
+
+/** The compliance stated in a stored request's `requirements.checked` entry, for its receipt. */
+function receiptRequirements(entry: string | undefined): ReceiptRequirements | undefined {
+  if (entry === undefined) return undefined;
+  const details = (JSON.parse(entry) as AuditEntry).details as { version?: unknown; compliant?: unknown };
+  return typeof details.version === "number" && typeof details.compliant === "boolean" ? { version: details.version, compliant: details.compliant } : undefined;
 }
 
 /** The receipt issued for a stored envelope (re-signed if it was not kept). */
 async function storedReceipt(ctx: GatewayContext, envelopeId: string): Promise<string> {
-  const { row, entry } = await ctx.store.read(async (tx) => ({
+  const { row, entry, checked } = await ctx.store.read(async (tx) => ({
     row: await tx.envelopes.inbound(envelopeId),
     entry: (await tx.audit.entriesOfEnvelope(envelopeId, "envelope.received"))[0],
+    checked: (await tx.audit.entriesOfEnvelope(envelopeId, "requirements.checked"))[0],
   }));
+  const requirements = receiptRequirements(checked);
   if (row === undefined) throw new GatewayError("INTERNAL", "a duplicate envelope is not in the store");
   if (row.receipt !== null) return row.receipt;
   if (entry === undefined) throw new GatewayError("INTERNAL", "a stored envelope has no audit entry");
@@ -177,6 +216,7 @@ async function storedReceipt(ctx: GatewayContext, envelopeId: string): Promise<s
       to: ctx.authority,
       receivedAt: row.stored_at,
       log: await ctx.checkpoints.positionOf(JSON.parse(entry) as AuditEntry),
+      ...(requirements === undefined ? {} : { requirements }),
     },
     ctx.identity.signer,
   );

@@ -1,6 +1,8 @@
 /**
  * A caseworker's system submits a request: validated against the shared
- * schema (every failing field with a hint), sealed to the requested
+ * schema (every failing field with a hint), then against the requested
+ * authority's requirements profile when one is held (gateway/requirements/:
+ * every failing rule with the peer's explanation), sealed to the requested
  * authority, and — in one transaction — a new case, the envelope, its outbox
  * row and the audit entry. The 201 goes out only after that commit.
  */
@@ -19,6 +21,7 @@ import { checkDocumentBinding } from "../envelope/document-binding.js";
 import type { Tx } from "../store/store.js";
 import { recordCaseOpened } from "../cases/history.js";
 import { requestFacts } from "../cases/facts.js";
+import { checkOutboundRequirements } from "../requirements/check.js";
 
 /** Document kinds that open a case. */
 export const REQUEST_KINDS = ["mla-request", "preservation-request"] as const;
@@ -37,11 +40,19 @@ function invalid(errors: FieldError[]): GatewayError {
   return new GatewayError("DOCUMENT_INVALID", `the request has ${errors.length} problem(s); see details.errors`, { details: { errors } });
 }
 
+/** How the caller reads refusals. */
+export interface SubmitOptions {
+  /** Languages of the caller (Accept-Language), most wanted first: the requested authority's explanations come in the first it has. */
+  readonly languages?: readonly string[];
+}
+
 /**
  * Submits an MLA or preservation request on behalf of `principal`, in the
  * version of the forms it is written in (schemas/versions.ts), which the
  * requested authority must read (its trust bundle says which).
- * Throws `DOCUMENT_INVALID` (422) listing every failing field.
+ * Throws `DOCUMENT_INVALID` (422) listing every failing field, then
+ * `REQUIREMENTS_NOT_MET` (422) listing every rule of the requested
+ * authority's profile the request fails.
  * `withinCommit` runs inside the transaction that opens the case (the local
  * API stores its Idempotency-Key answer there, with the case it names).
  */
@@ -50,6 +61,7 @@ export async function submitRequest(
   document: unknown,
   principal: Principal,
   withinCommit: (tx: Tx, submission: Submission) => Promise<void> = async () => {},
+  options: SubmitOptions = {},
 ): Promise<Submission> {
   const kind = (document as { kind?: unknown } | null)?.kind;
   if (typeof document !== "object" || document === null || Array.isArray(document) || !(REQUEST_KINDS as readonly unknown[]).includes(kind)) {
@@ -92,6 +104,8 @@ export async function submitRequest(
     });
   }
   if (problems.length > 0 || peer === undefined) throw invalid(problems);
+  // What the requested state itself requires, before anything is sealed; the version checked travels in the routing header.
+  const requirements = checkOutboundRequirements(ctx, peer.authority, request.kind, request as unknown as Record<string, unknown>, options.languages ?? []);
 
   const caseId = randomUUID();
   const now = ctx.now();
@@ -105,6 +119,7 @@ export async function submitRequest(
     caseId,
     priority: request.urgency.level,
     createdAt: now.toISOString(),
+    ...(requirements === undefined ? {} : { requirements }),
     signer: ctx.identity.signer,
     recipient: { publicKey: peer.encryptionKey },
   });
@@ -120,7 +135,7 @@ export async function submitRequest(
       caseId,
       envelopeId: sealed.envelopeId,
       envelopeDigest: sealed.envelopeDigest,
-      details: { type: request.kind, to: peer.authority, priority: request.urgency.level },
+      details: { type: request.kind, to: peer.authority, priority: request.urgency.level, ...(requirements === undefined ? {} : { requirements }) },
     });
     await withinCommit(tx, submission);
   });

@@ -19,6 +19,8 @@ import type { ThreadPoolProbe } from "../thread-pool-probe.js";
 import { idempotencyKeys } from "./idempotency.js";
 import { outboxApiRoutes } from "./outbox-api.js";
 import { requestLog } from "./request-log.js";
+import { acceptedLanguages } from "../requirements/language.js";
+import { requirementsApiRoutes } from "./requirements-api.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -86,7 +88,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
     allow(
       ["caseworker"],
       idempotent(async (req, res, record) => {
-        const submission = await submitRequest(ctx, req.body, principalOf(res), (tx, body) => record(tx, { status: 201, body }));
+        const submission = await submitRequest(ctx, req.body, principalOf(res), (tx, body) => record(tx, { status: 201, body }), { languages: acceptedLanguages(req.get("accept-language")) });
         return { status: 201, body: submission };
       }),
     ),
@@ -119,6 +121,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
   );
   api.use(evidenceApiRoutes(ctx));
   api.use(outboxApiRoutes(ctx, allow));
+  api.use(requirementsApiRoutes(ctx, client, allow));
   api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
 
   app.use("/api/v1", api);

@@ -18,6 +18,7 @@ import { currentTrustBundle } from "../peers/refresh.js";
 import { peerLogRoutes } from "./peer-log.js";
 import { evidencePeerRoutes } from "./evidence-peer-api.js";
 import { requestLog } from "./request-log.js";
+import { requirementsPeerRoutes } from "./requirements-peer-api.js";
 
 /** Builds the express app of the peer API. */
 export function peerApi(ctx: GatewayContext): express.Express {
@@ -80,6 +81,7 @@ export function peerApi(ctx: GatewayContext): express.Express {
 
   app.use(peerLogRoutes(ctx));
   app.use(evidencePeerRoutes(ctx));
+  app.use(requirementsPeerRoutes(ctx));
   app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
   app.use(errorHandler(ctx.logger, (code) => ctx.metrics.envelopesRejected.inc({ code })));
   return app;

@@ -19,6 +19,7 @@ import type { GatewayContext } from "../context.js";
 import type { PeerClient } from "../delivery/peer-client.js";
 import type { Peer } from "./directory.js";
 import { acceptedDocumentVersions } from "../exchange/versions.js";
+import { refreshRequirements } from "../requirements/fetch.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -78,8 +79,9 @@ export async function refreshPeer(ctx: GatewayContext, client: PeerClient, peer:
   }
 }
 
-/** Runs {@link refreshOwnCrl} and {@link refreshPeer} for every peer. */
+/** Runs {@link refreshOwnCrl} and {@link refreshPeer} for every peer, then fetches their requirements profiles (signed by the keys just refreshed). */
 export async function refreshTrust(ctx: GatewayContext, client: PeerClient): Promise<void> {
   await refreshOwnCrl(ctx).catch((error: unknown) => ctx.logger.error("re-signing the own CRL failed", { reason: String(error) }));
   await Promise.all(ctx.peers.all().map((peer) => refreshPeer(ctx, client, peer)));
+  await refreshRequirements(ctx, client);
 }

@@ -22,15 +22,15 @@ export class LocalApiClient {
     return this.#call("GET", path, token);
   }
 
-  /** POST `body` as JSON to `path` with `token`. */
-  post(path: string, token: string, body: unknown): Promise<ApiAnswer> {
-    return this.#call("POST", path, token, body);
+  /** POST `body` as JSON to `path` with `token` (and extra `headers`, e.g. Accept-Language). */
+  post(path: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+    return this.#call("POST", path, token, body, headers);
   }
 
-  async #call(method: string, path: string, token: string, body?: unknown): Promise<ApiAnswer> {
+  async #call(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
     const response = await fetch(new URL(path, this.#baseUrl), {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(15_000),
     });

@@ -120,8 +120,8 @@ export class CasesRepository {
     return this.#sql.run("UPDATE cases SET status = ?, head_envelope_id = ?, updated_at = ? WHERE case_id = ?", [status, head, at, caseId]);
   }
 
-  /** The peer's receipt of our request: when it was received, and `submitted` becomes `received` (false if the case had moved on). */
-  async markReceived(caseId: string, receivedAt: string, at: string): Promise<boolean> {
+  /** The peer's receipt of our request: when it was received (null: its clocks do not start), and `submitted` becomes `received` (false if the case had moved on). */
+  async markReceived(caseId: string, receivedAt: string | null, at: string): Promise<boolean> {
     await this.#sql.run("UPDATE cases SET received_at = COALESCE(received_at, ?) WHERE case_id = ?", [receivedAt, caseId]);
     const moved = await this.#sql.run("UPDATE cases SET status = 'received', updated_at = ? WHERE case_id = ? AND status = 'submitted'", [at, caseId]);
     return moved.changes > 0;

@@ -3,7 +3,6 @@
  * request through GB's local API; it travels sealed to US; GB gets a signed
  * receipt, which the demo verifies itself; a US caseworker reads it.
  */
-import { readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { verifyReceipt } from "../../../gateway/envelope/receipt.js";
 import { homePaths } from "../../../gateway/home.js";
@@ -13,6 +12,7 @@ import { expectThat } from "../check.js";
 import { pollUntil } from "../local-api-client.js";
 import { apiOf, tokenOf, type DemoAuthority, type DemoState, type DemoStep } from "../scenario.js";
 import { runValise } from "../valise-cli.js";
+import { requestMeetingUsRequirements } from "./requirements.js";
 
 /** The example request: GB-UKCA asks US-DOJ-OIA for a suspect's email records. */
 export const EXAMPLE_REQUEST = new URL("../../../schemas/examples/mla-request/valid-email-records.json", import.meta.url);
@@ -51,7 +51,8 @@ function decodeJwsPart(part: string | undefined): Record<string, unknown> {
 export const submitRequest: DemoStep = {
   title: "GB's case-management system submits an MLA request (POST /api/v1/requests)",
   async run(state, report) {
-    const example = JSON.parse(readFileSync(EXAMPLE_REQUEST, "utf8")) as Record<string, unknown>;
+    // The example request, its content period narrowed to the 90 days US's requirements grant (steps/requirements.ts).
+    const example = requestMeetingUsRequirements();
     // The example's deadline is a date of its story; the demo's caseworker needs the data 60 days from today.
     const dueBy = new Date(Date.now() + 60 * 24 * 3600 * 1000);
     dueBy.setUTCHours(17, 0, 0, 0);
@@ -69,7 +70,7 @@ export const submitRequest: DemoStep = {
     const body = answer.body as { caseId?: string; envelopeId?: string; envelopeDigest?: string; status?: string };
     expectThat(answer.status === 201 && typeof body.caseId === "string" && typeof body.envelopeId === "string" && typeof body.envelopeDigest === "string", `the submission answered ${answer.status}`, [JSON.stringify(answer.body)]);
     state.exchange = { caseId: body.caseId, envelopeId: body.envelopeId, envelopeDigest: body.envelopeDigest, document };
-    report.ok(`201: validated against the shared schema, signed, encrypted to US, signed again, and committed with its audit entry`);
+    report.ok(`201: validated against the shared schema and US's requirements (version 1), signed, encrypted to US, signed again, and committed with its audit entry`);
     report.fact("case id", body.caseId);
     report.fact("envelope id", body.envelopeId);
     report.fact("envelope digest", `${body.envelopeDigest}  (SHA-256 of the outer JWS; what logs and receipts name)`);
@@ -128,6 +129,10 @@ export const verifyDeliveryReceipt: DemoStep = {
     report.say(`The receipt is a compact JWS (${receipt.length} bytes) signed by US. Decoded:`);
     report.fact("alg, typ", `${String(protectedHeader["alg"])}, ${String(protectedHeader["typ"])}`);
     for (const field of ["envelopeId", "envelopeDigest", "from", "to", "receivedAt"]) report.fact(field, String(claims[field]));
+    report.fact("requirements", JSON.stringify(claims["requirements"]));
+    const requirements = claims["requirements"] as { version?: unknown; compliant?: unknown } | undefined;
+    expectThat(requirements?.version === 1 && requirements.compliant === true, "US's receipt does not say the request meets version 1 of its requirements", [JSON.stringify(claims)]);
+    report.ok("US re-checked the request against version 1 of its requirements: it complies, so US's completion clock runs from receivedAt");
 
     const peersDir = homePaths(state.gb.home).peers;
     const trustFor = (authority: string) => (authority === state.us.id ? loadPeerTrust(peersDir, authority) : undefined);

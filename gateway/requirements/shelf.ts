@@ -1,0 +1,119 @@
+/**
+ * Where requirements profiles are kept: signed files in the home, one per
+ * version, never rewritten.
+ *
+ * ```
+ * requirements/<version>.json                     this authority's published versions
+ * peers/requirements/<AUTHORITY-ID>/<version>.json every version of a peer's profile seen
+ * ```
+ *
+ * The highest version is the one in force. Files are written atomically and
+ * refuse to replace an existing version, so a version, once held, means one
+ * document for good — the receiver's re-check of a request names it. Every
+ * file was verified before it was shelved; reading one checks it again
+ * against its schema (a profile from an older Valise, or a hand-edited file,
+ * is refused rather than half-applied).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { writeFileAtomic } from "../../pki/atomic-file.js";
+import { assertAuthorityId } from "../../pki/authority.js";
+import { GatewayError } from "../errors.js";
+import type { HomePaths } from "../home.js";
+import type { DocumentValidator } from "../../schemas/validate.js";
+import { checkProfile, type CompiledProfile } from "./profile.js";
+import { decodeSignedProfile, type SignedProfileFile } from "./signed-profile.js";
+
+/** A shelved version: the signed file and the checked profile it carries. */
+export interface ShelvedProfile {
+  readonly file: SignedProfileFile;
+  readonly compiled: CompiledProfile;
+}
+
+/** The folder of this authority's own versions. */
+export function ownShelf(paths: HomePaths): string {
+  return path.join(paths.root, "requirements");
+}
+
+/** The folder of the versions of `authority`'s profile seen. */
+export function peerShelf(paths: HomePaths, authority: string): string {
+  assertAuthorityId(authority); // the id becomes a folder name: no path traversal
+  return path.join(paths.peers, "requirements", authority);
+}
+
+/** The versions on a shelf, lowest first (none when the folder does not exist). */
+export function shelvedVersions(dir: string): number[] {
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  return files
+    .map((file) => /^([1-9][0-9]{0,9})\.json$/.exec(file)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** The highest version on a shelf, or undefined. */
+export function latestVersion(dir: string): number | undefined {
+  return shelvedVersions(dir).at(-1);
+}
+
+/** Reads version `version` of a shelf; undefined when it is not there. */
+export function readShelved(dir: string, version: number, validator: DocumentValidator): ShelvedProfile | undefined {
+  const file = path.join(dir, `${version}.json`);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const signed = JSON.parse(text) as SignedProfileFile;
+    const compiled = checkProfile(validator, decodeSignedProfile(signed).payload, { shelved: true });
+    if (compiled.profile.version !== version) throw new Error(`${file} holds version ${compiled.profile.version}`);
+    return { file: signed, compiled };
+  } catch (cause) {
+    throw new GatewayError("STORE_CORRUPT", `${file} is not a usable requirements profile`, { cause, details: { path: file } });
+  }
+}
+
+/** The version in force on a shelf, or undefined when the shelf is empty. */
+export function readLatest(dir: string, validator: DocumentValidator): ShelvedProfile | undefined {
+  const version = latestVersion(dir);
+  return version === undefined ? undefined : readShelved(dir, version, validator);
+}
+
+/**
+ * Shelves a verified, checked profile as version `version`. Refuses
+ * (`REQUIREMENTS_STALE`) a version lower than the latest, and the same
+ * version with other content; the same version with the same signed bytes
+ * is a no-op (returns false).
+ */
+export function shelve(dir: string, version: number, file: SignedProfileFile): boolean {
+  const latest = latestVersion(dir);
+  const stale = (held: number): GatewayError =>
+    new GatewayError("REQUIREMENTS_STALE", `version ${version} is not newer than version ${held}, already held; the profile in force is unchanged`, { details: { held, offered: version } });
+  if (latest !== undefined && version < latest) throw stale(latest);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const target = path.join(dir, `${version}.json`);
+  const text = `${JSON.stringify(file, null, 2)}\n`;
+  try {
+    writeFileAtomic(target, text, { mode: 0o644, overwrite: false });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const held = JSON.parse(fs.readFileSync(target, "utf8")) as SignedProfileFile;
+    if (decodedPayloadEqual(held, file)) return false;
+    throw stale(version);
+  }
+}
+
+/** Two signed files carry the same profile (a re-signature of the same version is not a change). */
+function decodedPayloadEqual(a: SignedProfileFile, b: SignedProfileFile): boolean {
+  return a.jws.split(".")[1] === b.jws.split(".")[1];
+}
