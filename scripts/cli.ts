@@ -17,6 +17,7 @@ import { registerCase } from "./commands/case.js";
 import { registerReport } from "./commands/report.js";
 import { registerEvidence } from "./commands/evidence.js";
 import { registerConfig } from "./commands/config.js";
+import { registerBackup } from "./commands/backup.js";
 
 /** Builds the command tree; actions run against `context`. */
 export function buildProgram(context: CliContext): Command {
@@ -38,6 +39,7 @@ export function buildProgram(context: CliContext): Command {
   registerCase(program, context);
   registerReport(program, context);
   registerEvidence(program, context);
+  registerBackup(program, context);
   return program;
 }
 
