@@ -39,6 +39,8 @@ import { EvidenceUploader, type UploaderOptions } from "./evidence/uploader.js";
 import { threadPoolProbe, type ThreadPoolProbeOptions } from "./thread-pool-probe.js";
 import { refusalSummaryJob, summariseRefusals } from "./evidence/refusals.js";
 import { stat } from "node:fs/promises";
+import { readRestoreMarker } from "./backup/restore-marker.js";
+import { checkLogAgainstPeers } from "./audit/peer-check.js";
 
 /** How to run a gateway. */
 export interface GatewayOptions {
@@ -147,6 +149,16 @@ export function createGateway(options: GatewayOptions): Gateway {
           wakeDelivery: () => jobs.wake("delivery"),
         };
         const client = new PeerClient(identity, peers, now);
+        // Before serving anything: the log against what the peers cosigned (a restored home must reach every peer).
+        const restored = readRestoreMarker(paths.root);
+        const checkClient = new PeerClient(identity, peers, now, 5000);
+        try {
+          const logPeers = { store, authority: config.authority, logKeys: pki.certificates("log").map((c) => c.certificate.publicKey), peers, client: checkClient };
+          const comparison = await checkLogAgainstPeers(logPeers, { restored: restored !== undefined, home: paths.root });
+          for (const view of comparison.peers.filter((p) => !p.reachable)) logger.warn("a peer could not be asked what it cosigned of this log", { peer: view.peer, reason: view.error });
+        } finally {
+          checkClient.close();
+        }
         worker = new DeliveryWorker(ctx, client, {
           ...(config.delivery?.initialBackoffMs === undefined ? {} : { initialBackoffMs: config.delivery.initialBackoffMs }),
           ...(config.delivery?.maxBackoffMs === undefined ? {} : { maxBackoffMs: config.delivery.maxBackoffMs }),
