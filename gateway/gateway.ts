@@ -41,6 +41,7 @@ import { refusalSummaryJob, summariseRefusals } from "./evidence/refusals.js";
 import { stat } from "node:fs/promises";
 import { readRestoreMarker } from "./backup/restore-marker.js";
 import { checkLogAgainstPeers } from "./audit/peer-check.js";
+import { reconcileAfterRestoreJob } from "./reconcile/after-restore.js";
 
 /** How to run a gateway. */
 export interface GatewayOptions {
@@ -217,6 +218,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;
         if (refreshEvery > 0) jobs.add(trustRefreshJob(ctx, client, refreshEvery));
+        // A restored home reconciles with every peer once it runs (then its restore marker goes).
+        if (restored !== undefined) jobs.add(reconcileAfterRestoreJob(ctx, client));
         await jobs.start();
         context = ctx;
         witness = witnessClient;

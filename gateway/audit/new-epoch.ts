@@ -96,8 +96,15 @@ export async function startNewEpoch(input: NewEpochInput): Promise<NewEpochResul
     const epoch = await currentEpoch(tx, input.authority);
     const held = await tx.audit.leafCount();
     const heldRoot = await withStoredTree(tx, held, (reader) => treeRoot(reader, held));
-    const base = input.restored?.size ?? held;
-    const anchorRow = await tx.audit.checkpointAtMost(Math.min(base, held));
+    // What the restore brought back counts only if the database still starts with it (on PostgreSQL the
+    // operator's dump may be older than the archive's manifest): otherwise the held entries are the base.
+    const restored =
+      input.restored !== undefined && input.restored.size <= held && (await withStoredTree(tx, held, (reader) => treeRoot(reader, input.restored!.size))).toString("base64") === input.restored.root
+        ? input.restored
+        : undefined;
+    const base = restored?.size ?? held;
+    // The anchor: the largest checkpoint of this epoch still held, at most what the peers cosigned.
+    const anchorRow = await tx.audit.checkpointAtMost(Math.min(base, held, previous?.size ?? held));
     const anchor = anchorRow !== undefined && noteOrigin(anchorRow.note) === epoch.origin ? { size: anchorRow.size, root: anchorRow.root.toString("base64") } : null;
     const lost =
       previous === null
@@ -114,7 +121,7 @@ export async function startNewEpoch(input: NewEpochInput): Promise<NewEpochResul
       origin,
       previousOrigin: epoch.origin,
       held: { size: held, root: heldRoot.toString("base64") },
-      restored: input.restored === undefined ? null : { size: input.restored.size, root: input.restored.root, backupCreatedAt: input.restored.backupCreatedAt },
+      restored: restored === undefined ? null : { size: restored.size, root: restored.root, backupCreatedAt: restored.backupCreatedAt },
       anchor,
       previous: previous === null ? null : { size: previous.size, root: previous.root.toString("base64"), cosignedBy: previous.cosignedBy },
       lost,

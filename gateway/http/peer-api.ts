@@ -16,6 +16,7 @@ import { currentTrustBundle } from "../peers/refresh.js";
 import { peerLogRoutes } from "./peer-log.js";
 import { evidencePeerRoutes } from "./evidence-peer-api.js";
 import { epochPeerRoutes } from "./epoch-peer-api.js";
+import { reconcilePeerRoutes } from "./reconcile-peer-api.js";
 
 /** Builds the express app of the peer API. */
 export function peerApi(ctx: GatewayContext): express.Express {
@@ -63,6 +64,7 @@ export function peerApi(ctx: GatewayContext): express.Express {
   app.use(peerLogRoutes(ctx));
   app.use(evidencePeerRoutes(ctx));
   app.use(epochPeerRoutes(ctx));
+  app.use(reconcilePeerRoutes(ctx));
   app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
   app.use(errorHandler(ctx.logger, (code) => ctx.metrics.envelopesRejected.inc({ code })));
   return app;

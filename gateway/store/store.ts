@@ -27,6 +27,7 @@ import { EvidenceRepository } from "./repos/evidence.js";
 import { IdempotencyRepository } from "./repos/idempotency.js";
 import { EpochsRepository } from "./repos/epochs.js";
 import { BackupRepository } from "./repos/backup.js";
+import { ReconcileRepository } from "./repos/reconcile.js";
 
 /** Where the store lives. */
 export type StoreLocation = { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
@@ -45,6 +46,7 @@ export class Tx {
   #idempotency?: IdempotencyRepository;
   #epochs?: EpochsRepository;
   #backup?: BackupRepository;
+  #reconcile?: ReconcileRepository;
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -86,6 +88,9 @@ export class Tx {
   }
   get backup(): BackupRepository {
     return (this.#backup ??= new BackupRepository(this.#sql));
+  }
+  get reconcile(): ReconcileRepository {
+    return (this.#reconcile ??= new ReconcileRepository(this.#sql));
   }
 }
 
