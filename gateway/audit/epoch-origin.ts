@@ -42,3 +42,19 @@ export function noteOrigin(note: string): string {
   const end = note.indexOf("\n");
   return end < 0 ? "" : note.slice(0, end);
 }
+
+/**
+ * Refuses a checkpoint of an epoch of a peer's log that a witness does not
+ * follow (`current`): a later one needs its statement first
+ * (WITNESS_EPOCH_UNKNOWN), an earlier one is frozen (WITNESS_EPOCH_CLOSED).
+ */
+export function checkWitnessedEpoch(epoch: number, current: { epoch: number; origin: string }, origin: string): void {
+  if (epoch > current.epoch) {
+    throw new GatewayError("WITNESS_EPOCH_UNKNOWN", `this witness has accepted no statement opening ${origin}; submit it to /peer/v1/log/epochs first`, {
+      details: { origin, following: current.origin },
+    });
+  }
+  if (epoch < current.epoch) {
+    throw new GatewayError("WITNESS_EPOCH_CLOSED", `${origin} was closed by ${current.origin}; nothing more is cosigned in it`, { details: { origin, following: current.origin } });
+  }
+}

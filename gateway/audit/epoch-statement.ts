@@ -74,6 +74,13 @@ export interface EpochSubmission {
   readonly inclusionProof: readonly string[];
   readonly heldProof: readonly string[];
   readonly anchorProof: readonly string[];
+  /**
+   * Consistency from the size the witness reported cosigning in the previous
+   * epoch (`cosignedSize`) to the checkpoint: how a statement that declares
+   * no loss of what this witness cosigned shows that it holds all of it.
+   */
+  readonly cosignedSize?: number;
+  readonly cosignedProof?: readonly string[];
 }
 
 /** What the witness knows of the peer's log before the submission. */
@@ -111,11 +118,12 @@ export function parseEpochSubmission(body: Buffer | string): EpochSubmission {
   }
   const s = value as Partial<EpochSubmission> | null;
   if (typeof s !== "object" || s === null || Array.isArray(s)) throw invalid("the submission is not an object");
-  for (const key of Object.keys(s)) if (!["entry", "checkpoint", "inclusionProof", "heldProof", "anchorProof"].includes(key)) throw invalid(`unknown member ${key.slice(0, 40)}`);
+  for (const key of Object.keys(s)) if (!["entry", "checkpoint", "inclusionProof", "heldProof", "anchorProof", "cosignedSize", "cosignedProof"].includes(key)) throw invalid(`unknown member ${key.slice(0, 40)}`);
   const proof = (p: unknown): p is string[] => Array.isArray(p) && p.length <= 64 && p.every((h) => typeof h === "string" && decodeBase64Strict(h)?.length === 32);
   if (typeof s.entry !== "object" || s.entry === null || typeof s.checkpoint !== "string" || !proof(s.inclusionProof) || !proof(s.heldProof) || !proof(s.anchorProof)) {
     throw invalid("the submission lacks its entry, checkpoint or proofs");
   }
+  if ((s.cosignedProof !== undefined && !proof(s.cosignedProof)) || (s.cosignedSize !== undefined && !(Number.isSafeInteger(s.cosignedSize) && s.cosignedSize >= 0))) throw invalid("the cosigned proof is malformed");
   return s as EpochSubmission;
 }
 
@@ -168,13 +176,21 @@ export function verifyEpochSubmission(submission: EpochSubmission, view: Witness
     proveExtends(statement.anchor, size, root, hashes(submission.anchorProof), "the anchor checkpoint");
     if (view.anchorRoot !== undefined && !view.anchorRoot.equals(rootOf(statement.anchor))) throw invalid("the anchor differs from the checkpoint of that size this witness recorded");
   }
+  // What this witness cosigned of the previous epoch is either declared lost, or held by the new epoch (proven).
   const cosigned = view.cosigned;
   if (cosigned.size > 0) {
     const previous = statement.previous;
-    if (previous === null || previous.size < cosigned.size) throw invalid(`the statement hides what this witness cosigned: ${cosigned.size} entries of ${view.current.origin}`);
-    if (previous.size === cosigned.size && !rootOf(previous).equals(cosigned.root)) throw invalid("the statement's previous checkpoint differs from the one this witness cosigned at that size");
-    if (cosigned.size > statement.held.size && (statement.lost === null || statement.lost.from > statement.held.size || statement.lost.to < cosigned.size - 1)) {
-      throw invalid(`the lost range does not cover the entries this witness cosigned beyond the ${statement.held.size} held`);
+    if (previous !== null && previous.size === cosigned.size && !rootOf(previous).equals(cosigned.root)) throw invalid("the statement's previous checkpoint differs from the one this witness cosigned at that size");
+    const lost = statement.lost;
+    const declared = previous !== null && previous.size >= cosigned.size && lost !== null && lost.from <= statement.held.size && lost.to >= cosigned.size - 1;
+    if (!declared) {
+      if (cosigned.size > statement.held.size) throw invalid(`the statement hides what this witness cosigned: ${cosigned.size} entries of ${view.current.origin}, more than the ${statement.held.size} held, and no loss of them`);
+      if (submission.cosignedSize !== cosigned.size) throw invalid(`no proof that the new epoch holds the ${cosigned.size} entries this witness cosigned`);
+      try {
+        verifyConsistency(cosigned.size, size, cosigned.root, root, hashes(submission.cosignedProof ?? []));
+      } catch {
+        throw invalid(`the new epoch does not hold the ${cosigned.size} entries this witness cosigned, and the statement declares no loss of them`);
+      }
     }
   }
   if (statement.lost === null && !statement.forced) throw invalid("a new epoch without a stated loss must be marked forced");

@@ -17,7 +17,6 @@
  */
 import type { GatewayContext } from "../context.js";
 import type { Peer } from "../peers/directory.js";
-import { GatewayError } from "../errors.js";
 import { canonicalize, type JsonValue } from "../envelope/canonical-json.js";
 import { appendEntry } from "./append.js";
 import { cosignCheckpoint, witnessName } from "./cosignature.js";
@@ -136,16 +135,4 @@ export async function witnessState(ctx: GatewayContext, peer: Peer): Promise<Wit
     const last = epochs.at(-1);
     return { authority: peer.authority, current: last === undefined ? { epoch: 1, origin: origins[0]! } : { epoch: last.epoch, origin: last.origin }, logs, alarms };
   });
-}
-
-/** Refuses a checkpoint of an epoch this witness does not follow (inside the witness transaction). */
-export function checkWitnessedEpoch(epoch: number, current: { epoch: number; origin: string }, origin: string): void {
-  if (epoch > current.epoch) {
-    throw new GatewayError("WITNESS_EPOCH_UNKNOWN", `this witness has accepted no statement opening ${origin}; submit it to /peer/v1/log/epochs first`, {
-      details: { origin, following: current.origin },
-    });
-  }
-  if (epoch < current.epoch) {
-    throw new GatewayError("WITNESS_EPOCH_CLOSED", `${origin} was closed by ${current.origin}; nothing more is cosigned in it`, { details: { origin, following: current.origin } });
-  }
 }

@@ -29,7 +29,7 @@ import { EPOCH_STATEMENT_KIND, type EpochStatement, type EpochSubmission } from 
 import { currentEpoch } from "./epochs.js";
 import { consistencyProof, inclusionProof, treeRoot } from "./merkle.js";
 import { appendSignatureLines } from "./note.js";
-import { compareWithPeers, type LogPeers } from "./peer-check.js";
+import { compareWithPeers, fetchPeerView, type LogPeers } from "./peer-check.js";
 import { signLogHead } from "./signed-head.js";
 import { withStoredTree } from "./stored-tree.js";
 import { peerLogKeys } from "./witness.js";
@@ -155,9 +155,22 @@ export async function startNewEpoch(input: NewEpochInput): Promise<NewEpochResul
 export async function announceEpoch(deps: LogPeers, peer: Peer, now: Date): Promise<EpochAnnouncement> {
   const built = await deps.store.read((tx) => epochSubmission(tx, deps.authority));
   if (built === undefined) return { peer: peer.authority, outcome: "refused", code: "AUDIT_EPOCH_INVALID", reason: "the log is in its first epoch" };
+  // What this peer cosigned of the previous epoch: when the new epoch still holds it, a proof says so.
+  const previousOrigin = (built.submission.entry.details as unknown as EpochStatement).previousOrigin;
+  let submission: EpochSubmission = built.submission;
+  try {
+    const view = await fetchPeerView(deps, peer, previousOrigin);
+    const size = view.cosigned?.size ?? 0;
+    if (size > 0 && size <= built.checkpointSize) {
+      const proof = await deps.store.read((tx) => withStoredTree(tx, built.checkpointSize, (reader) => consistencyProof(reader, size, built.checkpointSize)));
+      submission = { ...submission, cosignedSize: size, cosignedProof: proof.map((hash) => hash.toString("base64")) };
+    }
+  } catch (error) {
+    return { peer: peer.authority, outcome: "unreachable", reason: error instanceof Error ? error.message : String(error) };
+  }
   let answer;
   try {
-    answer = await deps.client.request(peer, "POST", "/peer/v1/log/epochs", Buffer.from(JSON.stringify(built.submission), "utf8"));
+    answer = await deps.client.request(peer, "POST", "/peer/v1/log/epochs", Buffer.from(JSON.stringify(submission), "utf8"));
   } catch (error) {
     return { peer: peer.authority, outcome: "unreachable", reason: error instanceof Error ? error.message : String(error) };
   }

@@ -25,8 +25,7 @@ import { emptyRoot } from "./merkle.js";
 import { verifyConsistency } from "./merkle-verify.js";
 import { appendSignatureLines } from "./note.js";
 import { parseAddCheckpointRequest, type AddCheckpointRequest } from "./witness-request.js";
-import { epochOrigin, isOriginOf, parseLogOrigin } from "./epoch-origin.js";
-import { checkWitnessedEpoch } from "./epoch-witness.js";
+import { checkWitnessedEpoch, epochOrigin, isOriginOf, parseLogOrigin } from "./epoch-origin.js";
 
 /** What a successful add-checkpoint answers: the cosignature line(s), as the spec's 200 body. */
 export interface WitnessCosigned {
