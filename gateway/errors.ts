@@ -131,6 +131,21 @@ export const GATEWAY_ERRORS = {
   REQUIREMENTS_STALE: "A requirements profile is older than the version held (or the same version with other content); the one held stays in force (details: held, offered).",
   REQUIREMENTS_OUTDATED: "The request was checked against another version of the receiver's requirements profile than the one in force (details: required, checked); the sender fetches the profile and resubmits.",
   REQUIREMENTS_NOT_FOUND: "No requirements profile is published (own) or held (for that peer).",
+  // Backup, restore and disaster recovery (gateway/backup/, gateway/audit/epoch*.ts, gateway/reconcile/).
+  BACKUP_MALFORMED: "The file is not a Valise backup archive (not a tar archive, an entry outside the backup's layout, a link or device, no manifest).",
+  BACKUP_TRUNCATED: "The backup archive ends before its manifest and signature, or a file in it is cut short.",
+  BACKUP_DIGEST_MISMATCH: "A file in the backup archive differs from its SHA-256 in the signed manifest, or the archive holds a file the manifest does not list (or lacks one it lists).",
+  BACKUP_SIGNATURE_INVALID: "The backup manifest's signature does not verify with the archived log certificate, or that certificate does not chain to the archived root.",
+  BACKUP_FOREIGN: "The backup belongs to another authority or root than expected (--fingerprint, or the home being replaced).",
+  BACKUP_EXISTS: "The backup file to write already exists; refusing to overwrite.",
+  RESTORE_HOME_LIVE: "A gateway is running on the home to restore into (a live instance lease in its store); stop it first.",
+  AUDIT_LOG_BEHIND_PEERS: "A peer has cosigned a larger tree of this gateway's log (or another root at a size it holds) than the log holds: entries were lost (a restore); run valise audit new-epoch.",
+  AUDIT_PEER_CHECK_FAILED: "A restored gateway could not compare its log with what a peer cosigned (the peer could not be reached or answered nonsense); it does not serve until it can.",
+  AUDIT_EPOCH_NOT_NEEDED: "No peer has cosigned more of this log than it holds: a new epoch is refused unless forced (--force, which peers see as forced).",
+  AUDIT_EPOCH_INVALID: "An epoch statement does not verify: not signed into the new epoch's log, not its first entry, or it contradicts what this witness cosigned of the previous epoch.",
+  WITNESS_EPOCH_UNKNOWN: "The checkpoint names an epoch of the peer's log whose statement this witness has not accepted yet (submit it to /peer/v1/log/epochs first).",
+  WITNESS_EPOCH_CLOSED: "The checkpoint names an epoch of the peer's log that a later epoch has closed; nothing more is cosigned in it.",
+  RECONCILE_REFUSED: "Reconciliation with a peer failed: the peer could not be reached, or what it supplied does not verify (details name the envelope and the code).",
 } as const;
 
 /** One of the gateway's stable error codes. */
@@ -329,6 +344,21 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   EVIDENCE_SOURCE_CHANGED: CONFLICT,
   EVIDENCE_EXPORT_KEY_INVALID: USAGE,
   EVIDENCE_EXPORT_EXISTS: CONFLICT,
+  // Backup, restore, epochs, reconciliation.
+  BACKUP_MALFORMED: INVALID,
+  BACKUP_TRUNCATED: BAD_PROOF,
+  BACKUP_DIGEST_MISMATCH: BAD_PROOF,
+  BACKUP_SIGNATURE_INVALID: BAD_PROOF,
+  BACKUP_FOREIGN: REFUSED,
+  BACKUP_EXISTS: CONFLICT,
+  RESTORE_HOME_LIVE: CONFLICT,
+  AUDIT_LOG_BEHIND_PEERS: REFUSED,
+  AUDIT_PEER_CHECK_FAILED: UPSTREAM,
+  AUDIT_EPOCH_NOT_NEEDED: CONFLICT,
+  AUDIT_EPOCH_INVALID: BAD_PROOF,
+  WITNESS_EPOCH_UNKNOWN: NOT_FOUND,
+  WITNESS_EPOCH_CLOSED: { http: 410, exit: 5 },
+  RECONCILE_REFUSED: UPSTREAM,
   // Upstream and internal.
   PEER_UNREACHABLE: UPSTREAM,
   GATEWAY_UNREACHABLE: UPSTREAM,

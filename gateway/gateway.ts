@@ -45,6 +45,9 @@ import { refusalSummaryJob, summariseRefusals } from "./evidence/refusals.js";
 import { stat } from "node:fs/promises";
 import { loadWebhookSecrets, WebhookSender, type WebhookSenderOptions } from "./webhooks/sender.js";
 import { alertCheckJob } from "./alerts/alerts.js";
+import { readRestoreMarker } from "./backup/restore-marker.js";
+import { checkLogAgainstPeers } from "./audit/peer-check.js";
+import { reconcileAfterRestoreJob } from "./reconcile/after-restore.js";
 
 /** How to run a gateway. */
 export interface GatewayOptions {
@@ -163,6 +166,16 @@ export function createGateway(options: GatewayOptions): Gateway {
           wakeDelivery: () => jobs.wake("delivery"),
         };
         const client = new PeerClient(identity, peers, now);
+        // Before serving anything: the log against what the peers cosigned (a restored home must reach every peer).
+        const restored = readRestoreMarker(paths.root);
+        const checkClient = new PeerClient(identity, peers, now, 5000);
+        try {
+          const logPeers = { store, authority: config.authority, logKeys: pki.certificates("log").map((c) => c.certificate.publicKey), peers, client: checkClient };
+          const comparison = await checkLogAgainstPeers(logPeers, { restored: restored !== undefined, home: paths.root });
+          for (const view of comparison.peers.filter((p) => !p.reachable)) logger.warn("a peer could not be asked what it cosigned of this log", { peer: view.peer, reason: view.error });
+        } finally {
+          checkClient.close();
+        }
         worker = new DeliveryWorker(ctx, client, {
           ...(config.delivery?.initialBackoffMs === undefined ? {} : { initialBackoffMs: config.delivery.initialBackoffMs }),
           ...(config.delivery?.maxBackoffMs === undefined ? {} : { maxBackoffMs: config.delivery.maxBackoffMs }),
@@ -250,6 +263,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;
         if (refreshEvery > 0) jobs.add(trustRefreshJob(ctx, client, refreshEvery));
+        // A restored home reconciles with every peer once it runs (then its restore marker goes).
+        if (restored !== undefined) jobs.add(reconcileAfterRestoreJob(ctx, client));
         await jobs.start();
         context = ctx;
         witness = witnessClient;

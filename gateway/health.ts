@@ -11,7 +11,7 @@
  */
 import type { GatewayContext } from "./context.js";
 import type { PeerClient } from "./delivery/peer-client.js";
-import { checkpointOrigin } from "./audit/checkpoint.js";
+import { epochOrigin, isOriginOf } from "./audit/epoch-origin.js";
 import { witnessName } from "./audit/cosignature.js";
 import { logAlarms, witnessedLog } from "./audit/witness.js";
 import { cosignedSize } from "./audit/witness-client.js";
@@ -38,8 +38,10 @@ export interface HealthReport {
     latencyMs?: number;
     error?: string;
     crlNextUpdate: string | null;
-    /** False once the peer showed a checkpoint inconsistent with one it showed before (see `logAlarms`). */
+    /** False while an alarm about the peer's log is open: it showed a checkpoint inconsistent with one it showed before (see `logAlarms`); an epoch statement of the peer closes it. */
     logConsistent: boolean;
+    /** The epoch of the peer's log this gateway follows as its witness (1 until the peer declares a loss). */
+    logEpoch: number;
     /** Size of the peer's log this gateway last cosigned as its witness (null: never). */
     witnessedSize: number | null;
     /** Largest size of this gateway's log the peer has cosigned (0: none). */
@@ -47,8 +49,12 @@ export interface HealthReport {
   }>;
   /** This gateway's latest checkpoint and the peers whose cosignature it carries. */
   readonly checkpoint: { size: number; cosignedBy: string[] } | null;
-  /** Inconsistencies detected in peers' logs (evidence in the log_alarms table, audit kind `log.inconsistent`). */
-  readonly logAlarms: ReadonlyArray<{ id: number; origin: string; detectedAt: string; reason: string }>;
+  /**
+   * Inconsistencies detected in peers' logs (evidence in the log_alarms table,
+   * audit kind `log.inconsistent`), kept for ever; `resolved` when the peer's
+   * epoch statement closed it (`log.epoch.accepted` in the audit log).
+   */
+  readonly logAlarms: ReadonlyArray<{ id: number; origin: string; detectedAt: string; reason: string; resolved: { at: string; by: string; reason: string } | null }>;
   /**
    * The outbox: `oldestPendingAgeSeconds` is how long the oldest pending
    * envelope has waited (since queued, or an operator's retry); `stuck` when
@@ -73,14 +79,18 @@ export function threadPoolReason(waitingMs: number | null): string {
 export async function healthReport(ctx: GatewayContext, client: PeerClient, threadPool?: ThreadPoolHealth): Promise<HealthReport> {
   const now = ctx.now();
   const soon = now.getTime() + 30 * DAY_MS;
-  const alarms = await ctx.store.read((tx) => logAlarms(tx));
+  const { alarms, resolutions, epochs } = await ctx.store.read(async (tx) => ({ alarms: await logAlarms(tx), resolutions: await tx.epochs.resolutions(), epochs: await tx.epochs.peerEpochs() }));
+  const resolvedBy = new Map(resolutions.map((r) => [r.alarmId, { at: r.resolvedAt, by: r.origin, reason: r.reason }]));
+  const open = alarms.filter((alarm) => !resolvedBy.has(alarm.id));
   const peers = await Promise.all(
     ctx.peers.all().map(async (peer) => {
       const started = performance.now();
       const crlNextUpdate = peer.crl.nextUpdate?.toISOString() ?? null;
-      const origin = checkpointOrigin(peer.authority);
+      const followed = epochs.filter((e) => e.authority === peer.authority).at(-1);
+      const origin = followed?.origin ?? epochOrigin(peer.authority, 1);
       const witnessing = {
-        logConsistent: !alarms.some((alarm) => alarm.origin === origin),
+        logConsistent: !open.some((alarm) => isOriginOf(peer.authority, alarm.origin)),
+        logEpoch: followed?.epoch ?? 1,
         witnessedSize: (await ctx.store.read((tx) => witnessedLog(tx, origin)))?.size ?? null,
         cosignedOurSize: await cosignedSize(ctx, witnessName(peer.authority)),
       };
@@ -129,7 +139,7 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
     ...(stuck ? [`outbox stuck: the oldest pending envelope has waited ${oldestPendingAgeSeconds} s (more than ${stuckAfter} s)`] : []),
     ...ownCertificates.missingCurrent.map((use) => `no current ${use} certificate (revoked and not rotated: valise pki rotate ${use})`),
     ...(certificatesExpiringSoon.length > 0 ? [`${certificatesExpiringSoon.length} certificate(s) expire within 30 days`] : []),
-    ...alarms.map((alarm) => `log of ${alarm.origin} inconsistent`),
+    ...open.map((alarm) => `log of ${alarm.origin} inconsistent`),
     ...(threadPool?.stalled === true ? [threadPoolReason(threadPool.waitingMs)] : []),
   ];
   return {
@@ -144,6 +154,6 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
     identity,
     certificatesExpiringSoon,
     checkpoint,
-    logAlarms: alarms,
+    logAlarms: alarms.map((alarm) => ({ ...alarm, resolved: resolvedBy.get(alarm.id) ?? null })),
   };
 }

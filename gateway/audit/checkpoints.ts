@@ -10,7 +10,9 @@ import { GatewayError } from "../errors.js";
 import { canonicalize } from "../envelope/canonical-json.js";
 import type { ReceiptLogPosition } from "../envelope/receipt.js";
 import type { AuditEntry } from "./append.js";
-import { checkpointOrigin, verifyCheckpoint } from "./checkpoint.js";
+import { verifyCheckpoint } from "./checkpoint.js";
+import { epochOrigin, isOriginOf, noteOrigin } from "./epoch-origin.js";
+import { currentEpoch } from "./epochs.js";
 import { inclusionProof, leafHash } from "./merkle.js";
 import { verifyInclusion } from "./merkle-verify.js";
 import { withStoredTree } from "./stored-tree.js";
@@ -27,7 +29,7 @@ export { latestCheckpoint, type StoredCheckpoint } from "./signed-head.js";
  */
 export class Checkpointer {
   readonly #store: Store;
-  readonly #origin: string;
+  readonly #authority: string;
   readonly #logKey: () => KeyObject;
   readonly #now: () => Date;
   #latest: StoredCheckpoint | undefined;
@@ -36,14 +38,14 @@ export class Checkpointer {
   /** `logKey` is read at each signature (a rotated key is picked up). */
   constructor(store: Store, authority: string, logKey: KeyObject | (() => KeyObject), now: () => Date) {
     this.#store = store;
-    this.#origin = checkpointOrigin(authority);
+    this.#authority = authority;
     this.#logKey = typeof logKey === "function" ? logKey : () => logKey;
     this.#now = now;
   }
 
-  /** `valise/<AUTHORITY>`. */
+  /** `valise/<AUTHORITY>`: the origin of the log's first epoch (each checkpoint's note names its own epoch). */
   get origin(): string {
-    return this.#origin;
+    return epochOrigin(this.#authority, 1);
   }
 
   /** The newest stored checkpoint, if any (read from the store). */
@@ -95,7 +97,8 @@ export class Checkpointer {
         this.#remember(ofSize);
         return ofSize;
       }
-      const checkpoint = await signTreeHead(tx, size, this.#origin, this.#logKey());
+      // The origin of the epoch the log is in now (a new epoch is started by the CLI, in the store).
+      const checkpoint = await signTreeHead(tx, size, (await currentEpoch(tx, this.#authority)).origin, this.#logKey());
       // Two signers of one size compute the same root (the log is append-only); the first stored note stays.
       await tx.audit.insertCheckpoint({ size, root: checkpoint.root, note: checkpoint.note, createdAt: this.#now().toISOString() });
       this.#remember(checkpoint);
@@ -112,7 +115,7 @@ export class Checkpointer {
     const checkpoint = await this.covering(entry.index + 1);
     const proof = await this.#store.read((tx) => withStoredTree(tx, checkpoint.size, (reader) => inclusionProof(reader, entry.index, checkpoint.size)));
     return {
-      origin: this.#origin,
+      origin: noteOrigin(checkpoint.note),
       index: entry.index,
       checkpoint: checkpoint.note,
       inclusionProof: proof.map((hash) => hash.toString("base64")),
@@ -150,9 +153,10 @@ export function verifyEntryInLog(
     verifiedNotes?: Map<string, { size: number; root: Buffer }>;
   },
 ): { size: number; root: Buffer; note: string } {
-  const origin = checkpointOrigin(expected.receiver);
-  if (position.origin !== origin) {
-    throw new GatewayError("AUDIT_ORIGIN_MISMATCH", "the receipt names another log", { details: { origin: position.origin, expected: origin } });
+  // Any epoch of the receiver's log (valise/<ID>, valise/<ID>/epoch-N): the checkpoint's signature then binds it.
+  const origin = position.origin;
+  if (!isOriginOf(expected.receiver, origin)) {
+    throw new GatewayError("AUDIT_ORIGIN_MISMATCH", "the receipt names another log", { details: { origin: String(origin).slice(0, 128), expected: epochOrigin(expected.receiver, 1) } });
   }
   const entry = position.entry as Partial<AuditEntry> | undefined;
   if (entry === undefined || entry.index !== position.index || !expected.recordsIt(entry)) {

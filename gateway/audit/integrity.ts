@@ -11,7 +11,9 @@ import type { Tx } from "../store/store.js";
 import { GatewayError } from "../errors.js";
 import { latestCheckpoint } from "./checkpoints.js";
 import { withStoredTree } from "./stored-tree.js";
-import { checkpointOrigin, verifyCheckpoint } from "./checkpoint.js";
+import { verifyCheckpoint } from "./checkpoint.js";
+import { isOriginOf, noteOrigin, parseLogOrigin } from "./epoch-origin.js";
+import { allEpochs } from "./epochs.js";
 import { leafHash, treeRoot } from "./merkle.js";
 
 /** What the check found. */
@@ -47,7 +49,12 @@ export async function checkLogIntegrity(tx: Tx, authority: string, logKeys: read
   const checkpoint = await latestCheckpoint(tx);
   if (checkpoint === undefined) return { entries: expected, checkpointSize: 0 };
   if (checkpoint.size > expected) throw tampered(expected, `log truncated below the signed checkpoint of size ${checkpoint.size}`);
-  const origin = checkpointOrigin(authority);
+  // The checkpoint names its epoch; that epoch must be one of this log's, and the checkpoint larger than its start.
+  const origin = noteOrigin(checkpoint.note);
+  const epoch = (await allEpochs(tx, authority)).find((e) => e.origin === origin);
+  if (!isOriginOf(authority, origin) || epoch === undefined || parseLogOrigin(origin)?.epoch !== epoch.epoch || (epoch.epoch > 1 && checkpoint.size <= epoch.startIndex)) {
+    throw tampered(checkpoint.size - 1, "the last checkpoint names no epoch of this log");
+  }
   if (!logKeys.some((publicKey) => verifies(() => verifyCheckpoint(checkpoint.note, { origin, publicKey })))) {
     throw tampered(checkpoint.size - 1, "the last checkpoint's signature does not verify");
   }

@@ -19,7 +19,8 @@
 import type { KeyObject } from "node:crypto";
 import type { Tx } from "../store/store.js";
 import { GatewayError } from "../errors.js";
-import { checkpointOrigin, formatCheckpoint, signCheckpoint } from "./checkpoint.js";
+import { formatCheckpoint, signCheckpoint } from "./checkpoint.js";
+import { currentEpoch } from "./epochs.js";
 import { treeRoot } from "./merkle.js";
 import { withStoredTree } from "./stored-tree.js";
 
@@ -100,7 +101,7 @@ export async function signLogHead(tx: Tx, signer: LogSigner, size?: number): Pro
   const stored = await storedCheckpoint(tx, headSize);
   if (stored !== undefined) return stored;
   await assertExtendsSigned(tx, headSize);
-  const signed = await signTreeHead(tx, headSize, checkpointOrigin(signer.authority), signer.logKey);
+  const signed = await signTreeHead(tx, headSize, (await currentEpoch(tx, signer.authority)).origin, signer.logKey);
   await tx.audit.insertCheckpoint({ size: signed.size, root: signed.root, note: signed.note, createdAt: signer.now.toISOString() });
   return signed;
 }

@@ -56,6 +56,8 @@ import { consistencyProof, leafHash } from "./merkle.js";
 import { verifyConsistency } from "./merkle-verify.js";
 import { InMemoryTree } from "./merkle-tree.js";
 import { appendSignatureLines } from "./note.js";
+import { noteOrigin } from "./epoch-origin.js";
+import { EPOCH_STATEMENT_KIND, statementOf } from "./epoch-statement.js";
 
 /** Trust material of an audit: bundles received out of band, already verified. */
 export interface AuditTrust {
@@ -76,6 +78,21 @@ export interface AuditVerifyReport {
   readonly unsignedRange: { readonly from: number; readonly to: number } | null;
   readonly cosignatures: { readonly verified: number; readonly unverified: number; readonly witnesses: readonly string[]; readonly unverifiedWitnesses: readonly string[] };
   readonly receipts: { readonly issued: number; readonly heldVerified: number; readonly heldUnverified: number; readonly unverifiedPeers: readonly string[] };
+  /**
+   * The epochs of the log, oldest first: epoch 1 from index 0, each later one
+   * opened by its statement entry, with the range of the previous epoch it
+   * declares lost (null: none; `forced` when started without a loss).
+   */
+  readonly epochs: ReadonlyArray<{
+    readonly epoch: number;
+    readonly origin: string;
+    readonly statementIndex: number | null;
+    readonly checkpoints: number;
+    readonly lost: { readonly from: number; readonly to: number; readonly count: number } | null;
+    readonly forced: boolean;
+  }>;
+  /** Epochs of peers' logs this authority accepted as their witness (`log.epoch.accepted` entries), with the losses they declared. */
+  readonly peerEpochs: ReadonlyArray<{ readonly index: number; readonly peer: string; readonly origin: string; readonly lost: { readonly from: number; readonly to: number; readonly count: number } | null; readonly forced: boolean }>;
 }
 
 /** What the auditor accepts beyond the default. */
@@ -180,6 +197,54 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
   let hints: InMemoryTree | undefined | null = null;
   const hinted = (): InMemoryTree | undefined => (hints === null ? (hints = hintTree(exported.leafHashes, n)) : hints);
 
+  // Epochs: each later epoch is opened by its statement entry; its checkpoints carry its origin and are larger than the statement's index.
+  const epochs: Array<{ epoch: number; origin: string; start: number; statementIndex: number | null; lost: { from: number; to: number; count: number } | null; forced: boolean; checkpoints: number }> = [
+    { epoch: 1, origin, start: 0, statementIndex: null, lost: null, forced: false, checkpoints: 0 },
+  ];
+  const peerEpochs: Array<{ index: number; peer: string; origin: string; lost: { from: number; to: number; count: number } | null; forced: boolean }> = [];
+  for (const entry of entries) {
+    if (entry.kind === "log.epoch.accepted") {
+      const d = entry.details as { peer?: unknown; origin?: unknown; lost?: { from: number; to: number; count: number } | null; forced?: unknown };
+      peerEpochs.push({ index: entry.index, peer: String(d.peer), origin: String(d.origin), lost: d.lost ?? null, forced: d.forced === true });
+    }
+    if (entry.kind !== EPOCH_STATEMENT_KIND) continue;
+    const last = epochs.at(-1)!;
+    let statement;
+    try {
+      statement = statementOf(entry);
+    } catch (error) {
+      findings.push({ index: entry.index, reason: `the epoch statement at index ${entry.index} is malformed (${codeOf(error)})` });
+      continue;
+    }
+    const at = entry.index;
+    const problem =
+      statement.epoch !== last.epoch + 1 || statement.previousOrigin !== last.origin || statement.origin !== `${origin}/epoch-${statement.epoch}`
+        ? `it does not follow ${last.origin} as epoch ${last.epoch + 1}`
+        : statement.held.size !== at || tree.root(at).toString("base64") !== statement.held.root
+          ? "the entries before it are not the ones it says it holds"
+          : statement.anchor !== null && (statement.anchor.size > at || tree.root(statement.anchor.size).toString("base64") !== statement.anchor.root)
+            ? "its anchor is not a prefix of the entries it holds"
+            : statement.restored !== null && statement.restored.size <= at && tree.root(statement.restored.size).toString("base64") !== statement.restored.root
+              ? "the restored entries it names are not the ones before it"
+              : undefined;
+    if (problem !== undefined) {
+      findings.push({ index: at, reason: `the epoch statement at index ${at} does not verify: ${problem}` });
+      continue;
+    }
+    epochs.push({ epoch: statement.epoch, origin: statement.origin, start: at, statementIndex: at, lost: statement.lost, forced: statement.forced, checkpoints: 0 });
+  }
+  /** The epoch a checkpoint note of `size` belongs to by its origin, or why it fits none. */
+  const epochOf = (note: string, size: number): { epoch: (typeof epochs)[number] } | { problem: string } => {
+    const claimed = noteOrigin(note);
+    const i = epochs.findIndex((e) => e.origin === claimed);
+    if (i < 0) return { problem: `names ${claimed.slice(0, 80)}, no epoch of this log` };
+    const epoch = epochs[i]!;
+    const next = epochs[i + 1];
+    if (epoch.epoch > 1 && size <= epoch.start) return { problem: `is of ${epoch.origin} but no larger than its statement's index` };
+    if (next !== undefined && size > next.start) return { problem: `is of ${epoch.origin}, frozen at index ${next.start} by the statement of ${next.origin}` };
+    return { epoch };
+  };
+
   // Checkpoints: stored ones and those our issued receipts carry (the peer holds those).
   const issued = (await issuedChecks).map((checked, i) => ({ exported: exported.receipts.issued[i]!, checked }));
   const notes = new Map<string, string>(); // note → where it came from
@@ -190,7 +255,14 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
   const signed: Array<{ size: number; root: Buffer; source: string }> = [];
   const ownNotes = new Map<string, { size: number; rootHash: Buffer } | Error>(); // each note's signature is checked once
   for (const [note, source] of notes) {
-    const verified = verifyWithAny(logKeys, (publicKey) => verifyCheckpoint(note, { origin, publicKey }).checkpoint);
+    const claimedSize = sizeLine(note) ?? 0;
+    const placed = epochOf(note, claimedSize);
+    if ("problem" in placed) {
+      ownNotes.set(note, new GatewayError("AUDIT_ORIGIN_MISMATCH", placed.problem));
+      findings.push({ index: Math.max(0, Math.min(claimedSize, n) - 1), reason: `the ${source} ${placed.problem}` });
+      continue;
+    }
+    const verified = verifyWithAny(logKeys, (publicKey) => verifyCheckpoint(note, { origin: placed.epoch.origin, publicKey }).checkpoint);
     ownNotes.set(note, verified);
     if (verified instanceof Error) {
       const size = sizeLine(note);
@@ -198,6 +270,7 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
       continue;
     }
     signed.push({ size: verified.size, root: verified.rootHash, source });
+    placed.epoch.checkpoints += 1;
   }
   for (const c of exported.checkpoints) {
     if (sizeLine(c.note) !== c.size) findings.push({ index: Math.max(0, Math.min(c.size, n) - 1), reason: `the stored checkpoint of size ${c.size} states another size in its note` });
@@ -258,7 +331,7 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
   const entryIndexOf = indexByEnvelope(entries);
   for (const { exported: r, checked } of issued) {
     const at = Math.min(entryIndexOf.get(`envelope.received ${r.envelopeId}`) ?? (typeof checked === "string" ? undefined : checked.log?.index) ?? n, n);
-    const failure = typeof checked === "string" ? checked : ownPositionFailure(checked, r, origin, ownNotes);
+    const failure = typeof checked === "string" ? checked : ownPositionFailure(checked, r, epochs.map((e) => e.origin), ownNotes);
     if (failure !== undefined) {
       findings.push({ index: at, reason: `the receipt issued for envelope ${r.envelopeId} does not verify (${failure})` });
       continue;
@@ -316,6 +389,8 @@ export async function verifyAuditExport(input: unknown, trust: AuditTrust, now: 
     unsignedRange,
     cosignatures: { verified: cosignaturesVerified, unverified: cosignaturesUnverified, witnesses: [...cosigners].sort(), unverifiedWitnesses: [...unverifiedWitnesses].sort() },
     receipts: { issued: issued.length, heldVerified, heldUnverified: exported.receipts.held.length - heldVerified, unverifiedPeers: [...unverifiedPeers].sort() },
+    epochs: epochs.map((e) => ({ epoch: e.epoch, origin: e.origin, statementIndex: e.statementIndex, checkpoints: e.checkpoints, lost: e.lost, forced: e.forced })),
+    peerEpochs,
   };
 }
 
@@ -404,10 +479,10 @@ async function verifiedReceipt(
 }
 
 /** Why an issued receipt's log position does not fit our log, or undefined. */
-function ownPositionFailure(receipt: Receipt, r: ExportedReceipt, origin: string, notes: ReadonlyMap<string, { size: number; rootHash: Buffer } | Error>): string | undefined {
+function ownPositionFailure(receipt: Receipt, r: ExportedReceipt, origins: readonly string[], notes: ReadonlyMap<string, { size: number; rootHash: Buffer } | Error>): string | undefined {
   const log = receipt.log;
   if (log === undefined) return undefined;
-  if (log.origin !== origin) return "AUDIT_ORIGIN_MISMATCH";
+  if (!origins.includes(log.origin) || noteOrigin(log.checkpoint) !== log.origin) return "AUDIT_ORIGIN_MISMATCH";
   const verified = notes.get(log.checkpoint);
   if (verified === undefined || verified instanceof Error) return verified === undefined ? "AUDIT_SIGNATURE_INVALID" : codeOf(verified);
   const entry = log.entry as Partial<AuditEntry> | undefined;

@@ -27,6 +27,7 @@ import { consistencyProof } from "./merkle.js";
 import { appendSignatureLines, formatSignatureLine, parseSignatureLines } from "./note.js";
 import { ADD_CHECKPOINT_PATH, formatAddCheckpointRequest } from "./witness-request.js";
 import { peerLogKeys } from "./witness.js";
+import { announceEpoch } from "./new-epoch.js";
 
 /** Path of the witness endpoint on a peer (tlog-witness `<submission prefix>/add-checkpoint`). */
 export const WITNESS_PATH = ADD_CHECKPOINT_PATH;
@@ -137,13 +138,24 @@ export class WitnessClient implements Job {
     return submissions;
   }
 
-  async #submit(peer: Peer, checkpoint: StoredCheckpoint): Promise<WitnessSubmission> {
+  async #submit(peer: Peer, checkpoint: StoredCheckpoint, announced = false): Promise<WitnessSubmission> {
     const ctx = this.#ctx;
     const witness = witnessName(peer.authority);
     try {
       const cosigned = await cosignedSize(ctx, witness);
       if (cosigned >= checkpoint.size) return { peer: peer.authority, outcome: "current", size: cosigned };
       let answer = await this.#post(peer, checkpoint, cosigned);
+      if (answer.status === 404 && errorCodeOf(answer.body) === "WITNESS_EPOCH_UNKNOWN" && !announced) {
+        // The peer was not told of this epoch (unreachable when it started): its statement first, then the checkpoint.
+        const outcome = await announceEpoch(
+          { store: ctx.store, authority: ctx.authority, logKeys: ctx.pki.certificates("log").map((c) => c.certificate.publicKey), peers: ctx.peers, client: this.#client },
+          peer,
+          ctx.now(),
+        );
+        ctx.logger.info("announced this log's epoch to a peer", { peer: peer.authority, outcome: outcome.outcome, code: outcome.code });
+        if (outcome.outcome === "accepted" || outcome.outcome === "already-accepted") return await this.#submit(peer, checkpoint, true);
+        throw refused(peer, 404, outcome.code ?? "WITNESS_EPOCH_UNKNOWN");
+      }
       if (answer.status === 409) {
         // The peer cosigned another size than we recorded (a lost answer, a restored store): retry once
         // from it (the same size too: a witness cosigns an identical checkpoint again).

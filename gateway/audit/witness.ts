@@ -26,6 +26,7 @@ import { verifyConsistency } from "./merkle-verify.js";
 import { appendSignatureLines } from "./note.js";
 import { parseAddCheckpointRequest, type AddCheckpointRequest } from "./witness-request.js";
 import { raiseAlert } from "../alerts/alerts.js";
+import { checkWitnessedEpoch, epochOrigin, isOriginOf, parseLogOrigin } from "./epoch-origin.js";
 
 /** What a successful add-checkpoint answers: the cosignature line(s), as the spec's 200 body. */
 export interface WitnessCosigned {
@@ -106,6 +107,14 @@ type Outcome =
 
 async function witnessInTransaction(ctx: GatewayContext, tx: Tx, peer: Peer, request: AddCheckpointRequest, verified: VerifiedCheckpoint): Promise<Outcome> {
   const { checkpoint } = verified;
+  // Epochs: only the epoch of the peer's log this witness follows is cosigned (a later one needs its statement first).
+  const following = await tx.epochs.peerCurrent(peer.authority);
+  try {
+    checkWitnessedEpoch(parseLogOrigin(checkpoint.origin)?.epoch ?? 1, following ?? { epoch: 1, origin: epochOrigin(peer.authority, 1) }, checkpoint.origin);
+  } catch (error) {
+    if (error instanceof GatewayError) return { kind: "refused", error };
+    throw error;
+  }
   await tx.peerLogs.lockWitnessed(checkpoint.origin);
   const known = await witnessedLog(tx, checkpoint.origin);
   const knownSize = known?.size ?? 0;
@@ -115,7 +124,7 @@ async function witnessInTransaction(ctx: GatewayContext, tx: Tx, peer: Peer, req
   }
   const now = ctx.now();
   const alarm = async (error: GatewayError, reason: string, evidence: Record<string, unknown>): Promise<Outcome> => {
-    const alarmId = await raiseAlarm(tx, peer, now, reason, { ...evidence, claimed: noteEvidence(checkpoint.size, checkpoint.rootHash, request.checkpoint) });
+    const alarmId = await raiseAlarm(tx, peer, checkpoint.origin, now, reason, { ...evidence, claimed: noteEvidence(checkpoint.size, checkpoint.rootHash, request.checkpoint) });
     await raiseAlert(tx, ctx.config, {
       type: "alert.log.inconsistent",
       key: String(alarmId),
@@ -162,7 +171,8 @@ async function witnessInTransaction(ctx: GatewayContext, tx: Tx, peer: Peer, req
  */
 export function verifyPeerCheckpoint(ctx: GatewayContext, peer: Peer, note: string): VerifiedCheckpoint {
   const origin = claimedOrigin(note);
-  const own = checkpointOrigin(peer.authority);
+  // Any epoch of the peer's own log (valise/<ID>, valise/<ID>/epoch-N); whether this witness follows that epoch is checked with its state.
+  const own = isOriginOf(peer.authority, origin) ? origin : checkpointOrigin(peer.authority);
   if (origin !== own) {
     // The TLS identity binds the request: a peer cannot get another log cosigned through us.
     const other = origin.startsWith(VALISE_ORIGIN_PREFIX) ? ctx.peers.find(origin.slice(VALISE_ORIGIN_PREFIX.length)) : undefined;
@@ -231,8 +241,7 @@ function noteEvidence(size: number, root: Buffer, note: string): { size: number;
  * row with the evidence and a `log.inconsistent` audit entry. The same
  * contradicting checkpoint shown again (a retrying peer) is recorded once.
  */
-async function raiseAlarm(tx: Tx, peer: Peer, now: Date, reason: string, evidence: Record<string, unknown> & { claimed: { size: number; root: string } }): Promise<number> {
-  const origin = checkpointOrigin(peer.authority);
+async function raiseAlarm(tx: Tx, peer: Peer, origin: string, now: Date, reason: string, evidence: Record<string, unknown> & { claimed: { size: number; root: string } }): Promise<number> {
   const seen = (await tx.peerLogs.alarmsWithEvidence(origin, reason)).find((alarm) => {
     const claimed = (JSON.parse(alarm.evidence) as { claimed?: { size?: unknown; root?: unknown } }).claimed;
     return claimed?.size === evidence.claimed.size && claimed?.root === evidence.claimed.root;

@@ -25,6 +25,7 @@ import { verifySigner, type AuthorityTrust } from "./signer.js";
 import { RECEIPT_TYP, type SignerIdentity } from "./types.js";
 import { decodeX5c, encodeX5c } from "./x5c.js";
 import type { ParsedCertificate } from "../../pki/certificate.js";
+import { isOriginOf } from "../audit/epoch-origin.js";
 
 /** Where the receipt's envelope sits in the receiver's audit log. */
 export interface ReceiptLogPosition {
@@ -246,7 +247,8 @@ function checkReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORMED" 
   if (typeof log !== "object" || log === null || Array.isArray(log)) return fail("log", "not an object");
   const entry = log as Record<string, unknown>;
   for (const key of Object.keys(entry)) if (!LOG_MEMBERS.has(key)) fail(`log.${key}`, "unknown member");
-  if (entry.origin !== `valise/${value.to as string}`) fail("log.origin", "not valise/<to>");
+  // Any epoch of the receiver's log: valise/<to> or valise/<to>/epoch-N.
+  if (typeof entry.origin !== "string" || !isOriginOf(value.to as string, entry.origin)) fail("log.origin", "not valise/<to>[/epoch-N]");
   if (!Number.isSafeInteger(entry.index) || (entry.index as number) < 0) fail("log.index", "not a non-negative integer");
   if (typeof entry.checkpoint !== "string" || entry.checkpoint.length === 0 || entry.checkpoint.length > 65536) {
     fail("log.checkpoint", "not a signed note");

@@ -29,6 +29,7 @@ import type { AuthorityTrust } from "../envelope/signer.js";
 import type { SignerIdentity } from "../envelope/types.js";
 import { encodeX5c } from "../envelope/x5c.js";
 import type { ParsedCertificate } from "../../pki/certificate.js";
+import { isOriginOf } from "../audit/epoch-origin.js";
 
 /** `typ` of an item receipt's compact JWS. */
 export const ITEM_RECEIPT_TYP = "valise-evidence-receipt+jws";
@@ -160,7 +161,7 @@ function checkItemReceipt(value: Record<string, unknown>, code: "RECEIPT_MALFORM
   if (typeof log !== "object" || log === null || Array.isArray(log)) return fail("log", "not an object");
   const position = log as Record<string, unknown>;
   for (const key of Object.keys(position)) if (!LOG_MEMBERS.has(key)) fail(`log.${key}`, "unknown member");
-  if (position["origin"] !== `valise/${value["to"] as string}`) fail("log.origin", "not valise/<to>");
+  if (typeof position["origin"] !== "string" || !isOriginOf(value["to"] as string, position["origin"])) fail("log.origin", "not valise/<to>[/epoch-N]");
   if (!Number.isSafeInteger(position["index"]) || (position["index"] as number) < 0) fail("log.index", "not a non-negative integer");
   if (typeof position["checkpoint"] !== "string" || position["checkpoint"].length === 0 || position["checkpoint"].length > 65536) fail("log.checkpoint", "not a signed note");
   const proof = position["inclusionProof"];

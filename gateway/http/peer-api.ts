@@ -19,6 +19,8 @@ import { peerLogRoutes } from "./peer-log.js";
 import { evidencePeerRoutes } from "./evidence-peer-api.js";
 import { requestLog } from "./request-log.js";
 import { requirementsPeerRoutes } from "./requirements-peer-api.js";
+import { epochPeerRoutes } from "./epoch-peer-api.js";
+import { reconcilePeerRoutes } from "./reconcile-peer-api.js";
 
 /** Builds the express app of the peer API. */
 export function peerApi(ctx: GatewayContext): express.Express {
@@ -82,6 +84,8 @@ export function peerApi(ctx: GatewayContext): express.Express {
   app.use(peerLogRoutes(ctx));
   app.use(evidencePeerRoutes(ctx));
   app.use(requirementsPeerRoutes(ctx));
+  app.use(epochPeerRoutes(ctx));
+  app.use(reconcilePeerRoutes(ctx));
   app.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
   app.use(errorHandler(ctx.logger, (code) => ctx.metrics.envelopesRejected.inc({ code })));
   return app;

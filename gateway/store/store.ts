@@ -26,6 +26,9 @@ import { LeasesRepository } from "./repos/leases.js";
 import { EvidenceRepository } from "./repos/evidence.js";
 import { IdempotencyRepository } from "./repos/idempotency.js";
 import { WebhooksRepository } from "./repos/webhooks.js";
+import { EpochsRepository } from "./repos/epochs.js";
+import { BackupRepository } from "./repos/backup.js";
+import { ReconcileRepository } from "./repos/reconcile.js";
 
 /** Where the store lives. */
 export type StoreLocation = { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
@@ -43,6 +46,9 @@ export class Tx {
   #evidence?: EvidenceRepository;
   #idempotency?: IdempotencyRepository;
   #webhooks?: WebhooksRepository;
+  #epochs?: EpochsRepository;
+  #backup?: BackupRepository;
+  #reconcile?: ReconcileRepository;
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -82,6 +88,15 @@ export class Tx {
   get webhooks(): WebhooksRepository {
     return (this.#webhooks ??= new WebhooksRepository(this.#sql));
   }
+  get epochs(): EpochsRepository {
+    return (this.#epochs ??= new EpochsRepository(this.#sql));
+  }
+  get backup(): BackupRepository {
+    return (this.#backup ??= new BackupRepository(this.#sql));
+  }
+  get reconcile(): ReconcileRepository {
+    return (this.#reconcile ??= new ReconcileRepository(this.#sql));
+  }
 }
 
 /** An open store. */
@@ -99,17 +114,25 @@ export interface Store {
    * repositories. Writes are refused by the connection.
    */
   inspect<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /**
+   * SQLite only (undefined on PostgreSQL, which is backed up with its own
+   * tools): a consistent copy of the database written to `path`, a new file,
+   * while the gateway runs (SQLite's online backup API).
+   */
+  readonly backupTo?: (path: string) => Promise<void>;
   /** Finishes running transactions and closes the connections. */
   close(): Promise<void>;
 }
 
 class EngineStore implements Store {
   readonly kind: Dialect;
+  readonly backupTo?: (path: string) => Promise<void>;
   readonly #engine: SqliteEngine | PostgresEngine;
 
   constructor(kind: Dialect, engine: SqliteEngine | PostgresEngine) {
     this.kind = kind;
     this.#engine = engine;
+    if (engine instanceof SqliteEngine) this.backupTo = (path) => engine.backupTo(path);
   }
 
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {

@@ -26,6 +26,7 @@ import { listPeers, peerBundleFile } from "../../pki/peers.js";
 import { writeFileAtomic } from "../../pki/atomic-file.js";
 import { type CliContext, type CommonOptions, homeDir, passphrase, withCommonOptions } from "../cli/context.js";
 import { operatorSigning } from "../cli/log-signing.js";
+import { registerAuditEpoch } from "./audit-epoch.js";
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -50,6 +51,7 @@ function readJsonFile(file: string, what: string): unknown {
 /** Registers `valise audit` and its subcommands. */
 export function registerAudit(program: Command, context: CliContext): void {
   const audit = program.command("audit").description("export, verify offline, and trace the chain of custody of the audit log");
+  registerAuditEpoch(audit, context);
 
   withCommonOptions(
     audit
@@ -141,5 +143,15 @@ function renderReport(report: AuditVerifyReport): string {
         ]),
     `  cosignatures  ${c.verified} verified${c.witnesses.length === 0 ? "" : ` (${c.witnesses.join(", ")})`}${c.unverified === 0 ? "" : `; ${c.unverified} by witnesses not trusted here (${c.unverifiedWitnesses.join(", ")})`}`,
     `  receipts      ${r.issued} issued and matching their entries; ${r.heldVerified} held from peers verified${r.heldUnverified === 0 ? "" : `, ${r.heldUnverified} not checked (no trusted bundle of ${r.unverifiedPeers.join(", ")})`}`,
+    ...(report.epochs.length === 1
+      ? []
+      : report.epochs.map(
+          (e) =>
+            `  epoch ${String(e.epoch).padEnd(7)} ${e.origin}: ${e.checkpoints} checkpoint(s)${e.statementIndex === null ? "" : `, opened by the statement at index ${e.statementIndex}`}` +
+            (e.statementIndex === null ? "" : e.lost === null ? " (FORCED: no loss declared)" : `; LOST entries ${describeRange(e.lost)} of the previous epoch (${e.lost.count})`),
+        )),
+    ...report.peerEpochs.map(
+      (p) => `  peer epoch    entry ${p.index}: accepted ${p.origin} of ${p.peer}${p.lost === null ? " (forced, no loss)" : `, which lost entries ${describeRange(p.lost)} (${p.lost.count})`}`,
+    ),
   ].join("\n");
 }

@@ -10,6 +10,7 @@ import { groupFingerprint } from "./init.js";
 import { peerDetails, recordOperatorEvents } from "../../gateway/audit/operator-events.js";
 import type { JsonValue } from "../../gateway/envelope/canonical-json.js";
 import { noteUnsigned, optionalOperatorSigning } from "../cli/log-signing.js";
+import { registerPeersReconcile } from "./peers-reconcile.js";
 
 function peersDir(options: CommonOptions, context: CliContext): string {
   return openHome(homeDir(options, context)).paths.peers;
@@ -33,6 +34,7 @@ async function auditor(options: CommonOptions, context: CliContext): Promise<(ki
 /** Registers `valise peers` and its subcommands. */
 export function registerPeers(program: Command, context: CliContext): void {
   const peers = program.command("peers").description("manage the peer authorities this gateway exchanges with");
+  registerPeersReconcile(peers, context);
 
   withCommonOptions(
     peers

@@ -138,6 +138,23 @@ export class SqliteEngine {
     return this.#readSql.all<T>(sql, params);
   }
 
+  /**
+   * Writes a consistent copy of the database to `path` (a new file, mode
+   * 0600) with SQLite's online backup API, while this and other processes
+   * keep writing. The copy is taken in one step, inside one read transaction
+   * of the read connection: a WAL snapshot of committed data, never a batch
+   * in progress, and never restarted by a concurrent writer (a step-by-step
+   * copy would start over each time the gateway commits).
+   */
+  async backupTo(path: string): Promise<void> {
+    closeSync(openSync(path, "wx", 0o600));
+    try {
+      await this.#reader.backup(path, { progress: () => 0x7fffffff });
+    } catch (error) {
+      throw storeError(error);
+    }
+  }
+
   /** Resolves when nothing is queued. */
   drained(): Promise<void> {
     if (this.#queue.length === 0 && !this.#scheduled) return Promise.resolve();

@@ -9,7 +9,7 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { createNetwork, localRequest, PASSPHRASE, type TestNetwork } from "../fixtures.js";
+import { createNetwork, example, localRequest, PASSPHRASE, type TestNetwork } from "../fixtures.js";
 import { exchangeRequest, manualWitnessGateway, rows } from "./helpers.js";
 import { createGateway, type Gateway } from "../../../gateway/gateway.js";
 import { createLogger } from "../../../gateway/log.js";
@@ -68,6 +68,9 @@ describe("witnessing: a forked log is caught by the witness", function () {
     await stop(branchA);
 
     // Branch B: the backup is started in its place (same keys, same endpoint) and writes other history, past sizeA.
+    // US is down meanwhile: a gateway that can ask its peer refuses to start behind it (test/gateway/recovery),
+    // so the fork reaches the witness only when the peer could not be asked at start.
+    await us.stop();
     const branchB = await run(
       createGateway({
         home: backup,
@@ -78,9 +81,12 @@ describe("witnessing: a forked log is caught by the witness", function () {
       }),
     );
     while (((await branchB.context.checkpoints.latest())?.size ?? 0) <= sizeA) {
-      await exchangeRequest({ ...network.gb, home: backup });
+      const submitted = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", { token: network.gb.tokens.caseworker, body: example("mla-request", "valid-email-records") });
+      expect(submitted.status, submitted.text).to.equal(201);
       await branchB.context.checkpoints.sign();
     }
+    us = manualWitnessGateway(network.us);
+    await us.start();
     const submissionB = (await branchB.witness.runNow({ sign: true })).find((s) => s.peer === US);
 
     // US did not cosign branch B, and kept the state of branch A.
