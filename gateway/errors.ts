@@ -116,6 +116,11 @@ export const GATEWAY_ERRORS = {
   EVIDENCE_SOURCE_CHANGED: "A file being sent changed after it was hashed for the manifest; the item cannot be delivered as described.",
   EVIDENCE_EXPORT_KEY_INVALID: "An OpenPGP key given for an export is unreadable, of the wrong kind (public/private) or cannot encrypt or sign.",
   EVIDENCE_EXPORT_EXISTS: "The export folder exists and is not empty; refusing to overwrite.",
+  // The local API's contract (gateway/http/cursor.ts, events-api.ts, gateway/events/).
+  CURSOR_INVALID: "A list cursor is malformed or was not issued by this gateway (forged or altered); pass back the previous page's next unchanged.",
+  CURSOR_LIST_MISMATCH: "A list cursor was issued for another list, or for the same list under other filters (details: list, cursorList).",
+  FEED_TOO_MANY_WAITERS: "Too many long-polls or event streams are open on this gateway; retry after a short pause.",
+  WEBHOOK_DELIVERY_FAILED: "A webhook endpoint did not answer an event 2xx in time (timeout, connection refused, or a non-2xx status); it is retried with backoff.",
 } as const;
 
 /** One of the gateway's stable error codes. */
@@ -299,6 +304,10 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   EVIDENCE_SOURCE_CHANGED: CONFLICT,
   EVIDENCE_EXPORT_KEY_INVALID: USAGE,
   EVIDENCE_EXPORT_EXISTS: CONFLICT,
+  CURSOR_INVALID: USAGE,
+  CURSOR_LIST_MISMATCH: USAGE,
+  FEED_TOO_MANY_WAITERS: { http: 503, exit: 1 },
+  WEBHOOK_DELIVERY_FAILED: UPSTREAM,
   // Upstream and internal.
   PEER_UNREACHABLE: UPSTREAM,
   GATEWAY_UNREACHABLE: UPSTREAM,

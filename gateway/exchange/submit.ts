@@ -16,7 +16,7 @@ import type { FieldError } from "../../schemas/validate.js";
 import { storeOutboundEnvelope } from "./store.js";
 import { checkDocumentBinding } from "../envelope/document-binding.js";
 import type { Tx } from "../store/store.js";
-import { recordCaseOpened } from "../cases/history.js";
+import { recordCaseOpened, requesterReference } from "../cases/history.js";
 import { requestFacts } from "../cases/facts.js";
 
 /** Document kinds that open a case. */
@@ -104,7 +104,7 @@ export async function submitRequest(
   await ctx.store.transaction(async (tx) => {
     await tx.cases.insert({ caseId, direction: "outbound", kind: request.kind, peer: peer.authority, status: "submitted", priority: request.urgency.level, at: now.toISOString() });
     await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(request), now);
-    await recordCaseOpened(tx, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null);
+    await recordCaseOpened(tx, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null, requesterReference(request as unknown as Record<string, unknown>));
     await appendEntry(tx, {
       kind: "envelope.sent",
       actor: `token:${principal.name}`,

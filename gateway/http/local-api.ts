@@ -8,7 +8,12 @@ import { authenticateToken, type Principal, type Role } from "../auth/tokens.js"
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import { submitRequest } from "../exchange/submit.js";
-import { getCase, listCases, readDocument } from "../cases/query.js";
+import { getCase, readDocument } from "../cases/query.js";
+import { caseSortKey, pageCases } from "../cases/case-list.js";
+import { cursorsOver } from "./cursor.js";
+import { eventsApi } from "./events-api.js";
+import { booleanRule, matching, oneOf, parseListQuery, textRule, timestampRule } from "./list-query.js";
+import { CASE_STATUSES } from "../cases/lifecycle.js";
 import { auditRouter } from "./audit-api.js";
 import { healthReport, threadPoolReason } from "../health.js";
 import type { PeerClient } from "../delivery/peer-client.js";
@@ -19,6 +24,17 @@ import type { ThreadPoolProbe } from "../thread-pool-probe.js";
 import { idempotencyKeys } from "./idempotency.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+/** Filters of GET /api/v1/cases. */
+const CASE_LIST_RULES = {
+  status: oneOf(CASE_STATUSES),
+  direction: oneOf(["outbound", "inbound"]),
+  peer: matching(/^[A-Z]{2}(-[A-Z0-9]{2,16}){1,3}$/, "an authority id, e.g. US-DOJ-OIA"),
+  urgency: oneOf(["normal", "urgent", "emergency"]),
+  overdue: booleanRule,
+  reference: textRule(200),
+  updatedSince: timestampRule,
+};
 
 /** The principal of an authenticated request. */
 function principalOf(res: Response): Principal {
@@ -74,6 +90,10 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
       }
     };
 
+  // List cursors are signed with a key shared through the store (gateway/http/cursor.ts).
+  const cursors = cursorsOver(ctx.store, ctx.now);
+  api.use(eventsApi(ctx, allow, cursors));
+
   // Retried submissions (POST /requests, a lifecycle step) with the same Idempotency-Key get the first answer.
   const idempotent = idempotencyKeys(ctx);
   // Lifecycle steps, deadline lists and reports (before /cases/:caseId, which would take /cases/overdue).
@@ -91,8 +111,10 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
   api.get(
     "/cases",
     allow(["caseworker"], async (req, res) => {
-      const query = req.query as Record<string, string | undefined>;
-      res.json({ cases: await ctx.store.read((tx) => listCases(tx, { ...(query["direction"] === undefined ? {} : { direction: query["direction"] }), ...(query["status"] === undefined ? {} : { status: query["status"] }) })) });
+      const query = parseListQuery(req.query as Record<string, unknown>, CASE_LIST_RULES);
+      const after = query.cursor === undefined ? null : caseSortKey((await cursors.decode("cases", query.filters, query.cursor)).position);
+      const page = await ctx.store.read((tx) => pageCases(tx, query.filters, { limit: query.limit, after }, { config: ctx.config, now: ctx.now() }));
+      res.json({ cases: page.cases, next: page.last === null ? null : await cursors.encode({ list: "cases", filters: query.filters, position: page.last }) });
     }),
   );
   api.get(

@@ -25,6 +25,7 @@ import { TokensRepository } from "./repos/tokens.js";
 import { LeasesRepository } from "./repos/leases.js";
 import { EvidenceRepository } from "./repos/evidence.js";
 import { IdempotencyRepository } from "./repos/idempotency.js";
+import { EventsRepository } from "./repos/events.js";
 
 /** Where the store lives. */
 export type StoreLocation = { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
@@ -41,6 +42,7 @@ export class Tx {
   #leases?: LeasesRepository;
   #evidence?: EvidenceRepository;
   #idempotency?: IdempotencyRepository;
+  #events?: EventsRepository;
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -76,6 +78,9 @@ export class Tx {
   }
   get idempotency(): IdempotencyRepository {
     return (this.#idempotency ??= new IdempotencyRepository(this.#sql));
+  }
+  get events(): EventsRepository {
+    return (this.#events ??= new EventsRepository(this.#sql));
   }
 }
 
