@@ -21,9 +21,10 @@ import { placeStep } from "./placement.js";
 import { historyOf, insertStep, moveCase, readCase, stepsOfCase } from "./history.js";
 import type { StatusUpdateDocument } from "./inbound.js";
 import type { Tx } from "../store/store.js";
+import { prepareAttachments, recordOutboundAttachments } from "../attachments/attach.js";
 
 /** The fields a caseworker may give with a step; the gateway adds kind, caseId, status and at. */
-export const STEP_FIELDS = ["step", "note", "grounds", "questions", "answers", "conditions", "delivered"] as const;
+export const STEP_FIELDS = ["step", "note", "grounds", "questions", "answers", "conditions", "delivered", "attachments"] as const;
 
 /** The answer to a step taken. */
 export interface StepTaken {
@@ -96,7 +97,9 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
   const from = lifecycleStatus(record.status);
   const status = nextStatus(record.status, step, side, { delivered: fields["delivered"] });
   const now = ctx.now();
-  const document = { ...fields, kind: "status-update", caseId, step, status, at: now.toISOString() };
+  // Uploaded files named as attachments (e.g. the answers to a request for more information) become sealed entries.
+  const attachments = await prepareAttachments(ctx, principal, fields["attachments"]);
+  const document = { ...fields, ...(attachments === undefined ? {} : { attachments: attachments.entries }), kind: "status-update", caseId, step, status, at: now.toISOString() };
   ctx.validator.assertDocument<StatusUpdateDocument>("status-update", document);
   const peer = ctx.peers.find(record.peer);
   if (peer === undefined) throw new GatewayError("PEER_UNKNOWN", `${record.peer} is no longer a peer of this gateway`);
@@ -128,6 +131,7 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
         payload: { delivered: fields["delivered"] },
       });
       await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(document), now);
+      await recordOutboundAttachments(tx, attachments, { caseId, peer: peer.authority, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, at: now, actor: "actor" in principal ? principal.actor : `token:${principal.name}` });
       const grounds = ((fields["grounds"] as Array<{ ground: string }> | undefined) ?? []).map((g) => g.ground);
       await insertStep(tx, {
         envelopeId: sealed.envelopeId,

@@ -22,6 +22,7 @@ import { storeInboundEnvelope } from "./store.js";
 import type { Tx } from "../store/store.js";
 import { recordInboundCaseDocument } from "../cases/inbound.js";
 import { MANIFEST_TYPE, recordInboundPackage } from "../evidence/manifest.js";
+import { recordInboundAttachments } from "../attachments/attach.js";
 
 /** How long a sender may keep retrying by default: envelopes this old are still accepted. */
 export const DEFAULT_GIVE_UP_SECONDS = 7 * 24 * 3600;
@@ -152,6 +153,8 @@ async function recordInbound(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope
   // The case lifecycle: a request's facts, or a status update placed in the
   // case's history; one that does not fit is refused and all of this rolls back.
   await recordInboundCaseDocument(tx, ctx, opened, storedAt);
+  // Attachments the document carries open their items for upload, in the same transaction.
+  await recordInboundAttachments(tx, opened, storedAt);
   return entry;
 }
 

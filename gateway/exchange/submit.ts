@@ -18,6 +18,7 @@ import { checkDocumentBinding } from "../envelope/document-binding.js";
 import type { Tx } from "../store/store.js";
 import { recordCaseOpened, requesterReference } from "../cases/history.js";
 import { requestFacts } from "../cases/facts.js";
+import { prepareAttachments, recordOutboundAttachments } from "../attachments/attach.js";
 
 /** Document kinds that open a case. */
 export const REQUEST_KINDS = ["mla-request", "preservation-request"] as const;
@@ -59,6 +60,9 @@ export async function submitRequest(
       },
     ]);
   }
+  // Uploaded files named as attachments become sealed entries (refused here if not ready).
+  const attachments = await prepareAttachments(ctx, principal, (document as { attachments?: unknown }).attachments);
+  if (attachments !== undefined) document = { ...(document as Record<string, unknown>), attachments: attachments.entries };
   const request = ctx.validator.assertDocument<{
     kind: RequestKind;
     requestingAuthority: string;
@@ -104,6 +108,7 @@ export async function submitRequest(
   await ctx.store.transaction(async (tx) => {
     await tx.cases.insert({ caseId, direction: "outbound", kind: request.kind, peer: peer.authority, status: "submitted", priority: request.urgency.level, at: now.toISOString() });
     await storeOutboundEnvelope(tx, ctx, sealed, canonicalize(request), now);
+    await recordOutboundAttachments(tx, attachments, { caseId, peer: peer.authority, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, at: now, actor: `token:${principal.name}` });
     await recordCaseOpened(tx, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null, requesterReference(request as unknown as Record<string, unknown>));
     await appendEntry(tx, {
       kind: "envelope.sent",

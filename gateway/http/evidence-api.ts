@@ -83,39 +83,43 @@ export function evidenceApiRoutes(ctx: GatewayContext): express.Router {
     }),
   );
 
-  router.get(
-    "/cases/:caseId/evidence/:itemId",
-    caseworker(async (req, res, principal) => {
-      const reading = await readItem(ctx, String(req.params["caseId"]), String(req.params["itemId"]), {
-        actor: `token:${principal.name}`,
-        details: { role: principal.role, tokenId: principal.tokenId },
-      });
-      const { item } = reading;
-      res.status(200).set({
-        "Content-Type": "application/octet-stream",
-        "Content-Length": String(item.size),
-        "Content-Disposition": attachmentDisposition(item.name),
-        "Repr-Digest": `sha-256=:${Buffer.from(item.sha256, "hex").toString("base64")}:`,
-        "Valise-Item-Media-Type": item.media_type,
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store",
-      });
-      try {
-        for await (const plaintext of reading.plaintext) {
-          if (res.destroyed) break; // the client went away: stop reading (the generator closes the file)
-          if (!res.write(plaintext)) await drained(res);
-        }
-        res.end();
-      } catch (error) {
-        // Nothing sent yet: a coded error. Headers out: ending the connection short is the only honest
-        // answer left — what was sent is flushed, then the body stops before Content-Length.
-        if (!res.headersSent) {
-          for (const header of ["Content-Length", "Content-Disposition", "Repr-Digest", "Valise-Item-Media-Type"]) res.removeHeader(header);
-          throw error;
-        }
-        res.socket?.end();
-      }
-    }),
-  );
+  router.get("/cases/:caseId/evidence/:itemId", caseworker((req, res, principal) => sendItem(ctx, req, res, principal)));
   return router;
+}
+
+/**
+ * Streams the plaintext of a received item (evidence or an attachment) of
+ * the request's case, the read audited first (see the module comment for
+ * the headers and what happens when a stored chunk fails verification).
+ */
+export async function sendItem(ctx: GatewayContext, req: Request, res: Response, principal: Principal): Promise<void> {
+  const reading = await readItem(ctx, String(req.params["caseId"]), String(req.params["itemId"]), {
+    actor: `token:${principal.name}`,
+    details: { role: principal.role, tokenId: principal.tokenId },
+  });
+  const { item } = reading;
+  res.status(200).set({
+    "Content-Type": "application/octet-stream",
+    "Content-Length": String(item.size),
+    "Content-Disposition": attachmentDisposition(item.name),
+    "Repr-Digest": `sha-256=:${Buffer.from(item.sha256, "hex").toString("base64")}:`,
+    "Valise-Item-Media-Type": item.media_type,
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+  });
+  try {
+    for await (const plaintext of reading.plaintext) {
+      if (res.destroyed) break; // the client went away: stop reading (the generator closes the file)
+      if (!res.write(plaintext)) await drained(res);
+    }
+    res.end();
+  } catch (error) {
+    // Nothing sent yet: a coded error. Headers out: ending the connection short is the only honest
+    // answer left — what was sent is flushed, then the body stops before Content-Length.
+    if (!res.headersSent) {
+      for (const header of ["Content-Length", "Content-Disposition", "Repr-Digest", "Valise-Item-Media-Type"]) res.removeHeader(header);
+      throw error;
+    }
+    res.socket?.end();
+  }
 }

@@ -12,6 +12,7 @@ import { getCase, readDocument } from "../cases/query.js";
 import { caseSortKey, pageCases } from "../cases/case-list.js";
 import { cursorsOver } from "./cursor.js";
 import { eventsApi } from "./events-api.js";
+import { documentsApi } from "./documents-api.js";
 import { booleanRule, matching, oneOf, parseListQuery, textRule, timestampRule } from "./list-query.js";
 import { CASE_STATUSES } from "../cases/lifecycle.js";
 import { auditRouter } from "./audit-api.js";
@@ -93,6 +94,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
   // List cursors are signed with a key shared through the store (gateway/http/cursor.ts).
   const cursors = cursorsOver(ctx.store, ctx.now);
   api.use(eventsApi(ctx, allow, cursors));
+  api.use(documentsApi(ctx, allow, cursors));
 
   // Retried submissions (POST /requests, a lifecycle step) with the same Idempotency-Key get the first answer.
   const idempotent = idempotencyKeys(ctx);

@@ -26,6 +26,7 @@ import { LeasesRepository } from "./repos/leases.js";
 import { EvidenceRepository } from "./repos/evidence.js";
 import { IdempotencyRepository } from "./repos/idempotency.js";
 import { EventsRepository } from "./repos/events.js";
+import { UploadsRepository } from "./repos/uploads.js";
 
 /** Where the store lives. */
 export type StoreLocation = { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
@@ -43,6 +44,7 @@ export class Tx {
   #evidence?: EvidenceRepository;
   #idempotency?: IdempotencyRepository;
   #events?: EventsRepository;
+  #uploads?: UploadsRepository;
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -81,6 +83,9 @@ export class Tx {
   }
   get events(): EventsRepository {
     return (this.#events ??= new EventsRepository(this.#sql));
+  }
+  get uploads(): UploadsRepository {
+    return (this.#uploads ??= new UploadsRepository(this.#sql));
   }
 }
 

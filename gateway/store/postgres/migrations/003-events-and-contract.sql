@@ -41,3 +41,27 @@ CREATE TABLE api_secrets (
 ALTER TABLE cases ADD COLUMN reference TEXT;
 CREATE INDEX cases_by_reference ON cases (reference);
 CREATE INDEX cases_by_updated ON cases (updated_at);
+
+-- As SQLite's 010: attachments are packages of purpose 'attachments' (completes NULL).
+ALTER TABLE evidence_packages ADD COLUMN purpose TEXT NOT NULL DEFAULT 'evidence' CHECK (purpose IN ('evidence', 'attachments'));
+ALTER TABLE evidence_packages ALTER COLUMN completes DROP NOT NULL;
+ALTER TABLE evidence_packages DROP CONSTRAINT evidence_packages_completes_check;
+ALTER TABLE evidence_packages ADD CONSTRAINT evidence_packages_completes_check
+  CHECK ((purpose = 'evidence' AND completes IN ('partially-executed', 'executed')) OR (purpose = 'attachments' AND completes IS NULL));
+
+-- As SQLite's 010: uploads of the local API.
+CREATE TABLE uploads (
+  upload_id    TEXT PRIMARY KEY,
+  token_id     TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  media_type   TEXT NOT NULL,
+  size         BIGINT NOT NULL CHECK (size >= 0),
+  sha256       TEXT,
+  actual_sha256 TEXT,
+  received     BIGINT NOT NULL DEFAULT 0,
+  state        TEXT NOT NULL CHECK (state IN ('receiving', 'complete', 'attached')),
+  created_at   TEXT NOT NULL,
+  completed_at TEXT,
+  attached_to  TEXT
+);
+CREATE INDEX uploads_by_state ON uploads (state, created_at);
