@@ -13,6 +13,7 @@ import { caseSortKey, pageCases } from "../cases/case-list.js";
 import { cursorsOver } from "./cursor.js";
 import { eventsApi } from "./events-api.js";
 import { documentsApi } from "./documents-api.js";
+import { localApiOpenApi } from "./openapi/document.js";
 import { booleanRule, matching, oneOf, parseListQuery, textRule, timestampRule } from "./list-query.js";
 import { CASE_STATUSES } from "../cases/lifecycle.js";
 import { auditRouter } from "./audit-api.js";
@@ -59,6 +60,12 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
   });
   app.get("/metrics", async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  // The contract: public (it holds no secret), built once from schemas/ and the route table.
+  const openApi = localApiOpenApi();
+  app.get("/api/v1/openapi.json", (_req, res) => {
+    res.json(openApi);
   });
 
   const api = express.Router();

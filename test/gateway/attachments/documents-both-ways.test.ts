@@ -14,6 +14,9 @@ import { expect } from "chai";
 import type { Gateway } from "../../../gateway/gateway.js";
 import { createNetwork, example, localRequest, waitFor, type HttpAnswer, type TestNetwork } from "../fixtures.js";
 import { plaintextOf } from "../evidence/helpers.js";
+import { responseChecker } from "../http/openapi-responses.js";
+
+const contract = responseChecker();
 
 const MiB = 1024 * 1024;
 
@@ -97,6 +100,7 @@ describe("documents both ways: uploads, attachments on requests and steps", func
   async function upload(port: number, token: string, name: string, mediaType: string, bytes: Buffer, options: { interrupt?: boolean } = {}): Promise<string> {
     const created = await localRequest(port, "POST", "/api/v1/uploads", { token, body: { name, mediaType, size: bytes.length, sha256: sha256(bytes) } });
     expect(created.status, created.text).to.equal(201);
+    contract.check("POST", "/api/v1/uploads", 201, created.json);
     const { uploadId } = created.json;
     let offset = 0;
     if (options.interrupt === true) {
@@ -121,6 +125,7 @@ describe("documents both ways: uploads, attachments on requests and steps", func
     expect(rest).to.not.equal("cut");
     expect((rest as HttpAnswer).status, (rest as HttpAnswer).text).to.equal(200);
     expect((rest as HttpAnswer).json).to.include({ state: "complete", sha256: sha256(bytes), received: bytes.length });
+    contract.check("PUT", "/api/v1/uploads/{uploadId}", 200, (rest as HttpAnswer).json);
     return uploadId;
   }
 
@@ -135,6 +140,7 @@ describe("documents both ways: uploads, attachments on requests and steps", func
     });
     expect(early.status, early.text).to.equal(409);
     expect(early.json.error.code).to.equal("ATTACHMENT_NOT_READY");
+    contract.check("POST", "/api/v1/requests", 409, early.json);
     const mismatch = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", {
       token,
       body: { ...request, attachments: [{ uploadId: letterId, role: "letter-of-request", description: "The signed letter of request.", sha256: "0".repeat(64) }] },
@@ -162,6 +168,7 @@ describe("documents both ways: uploads, attachments on requests and steps", func
       },
     });
     expect(sent.status, sent.text).to.equal(201);
+    contract.check("POST", "/api/v1/requests", 201, sent.json);
     caseId = sent.json.caseId;
     const again = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", {
       token,
@@ -182,6 +189,7 @@ describe("documents both ways: uploads, attachments on requests and steps", func
       120_000,
       200,
     );
+    contract.check("GET", "/api/v1/cases/{caseId}/attachments", 200, listed);
     expect(listed.attachments.map((a: { name: string; role: string; sha256: string; direction: string }) => [a.name, a.role, a.sha256, a.direction])).to.deep.equal([
       ["letter-of-request-signed.pdf", "letter-of-request", sha256(letter), "inbound"],
       ["translation-es.pdf", "translation", sha256(translation), "inbound"],
@@ -246,6 +254,7 @@ describe("documents both ways: uploads, attachments on requests and steps", func
     const big = await localRequest(network.gb.localPort, "POST", "/api/v1/uploads", { token, body: { name: "huge.pdf", mediaType: "application/pdf", size: 3 * 1024 * 1024 * 1024 } });
     expect(big.status).to.equal(413);
     expect(big.json.error.code).to.equal("UPLOAD_TOO_LARGE");
+    contract.check("POST", "/api/v1/uploads", 413, big.json);
     const exe = await localRequest(network.gb.localPort, "POST", "/api/v1/uploads", { token, body: { name: "tool.exe", mediaType: "application/x-msdownload", size: 10 } });
     expect(exe.status).to.equal(415);
     expect(exe.json.error.code).to.equal("UPLOAD_MEDIA_TYPE_NOT_ALLOWED");

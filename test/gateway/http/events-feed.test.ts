@@ -8,6 +8,10 @@ import http from "node:http";
 import { expect } from "chai";
 import type { Gateway } from "../../../gateway/gateway.js";
 import { createNetwork, example, localRequest, waitFor, type TestNetwork } from "../fixtures.js";
+import { localApiOpenApi } from "../../../gateway/http/openapi/document.js";
+import { responseChecker } from "./openapi-responses.js";
+
+const contract = responseChecker();
 
 interface SseEvent {
   id: string;
@@ -81,6 +85,8 @@ describe("event feed and paged lists (local API)", function () {
     caseId = submitted.json.caseId;
     const polled = await waiting;
     expect(polled.status, polled.text).to.equal(200);
+    contract.check("GET", "/api/v1/events", 200, polled.json);
+    contract.check("POST", "/api/v1/requests", 201, submitted.json);
     expect(polled.json.events.map((e: { kind: string }) => e.kind)).to.deep.equal(["request.received"]);
     expect(polled.json.events[0]).to.include({ caseId });
     expect(polled.json.events[0].data).to.include({ type: "mla-request", from: "GB-UKCA" });
@@ -95,6 +101,7 @@ describe("event feed and paged lists (local API)", function () {
     expect(await gbStream.status).to.equal(200);
     const step = await localRequest(network.us.localPort, "POST", `/api/v1/cases/${caseId}/status`, { token: network.us.tokens.caseworker, body: { step: "acknowledge" } });
     expect(step.status, step.text).to.equal(201);
+    contract.check("POST", "/api/v1/cases/{caseId}/status", 201, step.json);
     const more = await localRequest(network.us.localPort, "POST", `/api/v1/cases/${caseId}/status`, {
       token: network.us.tokens.caseworker,
       body: { step: "request-more-info", questions: ["Which account holder is meant by the second identifier?"] },
@@ -122,6 +129,7 @@ describe("event feed and paged lists (local API)", function () {
     expect(byKind.json.events.map((e: { kind: string }) => e.kind)).to.deep.equal(["status.changed", "status.changed"]);
     const other = await localRequest(network.us.localPort, "GET", `/api/v1/events?after=${byKind.json.next}`, { token });
     expect(other.status).to.equal(400);
+    contract.check("GET", "/api/v1/events", 400, other.json);
     expect(other.json.error.code).to.equal("CURSOR_LIST_MISMATCH");
     const [payload, tag] = String(byKind.json.next).split(".");
     const forgedPayload = Buffer.from(JSON.stringify({ l: "events", f: { kind: "status.changed" }, p: [-1] })).toString("base64url");
@@ -150,6 +158,7 @@ describe("event feed and paged lists (local API)", function () {
     for (;;) {
       const page = await localRequest(network.gb.localPort, "GET", path, { token });
       expect(page.status, page.text).to.equal(200);
+      contract.check("GET", "/api/v1/cases", 200, page.json);
       expect(page.json.cases.length).to.be.at.most(2);
       seen.push(...page.json.cases.map((c: { caseId: string }) => c.caseId));
       if (page.json.next === null) break;
@@ -176,5 +185,15 @@ describe("event feed and paged lists (local API)", function () {
     expect(overdue.json).to.deep.equal({ cases: [], next: null });
     const notOverdue = await localRequest(network.gb.localPort, "GET", "/api/v1/cases?overdue=false&limit=500", { token });
     expect(notOverdue.json.cases).to.have.length(4);
+  });
+
+  it("serves its OpenAPI description without a token, as the code builds it; a case detail matches it", async function () {
+    const served = await localRequest(network.us.localPort, "GET", "/api/v1/openapi.json");
+    expect(served.status).to.equal(200);
+    expect(served.json).to.deep.equal(JSON.parse(JSON.stringify(localApiOpenApi())));
+    const detail = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${caseId}`, { token: network.us.tokens.caseworker });
+    contract.check("GET", "/api/v1/cases/{caseId}", 200, detail.json);
+    const unknown = await localRequest(network.us.localPort, "GET", "/api/v1/cases/00000000-0000-4000-8000-000000000000", { token: network.us.tokens.caseworker });
+    contract.check("GET", "/api/v1/cases/{caseId}", 404, unknown.json);
   });
 });
