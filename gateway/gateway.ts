@@ -31,6 +31,8 @@ import { WitnessClient, type WitnessClientOptions } from "./audit/witness-client
 import { localApi } from "./http/local-api.js";
 import { refreshTrust } from "./peers/refresh.js";
 import { deadlineJob } from "./cases/deadlines.js";
+import { webhookJob, type WebhookOptions } from "./events/webhooks.js";
+import { dueSoonJob } from "./events/due-soon.js";
 import { peerApi } from "./http/peer-api.js";
 import { clientErrorHandler } from "./http/errors.js";
 import type { GatewayContext } from "./context.js";
@@ -61,6 +63,8 @@ export interface GatewayOptions {
   readonly processMetrics?: boolean;
   /** When to submit checkpoints to peers for cosigning (defaults: 1 s after a new checkpoint, and every minute). */
   readonly witness?: WitnessClientOptions;
+  /** Webhook retry tuning (gateway/events/webhooks.ts). */
+  readonly webhooks?: Partial<WebhookOptions>;
   /** Evidence upload tuning; retries follow the delivery options unless given here. */
   readonly evidence?: Partial<UploaderOptions>;
   /** This instance's name in leases (several instances on one PostgreSQL store); default host:pid:random. */
@@ -200,6 +204,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         jobs.add(worker);
         jobs.add(uploader);
         jobs.add(deadlineJob(ctx));
+        jobs.add(dueSoonJob(ctx));
+        const webhooks = webhookJob(ctx, options.webhooks);
+        if (webhooks !== undefined) jobs.add(webhooks);
         jobs.add(refusalSummaryJob(ctx, options.refusalSummaryMs));
         jobs.add(witnessClient);
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).

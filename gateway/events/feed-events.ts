@@ -84,7 +84,7 @@ const RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "evidence.item.failed": (e) => ({ kind: "delivery.failed", data: withEnvelope(e, { what: "item", ...pick(e.details, ["packageId", "itemId", "to", "code", "attempts"]) }) }),
   "evidence.package.failed": (e) => ({ kind: "delivery.failed", data: withEnvelope(e, { what: "package", ...pick(e.details, ["packageId", "reason"]) }) }),
   "deadline.missed": (e) => ({ kind: "deadline.missed", data: pick(e.details, ["clock", "dueAt", "holder", "side", "status", "priority"]) }),
-  "deadline.due-soon": (e) => ({ kind: "deadline.due-soon", data: pick(e.details, ["clock", "dueAt", "holder", "side", "status", "priority"]) }),
+  "deadline.due-soon": (e) => ({ kind: "deadline.due-soon", data: pick(e.details, ["clock", "dueAt", "holder", "side", "status", "priority", "hop"]) }),
 });
 
 /** The event an audit entry makes, if any (pure). */

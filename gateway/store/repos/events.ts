@@ -57,6 +57,11 @@ export class EventsRepository {
     ]);
   }
 
+  /** Events of one kind about one case, in order. */
+  ofCase(caseId: string, kind: string): Promise<EventRow[]> {
+    return this.#sql.all<EventRow>("SELECT * FROM events WHERE case_id = ? AND kind = ? ORDER BY seq", [caseId, kind]);
+  }
+
   /** The newest event's seq (-1 when there is none). */
   async latestSeq(): Promise<number> {
     return (await this.#sql.get<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events"))?.seq ?? -1;
