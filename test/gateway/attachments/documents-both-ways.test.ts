@@ -205,6 +205,13 @@ describe("documents both ways: uploads, attachments on requests and steps", func
     expect(reads.map((e: { details: { sha256: string } }) => e.details.sha256)).to.deep.equal([sha256(letter), sha256(translation)]);
     const received = audit.json.events.filter((e: { kind: string }) => e.kind === "evidence.item.received");
     expect(received.map((e: { details: { sha256: string } }) => e.details.sha256).sort()).to.deep.equal([sha256(letter), sha256(translation)].sort());
+    // The document lists them with their digests, never their keys.
+    const caseView = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${caseId}`, { token });
+    const requestEnvelope = caseView.json.envelopes[0].envelopeId;
+    const document = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${caseId}/documents/${requestEnvelope}`, { token });
+    const sealedEntries = document.json.attachments.filter((a: { encryption?: unknown }) => a.encryption !== undefined);
+    expect(sealedEntries.map((a: { sha256: string }) => a.sha256)).to.deep.equal([sha256(letter), sha256(translation)]);
+    for (const entry of sealedEntries) expect(entry.encryption).to.include({ key: "(withheld)", noncePrefix: "(withheld)" });
     const feed = await localRequest(network.us.localPort, "GET", `/api/v1/events?kind=attachment.received&caseId=${caseId}`, { token });
     expect(feed.json.events.map((e: { data: { sha256: string } }) => e.data.sha256).sort()).to.deep.equal([sha256(letter), sha256(translation)].sort());
     // GB holds US's signed item receipts, and its custody report names the same digests.
