@@ -145,7 +145,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
       res.json(await healthReport(ctx, client, threadPool?.health()));
     }),
   );
-  api.use(evidenceApiRoutes(ctx));
+  api.use(evidenceApiRoutes(ctx, cursors));
   api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
 
   app.use("/api/v1", api);

@@ -1782,6 +1782,10 @@ export interface operations {
             query?: {
                 /** @description progress */
                 view?: "progress";
+                /** @description Page size, 1 to 500 (default 100). */
+                limit?: number;
+                /** @description The `next` of the previous page, unchanged. */
+                cursor?: components["schemas"]["local-api"]["$defs"]["cursor"];
             };
             header?: never;
             path: {
@@ -1791,13 +1795,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The packages. */
+            /** @description A page of packages (`next`: the cursor of the next page, or null). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
+                };
+            };
+            /** @description Refused: `USAGE` (The command line is malformed.); `CURSOR_INVALID` (A list cursor is malformed or was not issued by this gateway (forged or altered); pass back the previous page's next unchanged.); `CURSOR_LIST_MISMATCH` (A list cursor was issued for another list, or for the same list under other filters (details: list, cursorList).) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
                 };
             };
             /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
@@ -1811,6 +1824,15 @@ export interface operations {
             };
             /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `CASE_UNKNOWN` (No such case (or not one shared with the caller).) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -250,6 +250,16 @@ describe("documents both ways: uploads, attachments on requests and steps", func
       100,
     );
     expect(item).to.include({ role: "court-order", sha256: sha256(answer), envelopeId: step.json.envelopeId });
+    // The list pages: three attachments, two a page, each once.
+    const first = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${caseId}/attachments?limit=2`, { token: usToken });
+    expect(first.json.attachments).to.have.length(2);
+    const second = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${caseId}/attachments?limit=2&cursor=${first.json.next}`, { token: usToken });
+    expect(second.json.attachments.map((a: { itemId: string }) => a.itemId)).to.deep.equal([item.itemId]);
+    expect(second.json.next).to.equal(null);
+    const evidence = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${caseId}/evidence?limit=1&cursor=${first.json.next}`, { token: usToken });
+    expect(evidence.json.error.code).to.equal("CURSOR_LIST_MISMATCH");
+    const noEvidence = await localRequest(network.us.localPort, "GET", `/api/v1/cases/${caseId}/evidence?limit=1`, { token: usToken });
+    expect(noEvidence.json).to.deep.include({ packages: [], next: null });
     const read = await getBytes(network.us.localPort, usToken, `/api/v1/cases/${caseId}/attachments/${item.itemId}`);
     expect(read.body.equals(answer)).to.equal(true);
   });
