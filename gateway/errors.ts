@@ -146,6 +146,18 @@ export const GATEWAY_ERRORS = {
   WITNESS_EPOCH_UNKNOWN: "The checkpoint names an epoch of the peer's log whose statement this witness has not accepted yet (submit it to /peer/v1/log/epochs first).",
   WITNESS_EPOCH_CLOSED: "The checkpoint names an epoch of the peer's log that a later epoch has closed; nothing more is cosigned in it.",
   RECONCILE_REFUSED: "Reconciliation with a peer failed: the peer could not be reached, or what it supplied does not verify (details name the envelope and the code).",
+  // The local API's contract (gateway/http/cursor.ts, events-api.ts, gateway/events/).
+  CURSOR_INVALID: "A list cursor is malformed or was not issued by this gateway (forged or altered); pass back the previous page's next unchanged.",
+  CURSOR_LIST_MISMATCH: "A list cursor was issued for another list, or for the same list under other filters (details: list, cursorList).",
+  FEED_TOO_MANY_WAITERS: "Too many long-polls or event streams are open on this gateway; retry after a short pause.",
+  UPLOAD_TOO_LARGE: "The file to upload is larger than uploads.maxBytes in valise.json; nothing was stored.",
+  UPLOAD_MEDIA_TYPE_NOT_ALLOWED: "The file's media type is not one uploads.mediaTypes in valise.json accepts.",
+  UPLOAD_UNKNOWN: "No such upload (or not one made with the caller's token).",
+  UPLOAD_DIGEST_MISMATCH: "The SHA-256 of the uploaded bytes differs from the one declared when the upload was created; the upload was discarded.",
+  ATTACHMENT_NOT_READY: "A document names an upload that is not complete yet (details: uploadId, received, size); upload the rest first.",
+  ATTACHMENT_ALREADY_USED: "A document names an upload that another document already carries; upload the file again for a second document.",
+  ATTACHMENT_MISMATCH: "A document's attachment declares a SHA-256 (or size) that differs from the uploaded file's (details: uploadId, declared, uploaded).",
+  WEBHOOK_DELIVERY_FAILED: "A webhook endpoint did not answer an event 2xx in time (timeout, connection refused, or a non-2xx status); it is retried with backoff.",
 } as const;
 
 /** One of the gateway's stable error codes. */
@@ -359,6 +371,17 @@ export const ERROR_DISPOSITIONS: Readonly<Record<ErrorCode, ErrorDisposition>> =
   WITNESS_EPOCH_UNKNOWN: NOT_FOUND,
   WITNESS_EPOCH_CLOSED: { http: 410, exit: 5 },
   RECONCILE_REFUSED: UPSTREAM,
+  CURSOR_INVALID: USAGE,
+  UPLOAD_TOO_LARGE: TOO_LARGE,
+  UPLOAD_MEDIA_TYPE_NOT_ALLOWED: { http: 415, exit: 2 },
+  UPLOAD_UNKNOWN: NOT_FOUND,
+  UPLOAD_DIGEST_MISMATCH: BAD_PROOF,
+  ATTACHMENT_NOT_READY: CONFLICT,
+  ATTACHMENT_ALREADY_USED: CONFLICT,
+  ATTACHMENT_MISMATCH: INVALID,
+  CURSOR_LIST_MISMATCH: USAGE,
+  FEED_TOO_MANY_WAITERS: { http: 503, exit: 1 },
+  WEBHOOK_DELIVERY_FAILED: UPSTREAM,
   // Upstream and internal.
   PEER_UNREACHABLE: UPSTREAM,
   GATEWAY_UNREACHABLE: UPSTREAM,

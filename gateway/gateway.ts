@@ -35,6 +35,8 @@ import { WitnessClient, type WitnessClientOptions } from "./audit/witness-client
 import { localApi } from "./http/local-api.js";
 import { refreshTrust } from "./peers/refresh.js";
 import { deadlineJob } from "./cases/deadlines.js";
+import { webhookJob, type WebhookOptions } from "./events/webhooks.js";
+import { dueSoonJob } from "./events/due-soon.js";
 import { peerApi } from "./http/peer-api.js";
 import { clientErrorHandler } from "./http/errors.js";
 import type { GatewayContext } from "./context.js";
@@ -72,6 +74,8 @@ export interface GatewayOptions {
   readonly processMetrics?: boolean;
   /** When to submit checkpoints to peers for cosigning (defaults: 1 s after a new checkpoint, and every minute). */
   readonly witness?: WitnessClientOptions;
+  /** Webhook retry tuning (gateway/events/webhooks.ts). */
+  readonly webhooks?: Partial<WebhookOptions>;
   /** Evidence upload tuning; retries follow the delivery options unless given here. */
   readonly evidence?: Partial<UploaderOptions>;
   /** This instance's name in leases (several instances on one PostgreSQL store); default host:pid:random. */
@@ -80,8 +84,8 @@ export interface GatewayOptions {
   readonly leaseMs?: number;
   /** How often repeated refusals of evidence uploads are summarised in the audit log (default 10 minutes). */
   readonly refusalSummaryMs?: number;
-  /** Webhook sending tuning (retries, timeouts); tests shorten it. */
-  readonly webhooks?: Partial<WebhookSenderOptions>;
+  /** Alert webhook sending tuning (retries, timeouts; gateway/webhooks/sender.ts); tests shorten it. */
+  readonly alertWebhooks?: Partial<WebhookSenderOptions>;
   /** How often the thread pool is probed and how long a probe may wait before health says it is stalled. */
   readonly threadPoolProbe?: Partial<ThreadPoolProbeOptions>;
 }
@@ -256,9 +260,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         jobs.add(worker);
         jobs.add(uploader);
         jobs.add(deadlineJob(ctx));
+        jobs.add(dueSoonJob(ctx));
+        const webhooks = webhookJob(ctx, options.webhooks);
+        if (webhooks !== undefined) jobs.add(webhooks);
         jobs.add(refusalSummaryJob(ctx, options.refusalSummaryMs));
         jobs.add(witnessClient);
-        jobs.add(new WebhookSender({ store, logger, now, owner: jobs.owner, leaseMs: jobs.leaseMs, wake: () => jobs.wake("webhooks") }, webhookSecrets, options.webhooks));
+        jobs.add(new WebhookSender({ store, logger, now, owner: jobs.owner, leaseMs: jobs.leaseMs, wake: () => jobs.wake("alert-webhooks") }, webhookSecrets, options.alertWebhooks));
         jobs.add(alertCheckJob(ctx));
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;

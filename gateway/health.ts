@@ -68,7 +68,12 @@ export interface HealthReport {
   readonly certificatesExpiringSoon: ReadonlyArray<{ owner: string; use: string; serial: string; notAfter: string }>;
   /** The thread pool probe (null when the gateway runs none). */
   readonly threadPool: ThreadPoolHealth | null;
+  /** Each webhook endpoint: events not yet answered 2xx, failed attempts at the next one and why (gateway/events/webhooks.ts). */
+  readonly webhooks: ReadonlyArray<{ name: string; behind: number; attempts: number; lastError: string | null }>;
 }
+
+/** Failed attempts in a row after which a webhook endpoint makes the gateway `degraded`. */
+const WEBHOOK_FAILURES_DEGRADED = 3;
 
 /** The reason given when the thread pool is stalled. */
 export function threadPoolReason(waitingMs: number | null): string {
@@ -112,6 +117,14 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
           cosignedBy: (await ctx.store.read((tx) => tx.audit.cosignatures(latest.size))).map((row) => row.witness),
         };
   const outbox = await ctx.store.read((tx) => tx.outbox.health());
+  const webhooks = await ctx.store.read(async (tx) => {
+    const latest = await tx.events.latestSeq();
+    const cursors = new Map((await tx.events.webhookCursors()).map((row) => [row.endpoint, row]));
+    return (ctx.config.webhooks ?? []).map(({ name }) => {
+      const row = cursors.get(name);
+      return { name, behind: row === undefined ? 0 : Math.max(0, latest - Number(row.delivered_seq)), attempts: row?.attempts ?? 0, lastError: row?.last_error ?? null };
+    });
+  });
   const certificatesExpiringSoon = [
     ...ctx.pki
       .list(now)
@@ -141,6 +154,7 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
     ...(certificatesExpiringSoon.length > 0 ? [`${certificatesExpiringSoon.length} certificate(s) expire within 30 days`] : []),
     ...open.map((alarm) => `log of ${alarm.origin} inconsistent`),
     ...(threadPool?.stalled === true ? [threadPoolReason(threadPool.waitingMs)] : []),
+    ...webhooks.filter((w) => w.attempts >= WEBHOOK_FAILURES_DEGRADED).map((w) => `webhook ${w.name} failing (${w.attempts} attempts, ${w.behind} event(s) behind)`),
   ];
   return {
     authority: ctx.authority,
@@ -155,5 +169,6 @@ export async function healthReport(ctx: GatewayContext, client: PeerClient, thre
     certificatesExpiringSoon,
     checkpoint,
     logAlarms: alarms.map((alarm) => ({ ...alarm, resolved: resolvedBy.get(alarm.id) ?? null })),
+    webhooks,
   };
 }

@@ -93,7 +93,28 @@ const OFFENCE_CATEGORY_HINT =
   "Choose the category closest to the offence from the list; it is used for routing and statistics, and for listed offences some states waive dual criminality.";
 
 /** Hints of the `mla-request` form, one for every field. */
+/** Hints of a document's attachments (common.schema.json#/$defs/attachments); the sending gateway writes them from its uploads. */
+function attachmentHints(): Record<string, HintEntry> {
+  return {
+    "/attachments": "Name each uploaded file this document carries as {uploadId, role}; the gateway lists it with its size, SHA-256 and item key.",
+    "/attachments/*/itemId": "The gateway sets the item id to the upload's id; give the uploadId you got from POST /api/v1/uploads.",
+    "/attachments/*/name": "Give a plain file name without folders, leading dot or control characters (the name given when the file was uploaded).",
+    "/attachments/*/mediaType": "Give the media type the file was uploaded with, e.g. application/pdf.",
+    "/attachments/*/size": "The gateway sets the size from the upload; the receiver compares it after decryption.",
+    "/attachments/*/sha256": "The gateway sets the SHA-256 from the upload; the receiver compares it after decryption.",
+    "/attachments/*/role": "Say what the file is: letter-of-request, court-order, warrant, translation, exhibit, answer or other.",
+    "/attachments/*/language": "Give the language of the file as a BCP 47 tag, e.g. en or fr (useful for translations).",
+    "/attachments/*/description": "Describe the file in a sentence if its role and name do not say enough.",
+    "/attachments/*/encryption": "The gateway seals each attachment under its own key; do not give one.",
+    "/attachments/*/encryption/alg": "The gateway sets A256GCM-STREAM.",
+    "/attachments/*/encryption/key": "The gateway sets the 32-byte item key.",
+    "/attachments/*/encryption/noncePrefix": "The gateway sets the 7-byte nonce prefix.",
+    "/attachments/*/encryption/chunkSize": "The gateway sets the chunk size.",
+  };
+}
+
 export const MLA_REQUEST_HINTS: HintTable = {
+  ...attachmentHints(),
   "": "Send the request as one JSON object with the fields of the Valise mla-request form.",
   "/kind": 'Set kind to "mla-request" so the receiving gateway knows which form it reads.',
   "/reference":
@@ -229,6 +250,7 @@ export const MLA_REQUEST_HINTS: HintTable = {
 
 /** Hints of the `preservation-request` form, one for every field. */
 export const PRESERVATION_REQUEST_HINTS: HintTable = {
+  ...attachmentHints(),
   "": "Send the preservation request as one JSON object with the fields of the Valise preservation-request form.",
   "/kind": 'Set kind to "preservation-request" so the receiving gateway knows which form it reads.',
   "/reference": "Give your own file number; the requested authority quotes it when it confirms the preservation.",
@@ -272,6 +294,7 @@ export const PRESERVATION_REQUEST_HINTS: HintTable = {
 
 /** Hints of the `status-update` document. */
 export const STATUS_UPDATE_HINTS: HintTable = {
+  ...attachmentHints(),
   "/kind": 'Set kind to "status-update".',
   "/caseId": "Give the case id (a lowercase UUID) the requesting gateway assigned to the case.",
   "/step": "Choose the lifecycle step taken: acknowledge, start-review, request-more-info, provide-more-info, accept, report-progress, executed, refuse, withdraw or close.",

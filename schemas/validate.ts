@@ -66,7 +66,7 @@ export interface DocumentValidatorOptions {
 
 const SUFFIX = ".schema.json";
 /** Definitions only, not a document type. */
-const DEFINITION_SCHEMAS = new Set(["common"]);
+const DEFINITION_SCHEMAS = new Set(["common", "local-api"]);
 
 function loadSchemas(dir: string): Map<string, AnySchemaObject> {
   const schemas = new Map<string, AnySchemaObject>();

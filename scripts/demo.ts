@@ -17,7 +17,7 @@ import { createReport } from "./demo/report.js";
 import type { DemoAuthority, DemoState, DemoStep } from "./demo/scenario.js";
 import { createHomes, createTokens, exchangeTrust } from "./demo/steps/authorities.js";
 import { startGateways, stopGateways } from "./demo/steps/gateways.js";
-import { deliverRequest, readAtUs, submitRequest, verifyDeliveryReceipt } from "./demo/steps/request.js";
+import { deliverRequest, readAtUs, receiveSignedLetter, submitRequest, verifyDeliveryReceipt } from "./demo/steps/request.js";
 import { refuseIncompleteRequest } from "./demo/steps/refusal.js";
 import { showAuditLogs, showTimeline } from "./demo/steps/audit.js";
 import { verifyAuditLogs } from "./demo/steps/audit-verify.js";
@@ -39,6 +39,7 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   deliverRequest,
   verifyDeliveryReceipt,
   readAtUs,
+  receiveSignedLetter,
   refuseIncompleteRequest,
   showAuditLogs,
   showTimeline,

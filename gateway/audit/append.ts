@@ -4,12 +4,14 @@
  * the Merkle tree. Entries hold digests and metadata, never document content.
  *
  * Callers append inside the same transaction as the change the entry
- * records, so the two commit together or not at all.
+ * records, so the two commit together or not at all; so does the event of
+ * the local API's feed that the entry makes, if any (gateway/events/feed-events.ts).
  */
 import type { Tx } from "../store/store.js";
 import { canonicalize, type JsonValue } from "../envelope/canonical-json.js";
 import { leafHash } from "./merkle.js";
 import { appendLeaf } from "./stored-tree.js";
+import { recordFeedEvent } from "../events/feed-events.js";
 
 /** An event to record. */
 export interface AuditEvent {
@@ -52,6 +54,7 @@ export async function appendEntry(tx: Tx, event: AuditEvent): Promise<AuditEntry
   const canonical = canonicalize(entry);
   await tx.audit.insertEntry({ idx: index, time: entry.time, kind: entry.kind, actor: entry.actor, caseId: entry.caseId ?? null, envelopeId: entry.envelopeId ?? null, entry: canonical });
   await appendLeaf(tx, index, leafHash(Buffer.from(canonical, "utf8")));
+  await recordFeedEvent(tx, index, entry);
   return entry;
 }
 

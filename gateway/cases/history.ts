@@ -147,6 +147,14 @@ export async function moveCase(tx: Tx, caseId: string, status: CaseStatus, head:
  * Records the lifecycle columns of a case just opened with its request
  * envelope (both sides), and when it was received (inbound: now).
  */
-export async function recordCaseOpened(tx: Tx, caseId: string, requestEnvelopeId: string, facts: CaseFacts, receivedAt: string | null): Promise<void> {
+export async function recordCaseOpened(tx: Tx, caseId: string, requestEnvelopeId: string, facts: CaseFacts, receivedAt: string | null, reference: string | null = null): Promise<void> {
   await tx.cases.recordOpened(caseId, requestEnvelopeId, JSON.stringify(facts), receivedAt);
+  // The requester's file number: what a case system searches by (never a report fact).
+  if (reference !== null) await tx.cases.setReference(caseId, reference);
+}
+
+/** The requesting authority's own reference in a request document, if it has one. */
+export function requesterReference(document: Record<string, unknown>): string | null {
+  const reference = document["reference"];
+  return typeof reference === "string" && reference.length > 0 ? reference : null;
 }

@@ -20,7 +20,7 @@ import { hintFor } from "../../schemas/hints.js";
 import { REQUEST_KINDS } from "../exchange/submit.js";
 import { otherSide, sideOf, type CaseStatus, type RefusalGround } from "./lifecycle.js";
 import { placeStep } from "./placement.js";
-import { historyOf, insertStep, moveCase, readCase, recordCaseOpened, stepsOfCase, supersedeSteps } from "./history.js";
+import { historyOf, insertStep, moveCase, readCase, recordCaseOpened, requesterReference, stepsOfCase, supersedeSteps } from "./history.js";
 import { requestFacts } from "./facts.js";
 import { checkStepForCase, stepCodes, type StepDocument } from "./instrument-steps.js";
 import type { Tx } from "../store/store.js";
@@ -45,7 +45,7 @@ export interface StatusUpdateDocument extends StepDocument {
 export async function recordInboundCaseDocument(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope, storedAt: string, clockStart: string | null = storedAt): Promise<void> {
   const { header } = opened;
   if ((REQUEST_KINDS as readonly string[]).includes(header.type)) {
-    await recordCaseOpened(tx, header.caseId, opened.envelopeId, requestFacts(header.type, opened.document), clockStart);
+    await recordCaseOpened(tx, header.caseId, opened.envelopeId, requestFacts(header.type, opened.document), clockStart, requesterReference(opened.document));
   } else if (header.type === "status-update") {
     await placeInboundStep(tx, ctx, opened, storedAt);
   }

@@ -185,17 +185,23 @@ export async function readDocument(ctx: GatewayContext, caseId: string, envelope
 }
 
 /**
- * An evidence manifest as a caseworker may read it: every item's
- * decryption key withheld (the gateway decrypts; a key handed out would let
- * a copy of the sealed store be opened outside the audited download path).
+ * A document as a caseworker may read it: every item key withheld — of an
+ * evidence manifest's items and of a document's attachments (the gateway
+ * decrypts; a key handed out would let a copy of the sealed store be opened
+ * outside the audited download path).
  */
 function withoutItemKeys(document: unknown): unknown {
-  const manifest = document as { kind?: unknown; items?: unknown };
-  if (manifest.kind !== "evidence-manifest" || !Array.isArray(manifest.items)) return document;
+  const withheld = (list: unknown): unknown =>
+    Array.isArray(list)
+      ? list.map((item: { encryption?: Record<string, unknown> }) =>
+          item?.encryption === undefined ? item : { ...item, encryption: { ...item.encryption, key: "(withheld)", noncePrefix: "(withheld)" } },
+        )
+      : list;
+  const shown = document as { kind?: unknown; items?: unknown; attachments?: unknown };
+  if (typeof shown !== "object" || shown === null) return document;
   return {
-    ...manifest,
-    items: manifest.items.map((item: { encryption?: Record<string, unknown> }) =>
-      item.encryption === undefined ? item : { ...item, encryption: { ...item.encryption, key: "(withheld)", noncePrefix: "(withheld)" } },
-    ),
+    ...shown,
+    ...(shown.kind === "evidence-manifest" && Array.isArray(shown.items) ? { items: withheld(shown.items) } : {}),
+    ...(Array.isArray(shown.attachments) ? { attachments: withheld(shown.attachments) } : {}),
   };
 }

@@ -26,6 +26,7 @@ import { placeStep } from "./placement.js";
 import { historyOf, insertStep, moveCase, readCase, stepsOfCase } from "./history.js";
 import type { StatusUpdateDocument } from "./inbound.js";
 import type { Tx } from "../store/store.js";
+import { prepareAttachments, recordOutboundAttachments } from "../attachments/attach.js";
 
 /** The fields a caseworker may give with a step; the gateway adds kind, caseId, status and at. */
 export const STEP_FIELDS = [
@@ -49,6 +50,7 @@ export const STEP_FIELDS = [
   "followUp",
   "confidentialityIssue",
   "challenge",
+  "attachments",
 ] as const;
 
 /** The answer to a step taken. */
@@ -122,12 +124,14 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
   const from = lifecycleStatus(record.status);
   const payload = { delivered: fields["delivered"], partial: fields["partial"] };
   const status = nextStatus(record.status, step, side, payload);
+  // Uploaded files named as attachments (e.g. the answers to a request for more information) become sealed entries.
+  const attachments = await prepareAttachments(ctx, principal, fields["attachments"]);
   const peer = ctx.peers.find(record.peer);
   if (peer === undefined) throw new GatewayError("PEER_UNKNOWN", `${record.peer} is no longer a peer of this gateway`);
   // Sealed in the highest version of the forms both sides read; version 1 carries no schemaVersion.
   const version = statusUpdateVersion(ctx.config, peer);
   const now = ctx.now();
-  const document = { ...fields, kind: "status-update", ...(version === 1 ? {} : { schemaVersion: version }), caseId, step, status, at: now.toISOString() };
+  const document = { ...fields, ...(attachments === undefined ? {} : { attachments: attachments.entries }), kind: "status-update", ...(version === 1 ? {} : { schemaVersion: version }), caseId, step, status, at: now.toISOString() };
   checkStepForCase(record, document as StepDocument, version);
   ctx.validator.assertDocument<StatusUpdateDocument>(schemaNameFor("status-update", version), document);
   const predecessor = record.headEnvelopeId;
@@ -158,6 +162,7 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
         payload,
       });
       await storeOutboundEnvelope(tx, sealed, canonicalize(document), now);
+      await recordOutboundAttachments(tx, attachments, { caseId, peer: peer.authority, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, at: now, actor: "actor" in principal ? principal.actor : `token:${principal.name}` });
       const grounds = stepCodes(document as StepDocument);
       await insertStep(tx, {
         envelopeId: sealed.envelopeId,

@@ -49,6 +49,10 @@ export interface GatewayConfig {
     /** Where evidence bytes live (default HOME/evidence); shared by instances. */
     readonly dir?: string;
   };
+  /** Uploads of the local API (gateway/attachments/upload.ts). */
+  readonly uploads?: { readonly maxBytes?: number; readonly mediaTypes?: readonly string[] };
+  /** Webhook endpoints of the event feed (gateway/events/webhooks.ts). */
+  readonly webhooks?: ReadonlyArray<{ readonly name: string; readonly url: string; readonly secretFile: string; readonly timeoutSeconds?: number; readonly kinds?: readonly string[] }>;
   /** The database (default SQLite in the home). */
   readonly store?: { readonly kind: "sqlite" } | { readonly kind: "postgres"; readonly url: string; readonly poolSize?: number };
   /** Several instances on one PostgreSQL store. */

@@ -54,6 +54,15 @@ export interface DeliveredPackage {
   readonly bytes: number;
 }
 
+/** The attachments of a document, delivered (they complete no step). */
+export interface DeliveredAttachments {
+  readonly caseId: string;
+  readonly packageId: string;
+  readonly attachments: true;
+  readonly items: number;
+  readonly bytes: number;
+}
+
 /** An outbound package waiting to be marked delivered: still `sending`, every item receipted. */
 interface ReadyPackage {
   readonly case_id: string;
@@ -81,7 +90,8 @@ async function readyPackage(tx: Tx, packageId: string): Promise<ReadyPackage | u
  * Returns what it recorded, or undefined when the package is not (or no
  * longer) waiting for that.
  */
-export async function packageDelivered(ctx: GatewayContext, packageId: string): Promise<DeliveredPackage | undefined> {
+export async function packageDelivered(ctx: GatewayContext, packageId: string): Promise<DeliveredPackage | DeliveredAttachments | undefined> {
+  if ((await ctx.store.read((tx) => tx.evidence.sendingPackage(packageId)))?.purpose === "attachments") return attachmentsDelivered(ctx, packageId);
   // Set once the step cannot be taken: the package is then delivered with the skip recorded.
   let skipped: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
@@ -142,6 +152,33 @@ export async function packageDelivered(ctx: GatewayContext, packageId: string): 
     else ctx.logger.warn("evidence delivered, but the case did not take its step", { caseId: delivered.caseId, packageId, step: completionStep(delivered.completes), code: skipped });
     return delivered;
   }
+}
+
+/**
+ * The attachments of a document all hold verified item receipts: the package
+ * is `delivered`, with an `attachments.delivered` audit entry. The document
+ * itself took its step when it was sent: attachments move no case.
+ */
+async function attachmentsDelivered(ctx: GatewayContext, packageId: string): Promise<DeliveredAttachments | undefined> {
+  const done = await ctx.store.transaction(async (tx) => {
+    const now = ctx.now();
+    const ready = await tx.evidence.sendingPackage(packageId);
+    const items = await tx.evidence.tally(packageId, "receipted");
+    if (ready === undefined || items.open > 0 || !(await tx.evidence.finishPackage(packageId, "sending", "delivered", now.toISOString()))) return undefined;
+    await appendEntry(tx, {
+      kind: "attachments.delivered",
+      actor: "gateway",
+      time: now,
+      caseId: ready.case_id,
+      envelopeId: ready.envelope_id,
+      envelopeDigest: ready.digest,
+      details: { packageId, to: ready.peer, items: items.n, bytes: items.bytes },
+    });
+    return { caseId: ready.case_id, items: items.n, bytes: items.bytes };
+  });
+  if (done === undefined) return undefined;
+  ctx.logger.info("attachments delivered", { caseId: done.caseId, packageId, items: done.items, bytes: done.bytes });
+  return { caseId: done.caseId, packageId, attachments: true, items: done.items, bytes: done.bytes };
 }
 
 /** Thrown inside the delivery's transaction to roll it back (its savepoint) when the case moved under the sealed step. */

@@ -53,7 +53,7 @@ export async function readItem(ctx: GatewayContext, caseId: string, itemId: stri
       caseId,
       envelopeId: item.envelope_id,
       envelopeDigest: item.envelope_digest,
-      details: { what: "evidence", packageId: item.package_id, itemId, size: item.size, sha256: item.sha256, ...reader.details },
+      details: { what: item.purpose === "attachments" ? "attachment" : "evidence", packageId: item.package_id, itemId, size: item.size, sha256: item.sha256, ...reader.details },
     }),
   );
   return { item, plaintext: verifiedPlaintext(ctx, item) };

@@ -78,8 +78,8 @@ export function withoutKeys(manifest: EvidenceManifest): PublicManifest {
   };
 }
 
-/** The key and nonce prefix of a manifest item, decoded. */
-export function itemKeyOf(item: ManifestItem): { key: Uint8Array; noncePrefix: Uint8Array } {
+/** The key and nonce prefix of a manifest item (or of an attachment), decoded. */
+export function itemKeyOf(item: Pick<ManifestItem, "encryption">): { key: Uint8Array; noncePrefix: Uint8Array } {
   return {
     key: decodeBase64url(item.encryption.key, "item key", "EVIDENCE_MANIFEST_INVALID"),
     noncePrefix: decodeBase64url(item.encryption.noncePrefix, "item nonce prefix", "EVIDENCE_MANIFEST_INVALID"),

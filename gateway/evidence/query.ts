@@ -102,7 +102,7 @@ export async function listEvidence(ctx: GatewayContext, caseId: string, reader: 
         direction: row.direction,
         peer: row.peer,
         state: row.state,
-        completes: row.completes,
+        completes: row.completes as string, // evidence packages only (packagesOfCase)
         note: manifest.note ?? null,
         createdAt: row.created_at,
         finishedAt: row.finished_at,
@@ -127,7 +127,7 @@ export async function evidenceProgress(ctx: GatewayContext, caseId: string): Pro
       direction: row.direction,
       peer: row.peer,
       state: row.state,
-      completes: row.completes,
+      completes: row.completes as string, // evidence packages only (packagesOfCase)
       createdAt: row.created_at,
       finishedAt: row.finished_at,
       envelopeId: row.envelope_id,

@@ -293,7 +293,7 @@ export class EvidenceReceiver {
         caseId: row.case_id,
         envelopeId: row.envelope_id,
         envelopeDigest: row.envelope_digest,
-        details: { packageId: row.package_id, itemId: row.item_id, size: row.size, sha256: digests.plaintext, sealedSha256: digests.sealed, chunks: reader.chunks, from: row.peer },
+        details: { packageId: row.package_id, itemId: row.item_id, size: row.size, sha256: digests.plaintext, sealedSha256: digests.sealed, chunks: reader.chunks, from: row.peer, purpose: row.purpose },
       });
       const items = await tx.evidence.tally(row.package_id, "received");
       if (items.open === 0 && (await tx.evidence.finishPackage(row.package_id, "receiving", "received", now.toISOString()))) {

@@ -28,6 +28,7 @@ import { recordInboundCaseDocument } from "../cases/inbound.js";
 import { MANIFEST_TYPE, recordInboundPackage } from "../evidence/manifest.js";
 import { checkInboundRequirements, type InboundCompliance } from "../requirements/check.js";
 import type { ReceiptRequirements } from "../envelope/receipt.js";
+import { recordInboundAttachments } from "../attachments/attach.js";
 
 /** How long a sender may keep retrying by default: envelopes this old are still accepted. */
 export const DEFAULT_GIVE_UP_SECONDS = 7 * 24 * 3600;
@@ -177,6 +178,8 @@ async function recordInbound(tx: Tx, ctx: GatewayContext, opened: OpenedEnvelope
   // case's history; one that does not fit is refused and all of this rolls back.
   // A request that does not meet our requirements starts no clock.
   await recordInboundCaseDocument(tx, ctx, opened, storedAt, compliance?.compliant === false ? null : storedAt);
+  // Attachments the document carries open their items for upload, in the same transaction.
+  await recordInboundAttachments(tx, opened, storedAt);
   return entry;
 }
 

@@ -19,9 +19,10 @@ import { storeOutboundEnvelope } from "./store.js";
 import { acceptedDocumentVersions, outboundRequestVersion } from "./versions.js";
 import { checkDocumentBinding } from "../envelope/document-binding.js";
 import type { Tx } from "../store/store.js";
-import { recordCaseOpened } from "../cases/history.js";
+import { recordCaseOpened, requesterReference } from "../cases/history.js";
 import { requestFacts } from "../cases/facts.js";
 import { checkOutboundRequirements } from "../requirements/check.js";
+import { prepareAttachments, recordOutboundAttachments } from "../attachments/attach.js";
 
 /** Document kinds that open a case. */
 export const REQUEST_KINDS = ["mla-request", "preservation-request"] as const;
@@ -79,6 +80,9 @@ export async function submitRequest(
   const addressee = typeof requested === "string" ? ctx.peers.find(requested) : undefined;
   const version = outboundRequestVersion(ctx.config, addressee ?? { authority: "", documentVersions: acceptedDocumentVersions(ctx.config) }, kind as RequestKind, document as Record<string, unknown>);
   if ("errors" in version) throw invalid(version.errors);
+  // Uploaded files named as attachments become sealed entries (refused here if not ready).
+  const attachments = await prepareAttachments(ctx, principal, (document as { attachments?: unknown }).attachments);
+  if (attachments !== undefined) document = { ...(document as Record<string, unknown>), attachments: attachments.entries };
   const request = ctx.validator.assertDocument<{
     kind: RequestKind;
     requestingAuthority: string;
@@ -127,7 +131,8 @@ export async function submitRequest(
   await ctx.store.transaction(async (tx) => {
     await tx.cases.insert({ caseId, direction: "outbound", kind: request.kind, peer: peer.authority, status: "submitted", priority: request.urgency.level, at: now.toISOString() });
     await storeOutboundEnvelope(tx, sealed, canonicalize(request), now);
-    await recordCaseOpened(tx, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null);
+    await recordOutboundAttachments(tx, attachments, { caseId, peer: peer.authority, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, at: now, actor: `token:${principal.name}` });
+    await recordCaseOpened(tx, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null, requesterReference(request as unknown as Record<string, unknown>));
     await appendEntry(tx, {
       kind: "envelope.sent",
       actor: `token:${principal.name}`,

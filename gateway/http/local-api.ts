@@ -8,7 +8,14 @@ import { authenticateToken, type Principal, type Role } from "../auth/tokens.js"
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
 import { submitRequest } from "../exchange/submit.js";
-import { getCase, listCases, readDocument } from "../cases/query.js";
+import { getCase, readDocument } from "../cases/query.js";
+import { caseSortKey, pageCases } from "../cases/case-list.js";
+import { cursorsOver } from "./cursor.js";
+import { eventsApi } from "./events-api.js";
+import { documentsApi } from "./documents-api.js";
+import { localApiOpenApi } from "./openapi/document.js";
+import { booleanRule, matching, oneOf, parseListQuery, textRule, timestampRule } from "./list-query.js";
+import { CASE_STATUSES } from "../cases/lifecycle.js";
 import { auditRouter } from "./audit-api.js";
 import { healthReport, threadPoolReason } from "../health.js";
 import type { PeerClient } from "../delivery/peer-client.js";
@@ -23,6 +30,17 @@ import { acceptedLanguages } from "../requirements/language.js";
 import { requirementsApiRoutes } from "./requirements-api.js";
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+/** Filters of GET /api/v1/cases. */
+const CASE_LIST_RULES = {
+  status: oneOf(CASE_STATUSES),
+  direction: oneOf(["outbound", "inbound"]),
+  peer: matching(/^[A-Z]{2}(-[A-Z0-9]{2,16}){1,3}$/, "an authority id, e.g. US-DOJ-OIA"),
+  urgency: oneOf(["normal", "urgent", "emergency"]),
+  overdue: booleanRule,
+  reference: textRule(200),
+  updatedSince: timestampRule,
+};
 
 /** The principal of an authenticated request. */
 function principalOf(res: Response): Principal {
@@ -47,6 +65,12 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
   });
   app.get("/metrics", async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  // The contract: public (it holds no secret), built once from schemas/ and the route table.
+  const openApi = localApiOpenApi();
+  app.get("/api/v1/openapi.json", (_req, res) => {
+    res.json(openApi);
   });
 
   const api = express.Router();
@@ -79,6 +103,11 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
       }
     };
 
+  // List cursors are signed with a key shared through the store (gateway/http/cursor.ts).
+  const cursors = cursorsOver(ctx.store, ctx.now);
+  api.use(eventsApi(ctx, allow, cursors));
+  api.use(documentsApi(ctx, allow, cursors));
+
   // Retried submissions (POST /requests, a lifecycle step) with the same Idempotency-Key get the first answer.
   const idempotent = idempotencyKeys(ctx);
   // Lifecycle steps, deadline lists and reports (before /cases/:caseId, which would take /cases/overdue).
@@ -96,8 +125,10 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
   api.get(
     "/cases",
     allow(["caseworker"], async (req, res) => {
-      const query = req.query as Record<string, string | undefined>;
-      res.json({ cases: await ctx.store.read((tx) => listCases(tx, { ...(query["direction"] === undefined ? {} : { direction: query["direction"] }), ...(query["status"] === undefined ? {} : { status: query["status"] }) })) });
+      const query = parseListQuery(req.query as Record<string, unknown>, CASE_LIST_RULES);
+      const after = query.cursor === undefined ? null : caseSortKey((await cursors.decode("cases", query.filters, query.cursor)).position);
+      const page = await ctx.store.read((tx) => pageCases(tx, query.filters, { limit: query.limit, after }, { config: ctx.config, now: ctx.now() }));
+      res.json({ cases: page.cases, next: page.last === null ? null : await cursors.encode({ list: "cases", filters: query.filters, position: page.last }) });
     }),
   );
   api.get(
@@ -119,7 +150,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
       res.json(await healthReport(ctx, client, threadPool?.health()));
     }),
   );
-  api.use(evidenceApiRoutes(ctx));
+  api.use(evidenceApiRoutes(ctx, cursors));
   api.use(outboxApiRoutes(ctx, allow));
   api.use(requirementsApiRoutes(ctx, client, allow));
   api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));

@@ -29,6 +29,8 @@ import { WebhooksRepository } from "./repos/webhooks.js";
 import { EpochsRepository } from "./repos/epochs.js";
 import { BackupRepository } from "./repos/backup.js";
 import { ReconcileRepository } from "./repos/reconcile.js";
+import { EventsRepository } from "./repos/events.js";
+import { UploadsRepository } from "./repos/uploads.js";
 
 /** Where the store lives. */
 export type StoreLocation = { readonly kind: "sqlite"; readonly path: string } | { readonly kind: "postgres"; readonly url: string };
@@ -49,6 +51,8 @@ export class Tx {
   #epochs?: EpochsRepository;
   #backup?: BackupRepository;
   #reconcile?: ReconcileRepository;
+  #events?: EventsRepository;
+  #uploads?: UploadsRepository;
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -96,6 +100,12 @@ export class Tx {
   }
   get reconcile(): ReconcileRepository {
     return (this.#reconcile ??= new ReconcileRepository(this.#sql));
+  }
+  get events(): EventsRepository {
+    return (this.#events ??= new EventsRepository(this.#sql));
+  }
+  get uploads(): UploadsRepository {
+    return (this.#uploads ??= new UploadsRepository(this.#sql));
   }
 }
 

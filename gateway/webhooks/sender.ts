@@ -87,7 +87,7 @@ export interface WebhookSenderContext {
 
 /** Sends webhook deliveries: a row job of the job runner. */
 export class WebhookSender implements Job {
-  readonly name = "webhooks";
+  readonly name = "alert-webhooks";
   readonly singleton = false;
   readonly idleMs: number;
   readonly #ctx: WebhookSenderContext;

@@ -18,6 +18,7 @@ import { DAY_MS } from "../../gateway/cases/clocks.js";
 import type { StepTaken } from "../../gateway/cases/transition.js";
 import { type CliContext, type CommonOptions, homeDir, withCommonOptions } from "../cli/context.js";
 import { localApiOf, withApiOptions as withApiCall, type ApiOptions } from "../cli/local-api.js";
+import { callApi, type BodyOf } from "../cli/typed-local-api.js";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -280,7 +281,11 @@ export function registerCase(program: Command, context: CliContext): void {
     command = configure === undefined ? command : configure(command);
     withApiOptions(command).action(async (caseId: string, options: StepOptions) => {
       const body = stepBody(step, options);
-      const taken = await localApiOf(options, context).json<StepTaken>("POST", `/api/v1/cases/${encodeURIComponent(caseId)}/status`, body);
+      // Typed by the OpenAPI description: the body is checked here, the answer typed (scripts/cli/typed-local-api.ts).
+      const taken: StepTaken = await callApi(localApiOf(options, context), "post", "/api/v1/cases/{caseId}/status", {
+        path: { caseId },
+        body: body as BodyOf<"/api/v1/cases/{caseId}/status", "post">,
+      });
       context
         .output(options.json === true)
         .result(taken, () => `${taken.step}: case ${taken.caseId} ${taken.from} → ${taken.status}\n  envelope ${taken.envelopeId}\n  digest   ${taken.envelopeDigest}\n  signed, sealed and queued for delivery`);

@@ -27,6 +27,24 @@ export class LocalApiClient {
     return this.#call("POST", path, token, body, headers);
   }
 
+  /** PUT raw `bytes` to `path` with `headers` (an upload's part). */
+  async putBytes(path: string, token: string, bytes: Uint8Array, headers: Record<string, string>): Promise<ApiAnswer> {
+    const response = await fetch(new URL(path, this.#baseUrl), {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", ...headers },
+      body: bytes,
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+  }
+
+  /** GET `path` as bytes (a file). */
+  async getBytes(path: string, token: string): Promise<{ status: number; bytes: Buffer }> {
+    const response = await fetch(new URL(path, this.#baseUrl), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+    return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
+  }
+
   async #call(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
     const response = await fetch(new URL(path, this.#baseUrl), {
       method,

@@ -35,6 +35,8 @@ export interface DemoExchange {
   document: Record<string, unknown>;
   /** The receipt JWS GB holds once delivered. */
   receipt?: string;
+  /** The signed letter of request uploaded and attached: its upload id, name and SHA-256. */
+  letter?: { uploadId: string; name: string; size: number; sha256: string };
 }
 
 /** Shared state of a demo run. */

@@ -121,7 +121,7 @@ describe("alerts to a local webhook receiver", function () {
       passphrase: PASSPHRASE,
       logger: createLogger({ authority: "GB-UKCA", silent: true }),
       delivery: { ...FAST_DELIVERY, giveUpAfterMs: 4000 },
-      webhooks: { initialBackoffMs: 50, maxBackoffMs: 200, idlePollMs: 50 },
+      alertWebhooks: { initialBackoffMs: 50, maxBackoffMs: 200, idlePollMs: 50 },
     });
     await gb.start();
     // US is not running: the request waits in the outbox (stuck after 1 s), then fails for good (after 4 s).

@@ -20,6 +20,7 @@ export interface CaseRow {
   head_envelope_id: string | null;
   received_at: string | null;
   facts: string;
+  reference: string | null;
 }
 
 /** A row of `case_steps`. */
@@ -47,6 +48,22 @@ export interface NewCase {
   readonly status: string;
   readonly priority: Priority;
   readonly at: string;
+}
+
+/** Filters and position of one page of cases (see {@link CasesRepository.page}). */
+export interface CasePageQuery {
+  readonly direction: string | null;
+  readonly status: string | null;
+  readonly peer: string | null;
+  readonly priority: string | null;
+  readonly reference: string | null;
+  /** Only cases changed at or after this time (RFC 3339). */
+  readonly updatedSince: string | null;
+  /** Only these cases (e.g. the overdue ones); null for any. */
+  readonly caseIds: readonly string[] | null;
+  /** The sort key of the previous page's last case: priority rank, created_at, case_id. */
+  readonly after: readonly [number, string, string] | null;
+  readonly limit: number;
 }
 
 /** Statuses in which a case can still have a running clock (see gateway/cases/clocks.ts). */
@@ -92,6 +109,34 @@ export class CasesRepository {
         ORDER BY ${PRIORITY_ORDER}, created_at DESC LIMIT ?`,
       [filter.direction, filter.direction, filter.status, filter.status, filter.limit],
     );
+  }
+
+  /**
+   * One page of cases in the order of {@link list} (emergency first, then
+   * newest first, then by id), after the sort key `after`. Every part of the
+   * key is fixed when the case opens, so paging neither skips nor repeats a
+   * case while cases change.
+   */
+  page(q: CasePageQuery): Promise<Array<CaseRow & { rank: number }>> {
+    const params: Array<string | number | null> = [q.direction, q.direction, q.status, q.status, q.peer, q.peer, q.priority, q.priority, q.reference, q.reference, q.updatedSince, q.updatedSince];
+    let where = `(CAST(? AS TEXT) IS NULL OR direction = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?) AND (CAST(? AS TEXT) IS NULL OR peer = ?)
+      AND (CAST(? AS TEXT) IS NULL OR priority = ?) AND (CAST(? AS TEXT) IS NULL OR reference = ?) AND (CAST(? AS TEXT) IS NULL OR updated_at >= ?)`;
+    if (q.caseIds !== null) {
+      where += q.caseIds.length === 0 ? " AND 1 = 0" : ` AND case_id IN (${q.caseIds.map(() => "?").join(", ")})`;
+      params.push(...q.caseIds);
+    }
+    if (q.after !== null) {
+      const [rank, createdAt, caseId] = q.after;
+      where += ` AND (${PRIORITY_ORDER} > ? OR (${PRIORITY_ORDER} = ? AND (created_at < ? OR (created_at = ? AND case_id > ?))))`;
+      params.push(rank, rank, createdAt, createdAt, caseId);
+    }
+    params.push(q.limit);
+    return this.#sql.all<CaseRow & { rank: number }>(`SELECT *, ${PRIORITY_ORDER} AS rank FROM cases WHERE ${where} ORDER BY rank, created_at DESC, case_id LIMIT ?`, params);
+  }
+
+  /** Records the requesting authority's reference of a case. */
+  setReference(caseId: string, reference: string): Promise<unknown> {
+    return this.#sql.run("UPDATE cases SET reference = ? WHERE case_id = ?", [reference, caseId]);
   }
 
   /** Every case, oldest first (reports). */

@@ -42,10 +42,15 @@ export interface ItemRow {
   readonly direction: "outbound" | "inbound";
   readonly peer: string;
   readonly envelope_id: string;
-  readonly completes: string;
+  /** Null for attachments (they complete no step). */
+  readonly completes: string | null;
+  readonly purpose: PackagePurpose;
   readonly package_state: PackageState;
   readonly envelope_digest: string;
 }
+
+/** What a package carries: evidence (a manifest envelope) or the attachments of a document (a request, a status update). */
+export type PackagePurpose = "evidence" | "attachments";
 
 /** A package row with its manifest document and the manifest's delivery state. */
 export interface PackageRow {
@@ -54,7 +59,8 @@ export interface PackageRow {
   direction: "outbound" | "inbound";
   peer: string;
   envelope_id: string;
-  completes: string;
+  purpose: PackagePurpose;
+  completes: string | null;
   state: PackageState;
   created_at: string;
   finished_at: string | null;
@@ -79,7 +85,7 @@ export interface NewItem {
   readonly sourceStat: string | null;
 }
 
-const ITEM_SELECT = `SELECT i.*, p.case_id, p.direction, p.peer, p.envelope_id, p.completes, p.state AS package_state, e.digest AS envelope_digest
+const ITEM_SELECT = `SELECT i.*, p.case_id, p.direction, p.peer, p.envelope_id, p.completes, p.purpose, p.state AS package_state, e.digest AS envelope_digest
   FROM evidence_items i JOIN evidence_packages p ON p.package_id = i.package_id JOIN envelopes e ON e.envelope_id = p.envelope_id`;
 
 /** Evidence packages and items. */
@@ -97,17 +103,20 @@ export class EvidenceRepository {
     direction: "outbound" | "inbound";
     peer: string;
     envelopeId: string;
-    completes: string;
+    /** Null for attachments. */
+    completes: string | null;
+    purpose?: PackagePurpose;
     createdAt: string;
     items: readonly NewItem[];
   }): Promise<void> {
     const outbound = p.direction === "outbound";
-    await this.#sql.run("INSERT INTO evidence_packages (package_id, case_id, direction, peer, envelope_id, completes, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+    await this.#sql.run("INSERT INTO evidence_packages (package_id, case_id, direction, peer, envelope_id, purpose, completes, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
       p.packageId,
       p.caseId,
       p.direction,
       p.peer,
       p.envelopeId,
+      p.purpose ?? "evidence",
       p.completes,
       outbound ? "sending" : "receiving",
       p.createdAt,
@@ -157,14 +166,14 @@ export class EvidenceRepository {
     return this.#sql.all<ItemRow>(`${ITEM_SELECT} WHERE p.case_id = ? AND p.direction = 'inbound' AND i.state = 'received' ORDER BY p.created_at, i.position`, [caseId]);
   }
 
-  /** The packages of a case with their manifests, oldest first. */
-  packagesOfCase(caseId: string): Promise<PackageRow[]> {
+  /** The packages of a case (of one purpose) with their manifests, oldest first. */
+  packagesOfCase(caseId: string, purpose: PackagePurpose = "evidence"): Promise<PackageRow[]> {
     return this.#sql.all<PackageRow>(
       `SELECT p.*, e.digest, b.document, o.state AS outbox_state FROM evidence_packages p
          JOIN envelopes e ON e.envelope_id = p.envelope_id JOIN envelope_bodies b ON b.envelope_id = p.envelope_id
          LEFT JOIN outbox o ON o.envelope_id = p.envelope_id
-        WHERE p.case_id = ? ORDER BY p.created_at, p.package_id`,
-      [caseId],
+        WHERE p.case_id = ? AND p.purpose = ? ORDER BY p.created_at, p.package_id`,
+      [caseId, purpose],
     );
   }
 
@@ -194,9 +203,9 @@ export class EvidenceRepository {
   }
 
   /** An outbound package still sending, with its manifest digest. */
-  sendingPackage(packageId: string): Promise<{ case_id: string; peer: string; completes: string; envelope_id: string; digest: string } | undefined> {
+  sendingPackage(packageId: string): Promise<{ case_id: string; peer: string; completes: string | null; purpose: PackagePurpose; envelope_id: string; digest: string } | undefined> {
     return this.#sql.get(
-      `SELECT p.case_id, p.peer, p.completes, p.envelope_id, e.digest FROM evidence_packages p JOIN envelopes e ON e.envelope_id = p.envelope_id
+      `SELECT p.case_id, p.peer, p.completes, p.purpose, p.envelope_id, e.digest FROM evidence_packages p JOIN envelopes e ON e.envelope_id = p.envelope_id
         WHERE p.package_id = ? AND p.direction = 'outbound' AND p.state = 'sending'`,
       [packageId],
     );

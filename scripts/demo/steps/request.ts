@@ -3,6 +3,7 @@
  * request through GB's local API; it travels sealed to US; GB gets a signed
  * receipt, which the demo verifies itself; a US caseworker reads it.
  */
+import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { verifyReceipt } from "../../../gateway/envelope/receipt.js";
 import { homePaths } from "../../../gateway/home.js";
@@ -10,7 +11,7 @@ import { loadPeerTrust } from "../../../pki/peers.js";
 import { isValiseError } from "../../../pki/errors.js";
 import { expectThat } from "../check.js";
 import { pollUntil } from "../local-api-client.js";
-import { apiOf, tokenOf, type DemoAuthority, type DemoState, type DemoStep } from "../scenario.js";
+import { apiOf, tokenOf, type DemoAuthority, type DemoExchange, type DemoState, type DemoStep } from "../scenario.js";
 import { runValise } from "../valise-cli.js";
 import { requestMeetingUsRequirements } from "./requirements.js";
 
@@ -66,16 +67,65 @@ export const submitRequest: DemoStep = {
     report.fact("offence", offence?.description ?? "?");
     report.fact("asks for", assistance.map((item) => item.type).join(", "));
     report.fact("needed by", `${due} (the case's clocks count to it at the latest)`);
-    const answer = await apiOf(state.gb).post("/api/v1/requests", tokenOf(state.gb, "caseworker"), document);
+    const letter = await uploadSignedLetter(state, report);
+    const submitted = {
+      ...document,
+      attachments: [...((document["attachments"] as unknown[] | undefined) ?? []), { uploadId: letter.uploadId, role: "letter-of-request", description: "The letter of request, signed by the issuing judge." }],
+    };
+    const answer = await apiOf(state.gb).post("/api/v1/requests", tokenOf(state.gb, "caseworker"), submitted);
     const body = answer.body as { caseId?: string; envelopeId?: string; envelopeDigest?: string; status?: string };
     expectThat(answer.status === 201 && typeof body.caseId === "string" && typeof body.envelopeId === "string" && typeof body.envelopeDigest === "string", `the submission answered ${answer.status}`, [JSON.stringify(answer.body)]);
-    state.exchange = { caseId: body.caseId, envelopeId: body.envelopeId, envelopeDigest: body.envelopeDigest, document };
+    // The document as it travels: GB's own copy (the attachment listed with its digest; item keys withheld from readers).
+    const sealed = await apiOf(state.gb).get(`/api/v1/cases/${body.caseId}/documents/${body.envelopeId}`, tokenOf(state.gb, "caseworker"));
+    expectThat(sealed.status === 200, `GB could not read its own document back (${sealed.status})`, [JSON.stringify(sealed.body)]);
+    state.exchange = { caseId: body.caseId, envelopeId: body.envelopeId, envelopeDigest: body.envelopeDigest, document: sealed.body as Record<string, unknown>, letter };
     report.ok(`201: validated against the shared schema and US's requirements (version 1), signed, encrypted to US, signed again, and committed with its audit entry`);
     report.fact("case id", body.caseId);
     report.fact("envelope id", body.envelopeId);
     report.fact("envelope digest", `${body.envelopeDigest}  (SHA-256 of the outer JWS; what logs and receipts name)`);
   },
 };
+
+/** A small signed letter of request (a real PDF, one page of text). */
+function signedLetterPdf(reference: string): Buffer {
+  const text = `Letter of request ${reference} - signed: HHJ A. Example, Southwark Crown Court`;
+  const stream = `BT /F1 12 Tf 72 720 Td (${text}) Tj ET`;
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let pdf = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(pdf.length);
+    pdf += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, "latin1");
+}
+
+/** GB's case system uploads the signed letter through the local API, in two parts (as after a cut connection). */
+async function uploadSignedLetter(state: DemoState, report: Parameters<DemoStep["run"]>[1]): Promise<NonNullable<DemoExchange["letter"]>> {
+  const bytes = signedLetterPdf("GB/NCA/2026/00417");
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const name = "letter-of-request-signed.pdf";
+  const token = tokenOf(state.gb, "caseworker");
+  const created = await apiOf(state.gb).post("/api/v1/uploads", token, { name, mediaType: "application/pdf", size: bytes.length, sha256 });
+  const uploadId = (created.body as { uploadId?: string }).uploadId;
+  expectThat(created.status === 201 && typeof uploadId === "string", `opening the upload answered ${created.status}`, [JSON.stringify(created.body)]);
+  const half = Math.floor(bytes.length / 2);
+  for (const [start, end] of [[0, half], [half, bytes.length]] as const) {
+    const part = await apiOf(state.gb).putBytes(`/api/v1/uploads/${uploadId}`, token, bytes.subarray(start, end), { "content-range": `bytes ${start}-${end - 1}/${bytes.length}` });
+    expectThat(part.status === 200, `uploading bytes ${start}-${end - 1} answered ${part.status}`, [JSON.stringify(part.body)]);
+  }
+  report.ok(`uploaded the signed letter (${name}, ${bytes.length} bytes, in two resumable parts): SHA-256 ${sha256}`);
+  return { uploadId, name, size: bytes.length, sha256 };
+}
 
 /** The envelope arrives at US and the receipt comes back to GB. */
 export const deliverRequest: DemoStep = {
@@ -172,5 +222,34 @@ export const readAtUs: DemoStep = {
     const access = view?.events.find((event) => event.kind === "access.read");
     expectThat(access !== undefined, "the read left no access entry in US's audit log");
     report.ok(`US's audit log, entry #${access.index}: ${access.kind} by ${access.actor} at ${access.time}`);
+  },
+};
+
+/** The signed letter follows the request, sealed, and US reads it byte-identical. */
+export const receiveSignedLetter: DemoStep = {
+  title: "The signed letter of request arrives at US, verified, and is read (audited)",
+  async run(state, report) {
+    const exchange = exchangeOf(state);
+    const letter = exchange.letter;
+    expectThat(letter !== undefined, "no letter was attached");
+    const { us } = state;
+    const token = tokenOf(us, "caseworker");
+    type Listed = { attachments: Array<{ itemId: string; name: string; role: string; size: number; sha256: string; state: string; receipt: string | null }> };
+    const listed = await pollUntil(async () => {
+      const answer = await apiOf(us).get(`/api/v1/cases/${exchange.caseId}/attachments`, token);
+      const item = answer.status === 200 ? (answer.body as Listed).attachments.find((a) => a.itemId === letter.uploadId) : undefined;
+      return item?.state === "received" ? item : undefined;
+    }, 200);
+    expectThat(listed !== undefined, "the signed letter did not arrive at US within 20 s", us.gateway?.logTail() ?? []);
+    expectThat(listed.sha256 === letter.sha256 && listed.size === letter.size && listed.role === "letter-of-request", "US lists another file than GB attached", [JSON.stringify(listed)]);
+    report.ok(`US received ${listed.name} (${listed.size} bytes): every chunk authenticated, SHA-256 checked against the signed request; US signed an item receipt`);
+    const read = await apiOf(us).getBytes(`/api/v1/cases/${exchange.caseId}/attachments/${listed.itemId}`, token);
+    const digest = createHash("sha256").update(read.bytes).digest("hex");
+    expectThat(read.status === 200 && digest === letter.sha256, `reading the letter answered ${read.status}, SHA-256 ${digest}`);
+    report.ok(`a US caseworker reads it: byte-identical to what GB uploaded (SHA-256 ${digest}); the read is in US's audit log`);
+    const feed = await apiOf(us).get(`/api/v1/events?kind=attachment.received&caseId=${exchange.caseId}`, token);
+    const events = (feed.body as { events?: Array<{ eventId: string; data: { sha256?: string } }> }).events ?? [];
+    expectThat(events.some((e) => e.data.sha256 === letter.sha256), "US's event feed does not report the arrival", [JSON.stringify(feed.body)]);
+    report.ok(`US's event feed reported it to its case system: attachment.received (event ${events[0]?.eventId})`);
   },
 };
