@@ -507,6 +507,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Envelopes waiting or failed (default open), or of one state, newest first, with attempts and last error.
+         * @description Role: operator.
+         */
+        get: operations["listOutbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/{envelopeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One envelope's delivery.
+         * @description Role: operator.
+         */
+        get: operations["showOutboxEntry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/{envelopeId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a pending or failed envelope now (the give-up clock restarts); audited.
+         * @description Role: operator.
+         */
+        post: operations["retryOutboxEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/{envelopeId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop delivering a pending or failed envelope; audited.
+         * @description Role: operator.
+         */
+        post: operations["cancelOutboxEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requirements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This authority's requirements profile in force, with a view in the Accept-Language asked for.
+         * @description Role: caseworker or operator or auditor.
+         */
+        get: operations["ownRequirements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requirements/peers/{authority}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A peer's requirements profile in force (or a version held), with a view in the Accept-Language asked for.
+         * @description Role: caseworker or operator or auditor.
+         */
+        get: operations["peerRequirements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/requirements/peers/{authority}/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch the peer's requirements profile now.
+         * @description Role: operator.
+         */
+        post: operations["fetchPeerRequirements"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -650,6 +790,55 @@ export interface components {
                  * @enum {unknown}
                  */
                 offenceCategory: "participation-in-criminal-organisation" | "terrorism" | "trafficking-in-human-beings" | "child-sexual-exploitation" | "drug-trafficking" | "arms-trafficking" | "corruption" | "fraud" | "money-laundering" | "counterfeiting" | "illegal-access" | "data-or-system-interference" | "computer-related-fraud" | "other-cybercrime" | "environmental-crime" | "facilitation-of-illegal-entry" | "homicide" | "grievous-bodily-injury" | "kidnapping" | "racism-and-xenophobia" | "robbery" | "trafficking-in-cultural-goods" | "extortion" | "intellectual-property-crime" | "forgery" | "sexual-offence" | "arson" | "sabotage" | "international-crimes" | "other";
+                /**
+                 * @description The version of the Valise document forms a document is written in. A document without it is version 1 (read with the *-v1 schemas, never rewritten); version 2 adds the legal instrument and what the EIO, EPOC and treaty forms require.
+                 * @constant
+                 */
+                schemaVersion: 2;
+                /**
+                 * Format: date-time
+                 * @description An RFC 3339 time to the second with its UTC offset (Z or +hh:mm), e.g. 2025-03-02T14:07:31+01:00: a time without its zone cannot be matched to a provider's logs.
+                 */
+                dateTime: string;
+                /** @description How fast the requested authority is asked to act, and why. Urgent and emergency need grounds and a reason; an emergency is an imminent threat to life or physical integrity (or to critical infrastructure), as in Regulation 2023/1543 art. 3(18). */
+                urgencyGrounded: {
+                    /** @enum {unknown} */
+                    level: "normal" | "urgent" | "emergency";
+                    grounds?: ("threat-to-life-or-safety" | "critical-infrastructure" | "risk-of-loss-of-evidence" | "person-in-custody" | "imminent-hearing" | "limitation-period" | "ongoing-offence" | "other")[];
+                    reason?: string;
+                } & (unknown & unknown);
+                /** @description Something that pins down the data or person sought. An IP address needs the time it was seen (to the second, with its zone) and the source port, or the provider's answer is 'no data'. */
+                identifierPrecise: {
+                    /** @enum {unknown} */
+                    kind: "email" | "account" | "username" | "phone" | "ip-address" | "domain" | "url" | "iban" | "bank-account" | "card-number" | "crypto-address" | "imei" | "imsi" | "device-serial" | "vehicle-registration" | "postal-address" | "document-number" | "other";
+                    value: string;
+                    observedAt?: components["schemas"]["common"]["$defs"]["dateTime"];
+                    port?: number;
+                    /** @enum {unknown} */
+                    protocol?: "tcp" | "udp" | "other";
+                    /** @description True when the address is known not to be shared (no carrier-grade NAT), so no port is needed. */
+                    natExcluded?: boolean;
+                    note?: string;
+                } & (unknown & unknown & unknown & unknown);
+                identifiersPrecise: components["schemas"]["common"]["$defs"]["identifierPrecise"][];
+                /** @description The provider or institution that holds the data, as the addressee of the order: the legal entity, where it is established, and in what role. */
+                serviceProvider: {
+                    name: string;
+                    legalEntity?: string;
+                    country: components["schemas"]["common"]["$defs"]["countryCode"];
+                    /** @enum {unknown} */
+                    role?: "main-establishment" | "designated-establishment" | "legal-representative" | "affiliate" | "data-holder";
+                    contact?: string;
+                };
+                /** @description Whether the request must be kept confidential, what exactly, towards whom and for how long. */
+                confidentialityScoped: {
+                    requested: boolean;
+                    reason?: string;
+                    scope?: ("existence-of-request" | "content-of-request" | "no-customer-notification" | "delay-data-subject-notification")[];
+                    until?: components["schemas"]["common"]["$defs"]["date"];
+                    durationDays?: number;
+                    reviewOn?: components["schemas"]["common"]["$defs"]["date"];
+                } & (unknown & unknown);
                 attachment: {
                     itemId?: components["schemas"]["common"]["$defs"]["uuid"];
                     name: string;
@@ -661,7 +850,7 @@ export interface components {
                      * @description What the file is to the document.
                      * @enum {unknown}
                      */
-                    role?: "letter-of-request" | "court-order" | "warrant" | "translation" | "exhibit" | "answer" | "other";
+                    role?: "letter-of-request" | "domestic-order" | "court-order" | "warrant" | "questions" | "translation" | "evidence" | "exhibit" | "answer" | "other";
                     language?: components["schemas"]["common"]["$defs"]["language"];
                     /** @description How the item travels and is stored: STREAM over AES-256-GCM. Chunk i of n (chunkSize plaintext bytes; the last may be shorter, an empty item is one empty chunk) is AES-256-GCM(key, noncePrefix || uint32_be(i) || (i = n-1 ? 0x01 : 0x00), aad, plaintext_i) || 16-byte tag, with aad = ASCII "valise-evidence/1 " || packageId || " " || itemId. The sealed stream is the sealed chunks in order (size + 16n bytes). See gateway/evidence/stream.ts. */
                     encryption?: {
@@ -695,6 +884,8 @@ export interface components {
             /** @enum {unknown} */
             priority: "normal" | "urgent" | "emergency";
             createdAt: components["schemas"]["common"]["$defs"]["timestamp"];
+            /** @description A request only: the version of the recipient's requirements profile the sender checked the request against. */
+            requirements?: number;
             /** @description The compact JWE that carries the signed business document. */
             payload: string;
             $defs: {
@@ -812,6 +1003,19 @@ export interface components {
                     answers?: components["schemas"]["status-update"]["answers"];
                     conditions?: components["schemas"]["status-update"]["conditions"];
                     delivered?: components["schemas"]["status-update"]["delivered"];
+                    partial?: components["schemas"]["status-update"]["partial"];
+                    executingAuthority?: components["schemas"]["status-update"]["executingAuthority"];
+                    receivedByCompetentAuthorityAt?: components["schemas"]["status-update"]["receivedByCompetentAuthorityAt"];
+                    forwardedTo?: components["schemas"]["status-update"]["forwardedTo"];
+                    delay?: components["schemas"]["status-update"]["delay"];
+                    postponement?: components["schemas"]["status-update"]["postponement"];
+                    consultation?: components["schemas"]["status-update"]["consultation"];
+                    alternative?: components["schemas"]["status-update"]["alternative"];
+                    unable?: components["schemas"]["status-update"]["unable"];
+                    extension?: components["schemas"]["status-update"]["extension"];
+                    followUp?: components["schemas"]["status-update"]["followUp"];
+                    confidentialityIssue?: components["schemas"]["status-update"]["confidentialityIssue"];
+                    challenge?: components["schemas"]["status-update"]["challenge"];
                     attachments?: components["schemas"]["local-api"]["$defs"]["attachmentReferences"];
                 };
                 stepTaken: {
@@ -895,10 +1099,10 @@ export interface components {
             };
         };
         /**
-         * Mutual legal assistance request
-         * @description The uniform request a central authority sends to another. Field names follow the UNODC Mutual Legal Assistance Request Writer Tool and the EIO / e-Evidence forms where they fit.
+         * Mutual legal assistance request (document version 1)
+         * @description Document version 1 (a document without schemaVersion), frozen: still read, never rewritten; new documents use mla-request.schema.json. The uniform request a central authority sends to another. Field names follow the UNODC Mutual Legal Assistance Request Writer Tool and the EIO / e-Evidence forms where they fit.
          */
-        "mla-request": {
+        "mla-request-v1": {
             /** @constant */
             kind: "mla-request";
             /** @description The requesting authority's own file number for this request. */
@@ -966,7 +1170,7 @@ export interface components {
                 }[];
                 description?: string;
             }[];
-            assistance: components["schemas"]["mla-request"]["$defs"]["assistanceItem"][];
+            assistance: components["schemas"]["mla-request-v1"]["$defs"]["assistanceItem"][];
             /** @description Preservation already done for data sought in this request. */
             preservation?: {
                 reference: string;
@@ -994,7 +1198,13 @@ export interface components {
             }[];
             language: components["schemas"]["common"]["$defs"]["language"];
             contact: components["schemas"]["common"]["$defs"]["contact"];
-            attachments?: components["schemas"]["common"]["$defs"]["attachments"];
+            attachments?: {
+                name: string;
+                mediaType: string;
+                sha256: components["schemas"]["common"]["$defs"]["sha256"];
+                size?: number;
+                description: string;
+            }[];
             $defs: {
                 assistanceItem: {
                     /** @enum {unknown} */
@@ -1009,13 +1219,271 @@ export interface components {
             };
         };
         /**
-         * Expedited preservation request
-         * @description A quick-freeze request under Budapest Convention articles 16 and 29: the custodian keeps the data unchanged until an MLA request for its disclosure arrives.
+         * Mutual legal assistance request
+         * @description The uniform request a central authority sends to another (document version 2). Field names follow the UNODC Mutual Legal Assistance Request Writer Tool, the EIO (Directive 2014/41/EU, Annex A), the EPOC (Regulation 2023/1543, Annex I) and the T-CY templates. The instrument decides further rules (x-instrument-rules, schemas/instruments.ts). Version 1 documents are read with mla-request-v1.schema.json.
          */
-        "preservation-request": {
+        "mla-request": {
+            /** @constant */
+            kind: "mla-request";
+            schemaVersion: components["schemas"]["common"]["$defs"]["schemaVersion"];
+            /**
+             * @description The legal instrument the request is made under; it decides the sections required, the refusal grounds the requested authority may cite and the clocks of the case.
+             * @enum {unknown}
+             */
+            instrument: "mla-treaty" | "convention" | "reciprocity" | "eio" | "epoc" | "budapest-31";
+            /** @description The requesting authority's own file number for this request. */
+            reference: string;
+            /** @description The date the issuing authority issued (signed) the request. */
+            issuedOn: components["schemas"]["common"]["$defs"]["date"];
+            requestingAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
+            requestedAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
+            /** @description The judicial or prosecuting authority on whose behalf the central authority sends the request. */
+            issuingAuthority: {
+                name: string;
+                /** @enum {unknown} */
+                type: "court" | "investigating-judge" | "prosecutor" | "police" | "other";
+                country: components["schemas"]["common"]["$defs"]["countryCode"];
+                reference?: string;
+                /** @description Who signs for the issuing authority, certifying the content. */
+                signatory: {
+                    name: string;
+                    position: string;
+                };
+                address?: string;
+                phone?: string;
+                /** Format: email */
+                email?: string;
+                languages?: components["schemas"]["common"]["$defs"]["language"][];
+            };
+            /** @description The judge, court or prosecutor who validated a request issued by another authority (EIO art. 2(c); Regulation 2023/1543 art. 4). */
+            validatingAuthority?: {
+                /** @enum {unknown} */
+                type: "court" | "judge" | "investigating-judge" | "prosecutor";
+                name: string;
+                reference?: string;
+                validatedOn: components["schemas"]["common"]["$defs"]["date"];
+            };
+            /** @description The domestic decision the request rests on (a court order, warrant, or prosecutor's decision), or that none is required. */
+            domesticDecision?: {
+                /** @enum {unknown} */
+                kind: "court-order" | "warrant" | "investigating-judge-order" | "prosecutor-decision" | "none-required";
+                authority?: string;
+                date?: components["schemas"]["common"]["$defs"]["date"];
+                reference?: string;
+                attachment?: string;
+            };
+            legalBasis: {
+                /** @enum {unknown} */
+                type: "treaty" | "multilateral-convention" | "eu-instrument" | "domestic-law" | "reciprocity";
+                instrument?: string;
+                /** @description A machine-readable reference to the instrument, lower case words joined by hyphens, e.g. eu-dir-2014-41 (EIO), eu-reg-2023-1543 (EPOC), coe-ets-185 (Budapest), coe-ets-030 (1959 Convention), or a treaty code such as gb-us-mlat-1994. */
+                instrumentCode?: string;
+                article?: string;
+                assurance?: string;
+            }[];
+            /** @description The type and stage of the proceedings the request serves. */
+            proceedings: {
+                /** @enum {unknown} */
+                type: "criminal-investigation" | "prosecution" | "trial" | "appeal" | "execution-of-sentence" | "confiscation" | "administrative-offence";
+                instituted: boolean;
+                court?: {
+                    name: string;
+                    caseNumber?: string;
+                };
+                nextHearing?: components["schemas"]["common"]["$defs"]["date"];
+                sentence?: {
+                    months: number;
+                    inAbsentia: boolean;
+                };
+                description?: string;
+            } & (unknown & unknown);
+            /** @description Earlier and parallel requests this one is linked to. */
+            relatedRequests?: {
+                /** @enum {unknown} */
+                relation: "supplements" | "follows-up" | "replaces" | "parallel-to" | "follows-preservation" | "follows-police-request" | "follows-emergency-disclosure";
+                reference: string;
+                authority: string;
+                country?: components["schemas"]["common"]["$defs"]["countryCode"];
+                date?: components["schemas"]["common"]["$defs"]["date"];
+                caseId?: components["schemas"]["common"]["$defs"]["uuid"];
+            }[];
+            urgency: components["schemas"]["common"]["$defs"]["urgencyGrounded"];
+            confidentiality: components["schemas"]["common"]["$defs"]["confidentialityScoped"];
+            offence: {
+                description: string;
+                category: components["schemas"]["common"]["$defs"]["offenceCategory"];
+                provisions: {
+                    citation: string;
+                    text?: string;
+                }[];
+                maximumPenalty: {
+                    description: string;
+                    imprisonmentYears?: number;
+                    lifeImprisonment?: boolean;
+                };
+                limitation?: string;
+            };
+            /** @description The facts that give reason to believe the offence was committed and that the assistance sought is linked to it. */
+            facts: string;
+            /** @description The jurisdictional nexus. */
+            jurisdiction: {
+                offenceCountries: components["schemas"]["common"]["$defs"]["countryCode"][];
+                suspectNationalities?: components["schemas"]["common"]["$defs"]["countryCode"][];
+                victimNationalities?: components["schemas"]["common"]["$defs"]["countryCode"][];
+                explanation?: string;
+            };
+            persons: ({
+                id: string;
+                /** @enum {unknown} */
+                type: "natural" | "legal";
+                /** @enum {unknown} */
+                role: "suspect" | "accused" | "victim" | "witness" | "expert" | "account-holder" | "third-party" | "other";
+                name: string;
+                aliases?: string[];
+                dateOfBirth?: components["schemas"]["common"]["$defs"]["date"];
+                placeOfBirth?: string;
+                nationalities?: components["schemas"]["common"]["$defs"]["countryCode"][];
+                /** @enum {unknown} */
+                sex?: "female" | "male" | "other" | "unknown";
+                languages?: components["schemas"]["common"]["$defs"]["language"][];
+                nationalIdNumber?: string;
+                address?: string;
+                /** @enum {unknown} */
+                addressStatus?: "current" | "last-known";
+                /** @description Where the person lives, if known (Regulation 2023/1543 art. 8(2)). */
+                residenceCountry?: components["schemas"]["common"]["$defs"]["countryCode"];
+                identityDocuments?: {
+                    /** @enum {unknown} */
+                    type: "passport" | "national-id" | "driving-licence" | "residence-permit" | "other";
+                    number: string;
+                    issuingCountry: components["schemas"]["common"]["$defs"]["countryCode"];
+                }[];
+                legalForm?: string;
+                registrationNumber?: string;
+                registrationCountry?: components["schemas"]["common"]["$defs"]["countryCode"];
+                registeredSeat?: string;
+                representative?: string;
+                description?: string;
+            } & (unknown & unknown))[];
+            assistance: components["schemas"]["mla-request"]["$defs"]["assistanceItem"][];
+            /** @description Preservation already done for data sought in this request. */
+            preservation?: {
+                reference: string;
+                requestedOn: components["schemas"]["common"]["$defs"]["date"];
+                custodian: string;
+                /** @enum {unknown} */
+                channel?: "24-7-network" | "valise-preservation-request" | "direct-to-provider" | "other";
+                expiresOn?: components["schemas"]["common"]["$defs"]["date"];
+            }[];
+            /** @description When the assistance is needed, and why; the case's clocks count to this time at the latest. */
+            deadline?: {
+                dueBy: components["schemas"]["common"]["$defs"]["dateTime"];
+                /** @enum {unknown} */
+                kind?: "no-later-than" | "on-specific-date";
+                reason: string;
+            };
+            /** @description Formalities or procedures the requested authority is asked to follow so that the evidence is admissible. */
+            procedures?: string;
+            /**
+             * @description The requesting authority will use the evidence only for the proceedings described, unless the requested authority consents.
+             * @constant
+             */
+            useLimitationAcknowledged: true;
+            humanRightsAssurances?: {
+                /** @enum {unknown} */
+                kind: "death-penalty" | "torture-or-inhuman-treatment" | "fair-trial" | "non-discrimination" | "data-protection" | "other";
+                statement: string;
+            }[];
+            language: components["schemas"]["common"]["$defs"]["language"];
+            contact: components["schemas"]["common"]["$defs"]["contact"];
+            attachments?: components["schemas"]["common"]["$defs"]["attachments"];
+            $defs: {
+                assistanceItem: {
+                    /** @enum {unknown} */
+                    type: "subscriber-data" | "identification-data" | "traffic-data" | "content-data" | "real-time-traffic-data" | "interception" | "provisional-measure" | "witness-testimony" | "hearing-by-videoconference" | "service-of-documents" | "search-and-seizure" | "bank-records" | "temporary-transfer" | "freezing-or-confiscation" | "other";
+                    description: string;
+                    identifiers?: components["schemas"]["common"]["$defs"]["identifiersPrecise"];
+                    serviceProvider?: components["schemas"]["common"]["$defs"]["serviceProvider"];
+                    /** @description The person whose data are sought and where they live (Regulation 2023/1543 art. 8(2)). */
+                    dataSubject?: {
+                        personRef?: string;
+                        residenceCountry?: components["schemas"]["common"]["$defs"]["countryCode"];
+                        /** @constant */
+                        residenceUnknown?: true;
+                    } | unknown | unknown;
+                    dateRange?: components["schemas"]["common"]["$defs"]["dateRange"];
+                    dateRangeJustification?: string;
+                    necessityAndProportionality: string;
+                    /** @description Why this account, place or person holds evidence of this offence: Budapest art. 29(2)(c) 'relationship to the offence', and the US probable-cause standard for content. */
+                    evidentiaryBasis?: {
+                        linkToOffence: string;
+                        /** @enum {unknown} */
+                        identifierSource: "victim-records" | "seized-device" | "provider-disclosure" | "financial-records" | "witness" | "open-source" | "undercover" | "other";
+                        identifierSourceDetail?: string;
+                        lastKnownActivity?: components["schemas"]["common"]["$defs"]["dateTime"];
+                        expectedEvidence: string;
+                        /** @enum {unknown} */
+                        standardAddressed?: "relevance" | "reasonable-grounds" | "specific-and-articulable-facts" | "probable-cause";
+                    };
+                    preservationReference?: string;
+                    placeOfExecution?: string;
+                    /** @description A hearing of a witness, expert, victim or suspect. */
+                    hearing?: {
+                        personRef: string;
+                        /** @enum {unknown} */
+                        capacity: "witness" | "expert" | "victim" | "suspect" | "accused";
+                        questions?: string[];
+                        questionsAttachment?: string;
+                        interpretation?: components["schemas"]["common"]["$defs"]["language"][];
+                        /** @enum {unknown} */
+                        oath?: "sworn" | "affirmed" | "none";
+                        counselPresent?: boolean;
+                        /** @enum {unknown} */
+                        recording?: "audio" | "video" | "written-record";
+                    } | unknown | unknown;
+                    videoconference?: {
+                        reasonNoTravel: string;
+                        proposedDates: components["schemas"]["common"]["$defs"]["dateTime"][];
+                        technicalContact: string;
+                    };
+                    /** @description Service of a judicial document. */
+                    service?: {
+                        documentAttachment: string;
+                        personRef: string;
+                        proofOfServiceRequired: boolean;
+                        appearanceDate?: components["schemas"]["common"]["$defs"]["dateTime"];
+                    };
+                    search?: {
+                        place: string;
+                        itemsSought: string;
+                    };
+                    banking?: {
+                        institution: string;
+                        accountIdentifier?: string;
+                        whyThisInstitution: string;
+                    };
+                    /** @description Temporary transfer of a person in custody, with the duty to return them. */
+                    transfer?: {
+                        personRef: string;
+                        purpose: string;
+                        returnBy: components["schemas"]["common"]["$defs"]["date"];
+                        custody: string;
+                    };
+                    interceptionPeriod?: {
+                        days: number;
+                        /** @enum {unknown} */
+                        delivery: "immediate" | "recorded";
+                    };
+                } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown);
+            };
+        } & unknown;
+        /**
+         * Expedited preservation request (document version 1)
+         * @description Document version 1 (a document without schemaVersion), frozen: still read, never rewritten; new documents use preservation-request.schema.json. A quick-freeze request under Budapest Convention articles 16 and 29: the custodian keeps the data unchanged until an MLA request for its disclosure arrives.
+         */
+        "preservation-request-v1": {
             /** @constant */
             kind: "preservation-request";
-            attachments?: components["schemas"]["common"]["$defs"]["attachments"];
             reference: string;
             requestingAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
             requestedAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
@@ -1046,6 +1514,96 @@ export interface components {
             contact: components["schemas"]["common"]["$defs"]["contact"];
         };
         /**
+         * Expedited preservation request
+         * @description A quick-freeze request (document version 2): Budapest Convention arts 16 and 29, an EPOC-PR (Regulation 2023/1543, Annex II), or a treaty. The custodian keeps the data unchanged until the request for its disclosure arrives. The instrument decides further rules (x-instrument-rules, schemas/instruments.ts). Version 1 documents are read with preservation-request-v1.schema.json.
+         */
+        "preservation-request": {
+            /** @constant */
+            kind: "preservation-request";
+            attachments?: components["schemas"]["common"]["$defs"]["attachments"];
+            schemaVersion: components["schemas"]["common"]["$defs"]["schemaVersion"];
+            /**
+             * @description The legal instrument the preservation is asked under; it decides the period allowed, the refusal grounds and the clocks.
+             * @enum {unknown}
+             */
+            instrument: "budapest-29" | "epoc-pr" | "mla-treaty" | "convention" | "reciprocity";
+            reference: string;
+            /** @description The date the issuing authority issued (signed) the request. */
+            issuedOn: components["schemas"]["common"]["$defs"]["date"];
+            requestingAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
+            requestedAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
+            /** @description The judicial or prosecuting authority on whose behalf the central authority sends the request. */
+            issuingAuthority?: {
+                name: string;
+                /** @enum {unknown} */
+                type: "court" | "investigating-judge" | "prosecutor" | "police" | "other";
+                country: components["schemas"]["common"]["$defs"]["countryCode"];
+                reference?: string;
+                /** @description Who signs for the issuing authority, certifying the content. */
+                signatory: {
+                    name: string;
+                    position: string;
+                };
+                address?: string;
+                phone?: string;
+                /** Format: email */
+                email?: string;
+                languages?: components["schemas"]["common"]["$defs"]["language"][];
+            };
+            /** @description The judge, court or prosecutor who validated a request issued by another authority (EIO art. 2(c); Regulation 2023/1543 art. 4). */
+            validatingAuthority?: {
+                /** @enum {unknown} */
+                type: "court" | "judge" | "investigating-judge" | "prosecutor";
+                name: string;
+                reference?: string;
+                validatedOn: components["schemas"]["common"]["$defs"]["date"];
+            };
+            legalBasis: {
+                /** @enum {unknown} */
+                type: "treaty" | "multilateral-convention" | "eu-instrument" | "domestic-law" | "reciprocity";
+                instrument: string;
+                /** @description A machine-readable reference to the instrument, lower case words joined by hyphens, e.g. eu-dir-2014-41 (EIO), eu-reg-2023-1543 (EPOC), coe-ets-185 (Budapest), coe-ets-030 (1959 Convention), or a treaty code such as gb-us-mlat-1994. */
+                instrumentCode?: string;
+                article: string;
+            };
+            urgency: components["schemas"]["common"]["$defs"]["urgencyGrounded"];
+            offence: {
+                description: string;
+                category: components["schemas"]["common"]["$defs"]["offenceCategory"];
+                provisions?: string[];
+            };
+            /** @description A summary of the facts linking the data to the offence. */
+            facts: string;
+            /** @description Why the data must be preserved now: the risk that it is deleted or altered before a request for its disclosure can be executed (Budapest art. 29(2)(e)). */
+            necessity: string;
+            dataTypes: ("subscriber-data" | "identification-data" | "traffic-data" | "content-data" | "other")[];
+            identifiers: components["schemas"]["common"]["$defs"]["identifiersPrecise"];
+            dateRange: components["schemas"]["common"]["$defs"]["dateRange"];
+            custodian: {
+                name: string;
+                legalEntity?: string;
+                country: components["schemas"]["common"]["$defs"]["countryCode"];
+                /** @description Where the computer system holding the data is, if known (Budapest art. 29(2)(d)). */
+                systemLocation?: string;
+                contact?: string;
+            };
+            /** @description Days the data must be kept. The instrument sets the bounds: at least 60 under Budapest art. 29(7) (90 where the requested state grants it, extended by extend-preservation); 60 under an EPOC-PR. */
+            preservationDays: number;
+            /** @description The request for the data's disclosure that will follow (Budapest art. 29(2)(f)): required, a preservation is granted only in view of it. */
+            followUp: {
+                /** @enum {unknown} */
+                instrument: "mla-treaty" | "convention" | "reciprocity" | "eio" | "epoc" | "budapest-31" | "2ap-art-8";
+                expectedBy: components["schemas"]["common"]["$defs"]["date"];
+            };
+            /** @description The earlier preservation this request extends (T-CY template: 'extension of previous request'). */
+            extends?: {
+                reference: string;
+                caseId?: components["schemas"]["common"]["$defs"]["uuid"];
+            };
+            confidentiality: components["schemas"]["common"]["$defs"]["confidentialityScoped"];
+            contact: components["schemas"]["common"]["$defs"]["contact"];
+        } & unknown;
+        /**
          * Envelope receipt
          * @description The payload of the compact JWS a recipient gateway signs once an envelope and its audit entry are durably committed.
          */
@@ -1055,7 +1613,13 @@ export interface components {
             from: components["schemas"]["common"]["$defs"]["authorityId"];
             to: components["schemas"]["common"]["$defs"]["authorityId"];
             receivedAt: components["schemas"]["common"]["$defs"]["timestamp"];
+            /** @description A request only: the version of the receiver's requirements profile the request was re-checked against, and whether it complies (the completion clock starts at receivedAt only if it does). */
+            requirements?: {
+                version: number;
+                compliant: boolean;
+            };
             log?: {
+                /** @description The receiver's log: valise/<to> (epoch 1) or valise/<to>/epoch-N after a declared loss. */
                 origin: string;
                 index: number;
                 /** @description The receiver's signed checkpoint (C2SP signed note) that the proof leads to. */
@@ -1067,13 +1631,132 @@ export interface components {
             };
         };
         /**
-         * Case status update
-         * @description One lifecycle step of a case, and the state it leads to.
+         * Requirements profile
+         * @description What one central authority requires of incoming requests beyond the shared request schemas, published signed and versioned to its peers. Every rule is data (a named rule or a JSON Schema fragment) and carries its explanation in one or more of the six UN languages.
          */
-        "status-update": {
+        "requirements-profile": {
+            /** @constant */
+            "valise-requirements": 1;
+            authority: components["schemas"]["common"]["$defs"]["authorityId"];
+            /** @description Increases with every published change; a peer refuses a version older than the one it holds. */
+            version: number;
+            /** @description Set when the profile is signed (valise requirements set). */
+            issuedAt?: components["schemas"]["common"]["$defs"]["timestamp"];
+            /** @description The UN language the profile is maintained in: the explanation shown when the reader's language is not available. */
+            language: components["schemas"]["requirements-profile"]["$defs"]["unLanguage"];
+            /** @description A short statement of the authority's approach to incoming requests. */
+            summary?: components["schemas"]["requirements-profile"]["$defs"]["explanation"];
+            contactPoints: components["schemas"]["requirements-profile"]["$defs"]["contactPoint"][];
+            timeLimits: components["schemas"]["requirements-profile"]["$defs"]["timeLimits"];
+            preservation?: components["schemas"]["requirements-profile"]["$defs"]["preservation"];
+            rules: components["schemas"]["requirements-profile"]["$defs"]["rule"][];
+            $defs: {
+                /**
+                 * @description One of the six official languages of the United Nations: Arabic, Chinese, English, French, Russian, Spanish.
+                 * @enum {unknown}
+                 */
+                unLanguage: "ar" | "zh" | "en" | "fr" | "ru" | "es";
+                /** @description The same text in one or more of the six UN languages, keyed by language. */
+                explanation: {
+                    [key: string]: string;
+                };
+                /** @description A JSON Pointer into the request; `*` stands for every item of a list, e.g. /assistance/*\/dateRange. */
+                pointer: string;
+                /** @enum {unknown} */
+                documentKind: "mla-request" | "preservation-request";
+                contactPoint: {
+                    /** @enum {unknown} */
+                    kind: "central-authority" | "24-7" | "liaison";
+                    name: string;
+                    /** Format: email */
+                    email: string;
+                    phone: string;
+                    hours: string;
+                    languages?: components["schemas"]["common"]["$defs"]["language"][];
+                    explanation?: components["schemas"]["requirements-profile"]["$defs"]["explanation"];
+                };
+                daysByUrgency: {
+                    normal: number;
+                    urgent: number;
+                    emergency: number;
+                };
+                /** @description The published time limits: they run from receipt of a request that meets this profile. */
+                timeLimits: {
+                    acknowledgeDays?: number;
+                    completionDays: components["schemas"]["requirements-profile"]["$defs"]["daysByUrgency"];
+                    preservationDays?: components["schemas"]["requirements-profile"]["$defs"]["daysByUrgency"];
+                    explanation: components["schemas"]["requirements-profile"]["$defs"]["explanation"];
+                };
+                /** @description How long data is kept frozen on a preservation request, and by how much it can be extended. */
+                preservation: {
+                    grantedDays: number;
+                    extensionDays?: number;
+                    explanation: components["schemas"]["requirements-profile"]["$defs"]["explanation"];
+                };
+                /** @description The rule applies only when the field at `field` holds one of the values `in`. */
+                condition: {
+                    field: components["schemas"]["requirements-profile"]["$defs"]["pointer"];
+                    in: (string | number | boolean)[];
+                };
+                /** @description One requirement: `rule` names how it is checked; the other members are its parameters. */
+                rule: {
+                    id: string;
+                    rule: string;
+                    appliesTo?: components["schemas"]["requirements-profile"]["$defs"]["documentKind"][];
+                    when?: components["schemas"]["requirements-profile"]["$defs"]["condition"];
+                    explanation: components["schemas"]["requirements-profile"]["$defs"]["explanation"];
+                } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown);
+                /** @description Each field must be present and not empty. */
+                requiredRule: {
+                    fields: components["schemas"]["requirements-profile"]["$defs"]["pointer"][];
+                };
+                /** @description Each text at `field` must have at least `characters` characters. */
+                minLengthRule: {
+                    field: components["schemas"]["requirements-profile"]["$defs"]["pointer"];
+                    characters: number;
+                };
+                /** @description Each number at `field` must be at most `value`. */
+                maximumRule: {
+                    field: components["schemas"]["requirements-profile"]["$defs"]["pointer"];
+                    value: number;
+                };
+                /** @description Data of these types may be sought over at most `days` calendar days (both ends counted). */
+                maxPeriodRule: {
+                    days: number;
+                    dataTypes: ("subscriber-data" | "traffic-data" | "content-data" | "bank-records" | "other")[];
+                };
+                /** @description At least one legal basis the request cites must be one of those accepted. */
+                legalBasisRule: {
+                    accepted: {
+                        /** @enum {unknown} */
+                        type: "treaty" | "multilateral-convention" | "reciprocity";
+                        name: string;
+                        /** @description The instrument is accepted when its citation contains one of these texts (case ignored); no match list accepts every instrument of the type. */
+                        match?: string[];
+                    }[];
+                };
+                /** @description Each language tag at `fields` (default /language) must be one of `accepted`; en-GB counts as en. */
+                languagesRule: {
+                    accepted: components["schemas"]["common"]["$defs"]["language"][];
+                    fields?: components["schemas"]["requirements-profile"]["$defs"]["pointer"][];
+                };
+                /** @description A request not written in one of `into` must attach a translation into one of them (an attachment whose language is one of `into`). */
+                translationRule: {
+                    into: components["schemas"]["common"]["$defs"]["language"][];
+                };
+                /** @description A JSON Schema (draft 2020-12) fragment the whole request must match; each failing field is reported with this rule's explanation. */
+                schemaRule: {
+                    schema: Record<string, never>;
+                };
+            };
+        };
+        /**
+         * Case status update (document version 1)
+         * @description Document version 1 (a document without schemaVersion), frozen: still read, never rewritten; new documents use status-update.schema.json. One lifecycle step of a case, and the state it leads to.
+         */
+        "status-update-v1": {
             /** @constant */
             kind: "status-update";
-            attachments?: components["schemas"]["common"]["$defs"]["attachments"];
             caseId: components["schemas"]["common"]["$defs"]["uuid"];
             /** @enum {unknown} */
             step: "acknowledge" | "start-review" | "request-more-info" | "provide-more-info" | "accept" | "report-progress" | "executed" | "refuse" | "withdraw" | "close";
@@ -1095,6 +1778,103 @@ export interface components {
                 packageIds?: components["schemas"]["common"]["$defs"]["uuid"][];
             };
         } & (unknown & unknown & unknown);
+        /**
+         * Case status update
+         * @description One lifecycle step of a case, and the state it leads to (document version 2; version 1 documents are read with status-update-v1.schema.json). Which grounds a refusal may cite depends on the case's instrument (schemas/instruments.ts), checked by the gateway, which knows the case.
+         */
+        "status-update": {
+            /** @constant */
+            kind: "status-update";
+            attachments?: components["schemas"]["common"]["$defs"]["attachments"];
+            schemaVersion: components["schemas"]["common"]["$defs"]["schemaVersion"];
+            caseId: components["schemas"]["common"]["$defs"]["uuid"];
+            /** @enum {unknown} */
+            step: "acknowledge" | "forward" | "start-review" | "request-more-info" | "provide-more-info" | "consult" | "propose-alternative-measure" | "agree-alternative" | "offer-conditions" | "accept-conditions" | "reject-conditions" | "confidentiality-not-possible" | "confirm-proceed" | "accept" | "notify-delay" | "postpone" | "legal-challenge" | "resume" | "report-progress" | "executed" | "refuse" | "unable-to-execute" | "extend-preservation" | "confirm-follow-up" | "withdraw" | "close";
+            /** @enum {unknown} */
+            status: "submitted" | "received" | "acknowledged" | "under-review" | "more-info-requested" | "in-consultation" | "alternative-proposed" | "conditions-offered" | "confidentiality-not-possible" | "accepted" | "in-execution" | "partially-executed" | "postponed" | "on-hold" | "executed" | "refused" | "unable-to-execute" | "withdrawn" | "closed";
+            at: components["schemas"]["common"]["$defs"]["timestamp"];
+            note?: string;
+            grounds?: {
+                /** @enum {unknown} */
+                ground: "sovereignty-security-public-order" | "national-security-intelligence" | "political-offence" | "discrimination" | "double-jeopardy" | "pending-proceedings" | "military-offence" | "human-rights" | "death-penalty" | "dual-criminality" | "compulsory-measure-not-available" | "immunity-or-privilege" | "press-freedom" | "territoriality" | "offence-list-or-threshold" | "lapse-of-time" | "insufficient-justification" | "disproportionate" | "other";
+                explanation: string;
+                /** @description The provision the ground rests on, e.g. EIO-11-1-e or UNMT-4-1-d. */
+                instrumentRef?: string;
+                /** @description The assistance items (0-based positions in the request's assistance list) the ground covers; absent: all. */
+                assistanceItems?: number[];
+            }[];
+            /**
+             * @description A refusal of some assistance items only: the rest of the request goes on. Each ground then names its items.
+             * @constant
+             */
+            partial?: true;
+            questions?: string[];
+            answers?: string[];
+            /** @description Conditions the requested authority attaches to acceptance or to the use of what it delivers. */
+            conditions?: string[];
+            delivered?: {
+                text?: string;
+                packageIds?: components["schemas"]["common"]["$defs"]["uuid"][];
+            };
+            /** @description Annex B of the EIO: the authority that will execute the request, its reference and a contact. */
+            executingAuthority?: {
+                name: string;
+                reference?: string;
+                contact?: string;
+            };
+            receivedByCompetentAuthorityAt?: components["schemas"]["common"]["$defs"]["dateTime"];
+            forwardedTo?: {
+                name: string;
+                reference?: string;
+                contact?: string;
+            };
+            delay?: {
+                reason: string;
+                expectedBy: components["schemas"]["common"]["$defs"]["dateTime"];
+            };
+            postponement?: {
+                /** @enum {unknown} */
+                reason: "ongoing-investigation" | "items-in-use-in-other-proceedings" | "other";
+                until: components["schemas"]["common"]["$defs"]["date"];
+                explanation: string;
+            };
+            consultation?: {
+                /** @enum {unknown} */
+                topic: "proportionality" | "alternative-measure" | "conditions-before-refusal" | "costs" | "other";
+                questions: string[];
+            };
+            alternative?: {
+                /** @enum {unknown} */
+                reason: "measure-not-available" | "less-intrusive-same-result" | "measure-not-available-in-similar-domestic-case" | "other";
+                description: string;
+            };
+            unable?: {
+                /** @enum {unknown} */
+                reason: "data-not-held" | "data-deleted" | "identifier-not-found" | "person-not-found" | "provider-not-in-jurisdiction" | "measure-not-available" | "force-majeure" | "conflicting-foreign-law" | "legal-standard-not-met" | "other";
+                explanation: string;
+                assistanceItems?: number[];
+            }[];
+            extension?: {
+                days: number;
+                reason: string;
+            };
+            followUp?: {
+                reference: string;
+                caseId?: components["schemas"]["common"]["$defs"]["uuid"];
+                /** @enum {unknown} */
+                instrument: "mla-treaty" | "convention" | "reciprocity" | "eio" | "epoc" | "budapest-31" | "2ap-art-8";
+            };
+            confidentialityIssue?: {
+                explanation: string;
+                scope: ("existence-of-request" | "content-of-request" | "no-customer-notification" | "delay-data-subject-notification")[];
+            };
+            /** @description A legal challenge to the measure (EIO art. 14): the transfer of evidence is held until it is decided. */
+            challenge?: {
+                forum: string;
+                description: string;
+                expectedDecision?: components["schemas"]["common"]["$defs"]["date"];
+            };
+        } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown);
         /**
          * Trust bundle file
          * @description What an authority hands to its peers: a compact JWS signed by its current `sign` key (x5c header), whose payload is $defs/payload. The file itself validates against this root schema; after decoding, the JWS protected header validates against $defs/protectedHeader and the payload against $defs/payload. A peer pins the root only with its SHA-256 fingerprint received out of band.
@@ -1146,18 +1926,28 @@ export interface components {
                         pem: components["schemas"]["trust-bundle"]["$defs"]["certificatePem"];
                     }[];
                     crl: components["schemas"]["trust-bundle"]["$defs"]["crlPem"];
+                    /** @description The versions of the Valise document forms this gateway reads (schemas/versions.ts); a bundle without it comes from a gateway that reads version 1 only. */
+                    documentVersions?: number[];
                 };
             };
         };
         /**
          * Mutual legal assistance request (as submitted through the local API)
-         * @description The uniform request a central authority sends to another. Field names follow the UNODC Mutual Legal Assistance Request Writer Tool and the EIO / e-Evidence forms where they fit.
+         * @description The uniform request a central authority sends to another (document version 2). Field names follow the UNODC Mutual Legal Assistance Request Writer Tool, the EIO (Directive 2014/41/EU, Annex A), the EPOC (Regulation 2023/1543, Annex I) and the T-CY templates. The instrument decides further rules (x-instrument-rules, schemas/instruments.ts). Version 1 documents are read with mla-request-v1.schema.json.
          */
         "mla-request-submission": {
             /** @constant */
             kind: "mla-request";
+            schemaVersion: components["schemas"]["common"]["$defs"]["schemaVersion"];
+            /**
+             * @description The legal instrument the request is made under; it decides the sections required, the refusal grounds the requested authority may cite and the clocks of the case.
+             * @enum {unknown}
+             */
+            instrument: "mla-treaty" | "convention" | "reciprocity" | "eio" | "epoc" | "budapest-31";
             /** @description The requesting authority's own file number for this request. */
             reference: string;
+            /** @description The date the issuing authority issued (signed) the request. */
+            issuedOn: components["schemas"]["common"]["$defs"]["date"];
             requestingAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
             requestedAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
             /** @description The judicial or prosecuting authority on whose behalf the central authority sends the request. */
@@ -1167,19 +1957,71 @@ export interface components {
                 type: "court" | "investigating-judge" | "prosecutor" | "police" | "other";
                 country: components["schemas"]["common"]["$defs"]["countryCode"];
                 reference?: string;
+                /** @description Who signs for the issuing authority, certifying the content. */
+                signatory: {
+                    name: string;
+                    position: string;
+                };
+                address?: string;
+                phone?: string;
+                /** Format: email */
+                email?: string;
+                languages?: components["schemas"]["common"]["$defs"]["language"][];
+            };
+            /** @description The judge, court or prosecutor who validated a request issued by another authority (EIO art. 2(c); Regulation 2023/1543 art. 4). */
+            validatingAuthority?: {
+                /** @enum {unknown} */
+                type: "court" | "judge" | "investigating-judge" | "prosecutor";
+                name: string;
+                reference?: string;
+                validatedOn: components["schemas"]["common"]["$defs"]["date"];
+            };
+            /** @description The domestic decision the request rests on (a court order, warrant, or prosecutor's decision), or that none is required. */
+            domesticDecision?: {
+                /** @enum {unknown} */
+                kind: "court-order" | "warrant" | "investigating-judge-order" | "prosecutor-decision" | "none-required";
+                authority?: string;
+                date?: components["schemas"]["common"]["$defs"]["date"];
+                reference?: string;
+                attachment?: string;
             };
             legalBasis: {
                 /** @enum {unknown} */
-                type: "treaty" | "multilateral-convention" | "reciprocity";
+                type: "treaty" | "multilateral-convention" | "eu-instrument" | "domestic-law" | "reciprocity";
                 instrument?: string;
+                /** @description A machine-readable reference to the instrument, lower case words joined by hyphens, e.g. eu-dir-2014-41 (EIO), eu-reg-2023-1543 (EPOC), coe-ets-185 (Budapest), coe-ets-030 (1959 Convention), or a treaty code such as gb-us-mlat-1994. */
+                instrumentCode?: string;
                 article?: string;
                 assurance?: string;
             }[];
-            urgency: components["schemas"]["common"]["$defs"]["urgency"];
-            confidentiality: {
-                requested: boolean;
-                reason?: string;
-            };
+            /** @description The type and stage of the proceedings the request serves. */
+            proceedings: {
+                /** @enum {unknown} */
+                type: "criminal-investigation" | "prosecution" | "trial" | "appeal" | "execution-of-sentence" | "confiscation" | "administrative-offence";
+                instituted: boolean;
+                court?: {
+                    name: string;
+                    caseNumber?: string;
+                };
+                nextHearing?: components["schemas"]["common"]["$defs"]["date"];
+                sentence?: {
+                    months: number;
+                    inAbsentia: boolean;
+                };
+                description?: string;
+            } & (unknown & unknown);
+            /** @description Earlier and parallel requests this one is linked to. */
+            relatedRequests?: {
+                /** @enum {unknown} */
+                relation: "supplements" | "follows-up" | "replaces" | "parallel-to" | "follows-preservation" | "follows-police-request" | "follows-emergency-disclosure";
+                reference: string;
+                authority: string;
+                country?: components["schemas"]["common"]["$defs"]["countryCode"];
+                date?: components["schemas"]["common"]["$defs"]["date"];
+                caseId?: components["schemas"]["common"]["$defs"]["uuid"];
+            }[];
+            urgency: components["schemas"]["common"]["$defs"]["urgencyGrounded"];
+            confidentiality: components["schemas"]["common"]["$defs"]["confidentialityScoped"];
             offence: {
                 description: string;
                 category: components["schemas"]["common"]["$defs"]["offenceCategory"];
@@ -1199,28 +2041,43 @@ export interface components {
             /** @description The jurisdictional nexus. */
             jurisdiction: {
                 offenceCountries: components["schemas"]["common"]["$defs"]["countryCode"][];
-                suspectNationalities: components["schemas"]["common"]["$defs"]["countryCode"][];
-                victimNationalities: components["schemas"]["common"]["$defs"]["countryCode"][];
+                suspectNationalities?: components["schemas"]["common"]["$defs"]["countryCode"][];
+                victimNationalities?: components["schemas"]["common"]["$defs"]["countryCode"][];
                 explanation?: string;
             };
-            persons: {
+            persons: ({
                 id: string;
                 /** @enum {unknown} */
-                role: "suspect" | "accused" | "victim" | "witness" | "account-holder" | "other";
+                type: "natural" | "legal";
+                /** @enum {unknown} */
+                role: "suspect" | "accused" | "victim" | "witness" | "expert" | "account-holder" | "third-party" | "other";
                 name: string;
                 aliases?: string[];
                 dateOfBirth?: components["schemas"]["common"]["$defs"]["date"];
                 placeOfBirth?: string;
                 nationalities?: components["schemas"]["common"]["$defs"]["countryCode"][];
+                /** @enum {unknown} */
+                sex?: "female" | "male" | "other" | "unknown";
+                languages?: components["schemas"]["common"]["$defs"]["language"][];
+                nationalIdNumber?: string;
                 address?: string;
+                /** @enum {unknown} */
+                addressStatus?: "current" | "last-known";
+                /** @description Where the person lives, if known (Regulation 2023/1543 art. 8(2)). */
+                residenceCountry?: components["schemas"]["common"]["$defs"]["countryCode"];
                 identityDocuments?: {
                     /** @enum {unknown} */
                     type: "passport" | "national-id" | "driving-licence" | "residence-permit" | "other";
                     number: string;
                     issuingCountry: components["schemas"]["common"]["$defs"]["countryCode"];
                 }[];
+                legalForm?: string;
+                registrationNumber?: string;
+                registrationCountry?: components["schemas"]["common"]["$defs"]["countryCode"];
+                registeredSeat?: string;
+                representative?: string;
                 description?: string;
-            }[];
+            } & (unknown & unknown))[];
             assistance: components["schemas"]["mla-request"]["$defs"]["assistanceItem"][];
             /** @description Preservation already done for data sought in this request. */
             preservation?: {
@@ -1231,8 +2088,11 @@ export interface components {
                 channel?: "24-7-network" | "valise-preservation-request" | "direct-to-provider" | "other";
                 expiresOn?: components["schemas"]["common"]["$defs"]["date"];
             }[];
+            /** @description When the assistance is needed, and why; the case's clocks count to this time at the latest. */
             deadline?: {
-                date: components["schemas"]["common"]["$defs"]["date"];
+                dueBy: components["schemas"]["common"]["$defs"]["dateTime"];
+                /** @enum {unknown} */
+                kind?: "no-later-than" | "on-specific-date";
                 reason: string;
             };
             /** @description Formalities or procedures the requested authority is asked to follow so that the evidence is admissible. */
@@ -1242,7 +2102,7 @@ export interface components {
              * @constant
              */
             useLimitationAcknowledged: true;
-            humanRightsAssurances: {
+            humanRightsAssurances?: {
                 /** @enum {unknown} */
                 kind: "death-penalty" | "torture-or-inhuman-treatment" | "fair-trial" | "non-discrimination" | "data-protection" | "other";
                 statement: string;
@@ -1253,32 +2113,137 @@ export interface components {
             $defs: {
                 assistanceItem: {
                     /** @enum {unknown} */
-                    type: "subscriber-data" | "traffic-data" | "content-data" | "preservation" | "witness-testimony" | "search-and-seizure" | "bank-records" | "freezing-or-confiscation" | "other";
+                    type: "subscriber-data" | "identification-data" | "traffic-data" | "content-data" | "real-time-traffic-data" | "interception" | "provisional-measure" | "witness-testimony" | "hearing-by-videoconference" | "service-of-documents" | "search-and-seizure" | "bank-records" | "temporary-transfer" | "freezing-or-confiscation" | "other";
                     description: string;
-                    identifiers: components["schemas"]["common"]["$defs"]["identifiers"];
+                    identifiers?: components["schemas"]["common"]["$defs"]["identifiersPrecise"];
+                    serviceProvider?: components["schemas"]["common"]["$defs"]["serviceProvider"];
+                    /** @description The person whose data are sought and where they live (Regulation 2023/1543 art. 8(2)). */
+                    dataSubject?: {
+                        personRef?: string;
+                        residenceCountry?: components["schemas"]["common"]["$defs"]["countryCode"];
+                        /** @constant */
+                        residenceUnknown?: true;
+                    } | unknown | unknown;
                     dateRange?: components["schemas"]["common"]["$defs"]["dateRange"];
                     dateRangeJustification?: string;
                     necessityAndProportionality: string;
+                    /** @description Why this account, place or person holds evidence of this offence: Budapest art. 29(2)(c) 'relationship to the offence', and the US probable-cause standard for content. */
+                    evidentiaryBasis?: {
+                        linkToOffence: string;
+                        /** @enum {unknown} */
+                        identifierSource: "victim-records" | "seized-device" | "provider-disclosure" | "financial-records" | "witness" | "open-source" | "undercover" | "other";
+                        identifierSourceDetail?: string;
+                        lastKnownActivity?: components["schemas"]["common"]["$defs"]["dateTime"];
+                        expectedEvidence: string;
+                        /** @enum {unknown} */
+                        standardAddressed?: "relevance" | "reasonable-grounds" | "specific-and-articulable-facts" | "probable-cause";
+                    };
                     preservationReference?: string;
-                } & (unknown & unknown);
+                    placeOfExecution?: string;
+                    /** @description A hearing of a witness, expert, victim or suspect. */
+                    hearing?: {
+                        personRef: string;
+                        /** @enum {unknown} */
+                        capacity: "witness" | "expert" | "victim" | "suspect" | "accused";
+                        questions?: string[];
+                        questionsAttachment?: string;
+                        interpretation?: components["schemas"]["common"]["$defs"]["language"][];
+                        /** @enum {unknown} */
+                        oath?: "sworn" | "affirmed" | "none";
+                        counselPresent?: boolean;
+                        /** @enum {unknown} */
+                        recording?: "audio" | "video" | "written-record";
+                    } | unknown | unknown;
+                    videoconference?: {
+                        reasonNoTravel: string;
+                        proposedDates: components["schemas"]["common"]["$defs"]["dateTime"][];
+                        technicalContact: string;
+                    };
+                    /** @description Service of a judicial document. */
+                    service?: {
+                        documentAttachment: string;
+                        personRef: string;
+                        proofOfServiceRequired: boolean;
+                        appearanceDate?: components["schemas"]["common"]["$defs"]["dateTime"];
+                    };
+                    search?: {
+                        place: string;
+                        itemsSought: string;
+                    };
+                    banking?: {
+                        institution: string;
+                        accountIdentifier?: string;
+                        whyThisInstitution: string;
+                    };
+                    /** @description Temporary transfer of a person in custody, with the duty to return them. */
+                    transfer?: {
+                        personRef: string;
+                        purpose: string;
+                        returnBy: components["schemas"]["common"]["$defs"]["date"];
+                        custody: string;
+                    };
+                    interceptionPeriod?: {
+                        days: number;
+                        /** @enum {unknown} */
+                        delivery: "immediate" | "recorded";
+                    };
+                } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown);
             };
-        };
+        } & unknown;
         /**
          * Expedited preservation request (as submitted through the local API)
-         * @description A quick-freeze request under Budapest Convention articles 16 and 29: the custodian keeps the data unchanged until an MLA request for its disclosure arrives.
+         * @description A quick-freeze request (document version 2): Budapest Convention arts 16 and 29, an EPOC-PR (Regulation 2023/1543, Annex II), or a treaty. The custodian keeps the data unchanged until the request for its disclosure arrives. The instrument decides further rules (x-instrument-rules, schemas/instruments.ts). Version 1 documents are read with preservation-request-v1.schema.json.
          */
         "preservation-request-submission": {
             /** @constant */
             kind: "preservation-request";
             attachments?: components["schemas"]["local-api"]["$defs"]["attachmentReferences"];
+            schemaVersion: components["schemas"]["common"]["$defs"]["schemaVersion"];
+            /**
+             * @description The legal instrument the preservation is asked under; it decides the period allowed, the refusal grounds and the clocks.
+             * @enum {unknown}
+             */
+            instrument: "budapest-29" | "epoc-pr" | "mla-treaty" | "convention" | "reciprocity";
             reference: string;
+            /** @description The date the issuing authority issued (signed) the request. */
+            issuedOn: components["schemas"]["common"]["$defs"]["date"];
             requestingAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
             requestedAuthority: components["schemas"]["common"]["$defs"]["authorityId"];
-            legalBasis?: {
+            /** @description The judicial or prosecuting authority on whose behalf the central authority sends the request. */
+            issuingAuthority?: {
+                name: string;
+                /** @enum {unknown} */
+                type: "court" | "investigating-judge" | "prosecutor" | "police" | "other";
+                country: components["schemas"]["common"]["$defs"]["countryCode"];
+                reference?: string;
+                /** @description Who signs for the issuing authority, certifying the content. */
+                signatory: {
+                    name: string;
+                    position: string;
+                };
+                address?: string;
+                phone?: string;
+                /** Format: email */
+                email?: string;
+                languages?: components["schemas"]["common"]["$defs"]["language"][];
+            };
+            /** @description The judge, court or prosecutor who validated a request issued by another authority (EIO art. 2(c); Regulation 2023/1543 art. 4). */
+            validatingAuthority?: {
+                /** @enum {unknown} */
+                type: "court" | "judge" | "investigating-judge" | "prosecutor";
+                name: string;
+                reference?: string;
+                validatedOn: components["schemas"]["common"]["$defs"]["date"];
+            };
+            legalBasis: {
+                /** @enum {unknown} */
+                type: "treaty" | "multilateral-convention" | "eu-instrument" | "domestic-law" | "reciprocity";
                 instrument: string;
+                /** @description A machine-readable reference to the instrument, lower case words joined by hyphens, e.g. eu-dir-2014-41 (EIO), eu-reg-2023-1543 (EPOC), coe-ets-185 (Budapest), coe-ets-030 (1959 Convention), or a treaty code such as gb-us-mlat-1994. */
+                instrumentCode?: string;
                 article: string;
             };
-            urgency: components["schemas"]["common"]["$defs"]["urgency"];
+            urgency: components["schemas"]["common"]["$defs"]["urgencyGrounded"];
             offence: {
                 description: string;
                 category: components["schemas"]["common"]["$defs"]["offenceCategory"];
@@ -1286,20 +2251,35 @@ export interface components {
             };
             /** @description A summary of the facts linking the data to the offence. */
             facts: string;
-            dataTypes: ("subscriber-data" | "traffic-data" | "content-data" | "other")[];
-            identifiers: components["schemas"]["common"]["$defs"]["identifiers"];
-            dateRange?: components["schemas"]["common"]["$defs"]["dateRange"];
+            /** @description Why the data must be preserved now: the risk that it is deleted or altered before a request for its disclosure can be executed (Budapest art. 29(2)(e)). */
+            necessity: string;
+            dataTypes: ("subscriber-data" | "identification-data" | "traffic-data" | "content-data" | "other")[];
+            identifiers: components["schemas"]["common"]["$defs"]["identifiersPrecise"];
+            dateRange: components["schemas"]["common"]["$defs"]["dateRange"];
             custodian: {
                 name: string;
-                country?: components["schemas"]["common"]["$defs"]["countryCode"];
+                legalEntity?: string;
+                country: components["schemas"]["common"]["$defs"]["countryCode"];
+                /** @description Where the computer system holding the data is, if known (Budapest art. 29(2)(d)). */
+                systemLocation?: string;
                 contact?: string;
             };
+            /** @description Days the data must be kept. The instrument sets the bounds: at least 60 under Budapest art. 29(7) (90 where the requested state grants it, extended by extend-preservation); 60 under an EPOC-PR. */
             preservationDays: number;
-            mlaRequestToFollow: boolean;
-            /** @description Whether the custodian must be told not to inform the account holder. */
-            nonDisclosure?: boolean;
+            /** @description The request for the data's disclosure that will follow (Budapest art. 29(2)(f)): required, a preservation is granted only in view of it. */
+            followUp: {
+                /** @enum {unknown} */
+                instrument: "mla-treaty" | "convention" | "reciprocity" | "eio" | "epoc" | "budapest-31" | "2ap-art-8";
+                expectedBy: components["schemas"]["common"]["$defs"]["date"];
+            };
+            /** @description The earlier preservation this request extends (T-CY template: 'extension of previous request'). */
+            extends?: {
+                reference: string;
+                caseId?: components["schemas"]["common"]["$defs"]["uuid"];
+            };
+            confidentiality: components["schemas"]["common"]["$defs"]["confidentialityScoped"];
             contact: components["schemas"]["common"]["$defs"]["contact"];
-        };
+        } & unknown;
     };
     responses: never;
     parameters: never;
@@ -1448,7 +2428,7 @@ export interface operations {
                     "application/json": components["schemas"]["local-api"]["$defs"]["error"];
                 };
             };
-            /** @description Refused: `DOCUMENT_INVALID` (A document does not match its schema; details.errors lists every failing field with a hint.); `ATTACHMENT_MISMATCH` (A document's attachment declares a SHA-256 (or size) that differs from the uploaded file's (details: uploadId, declared, uploaded).); `IDEMPOTENCY_KEY_REUSED` (The Idempotency-Key was already used by this token for another request (method, path or body differ).) */
+            /** @description Refused: `DOCUMENT_INVALID` (A document does not match its schema; details.errors lists every failing field with a hint.); `DOCUMENT_VERSION_NOT_ACCEPTED` (A document is written in a version of the forms this gateway (or the peer) does not read (details: version, accepted).); `REQUIREMENTS_NOT_MET` (The request does not meet the requested authority's published requirements profile; details.errors lists every failing rule with the authority's own explanation (details.requirements: authority, version).); `ATTACHMENT_MISMATCH` (A document's attachment declares a SHA-256 (or size) that differs from the uploaded file's (details: uploadId, declared, uploaded).); `IDEMPOTENCY_KEY_REUSED` (The Idempotency-Key was already used by this token for another request (method, path or body differ).) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2754,6 +3734,427 @@ export interface operations {
             };
             /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+        };
+    };
+    listOutbox: {
+        parameters: {
+            query?: {
+                /** @description open (default), pending, failed, delivered, cancelled or superseded. */
+                state?: "open" | "pending" | "failed" | "delivered" | "cancelled" | "superseded";
+                /** @description The receiving authority. */
+                peer?: components["schemas"]["common"]["$defs"]["authorityId"];
+                /** @description At most this many envelopes. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The envelopes: `{outbox}`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
+                };
+            };
+            /** @description Refused: `USAGE` (The command line is malformed.) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+        };
+    };
+    showOutboxEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                envelopeId: components["schemas"]["common"]["$defs"]["uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The envelope's delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
+                };
+            };
+            /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `OUTBOX_UNKNOWN` (No outbound envelope with that id is in the outbox.) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+        };
+    };
+    retryOutboxEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                envelopeId: components["schemas"]["common"]["$defs"]["uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The envelope's delivery after the retry. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
+                };
+            };
+            /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `OUTBOX_UNKNOWN` (No outbound envelope with that id is in the outbox.) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `OUTBOX_STATE_INVALID` (The outbox action does not apply to the envelope's state: only pending or failed envelopes are retried or cancelled (details: state, allowed).) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+        };
+    };
+    cancelOutboxEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                envelopeId: components["schemas"]["common"]["$defs"]["uuid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The envelope's delivery after the cancel. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
+                };
+            };
+            /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `OUTBOX_UNKNOWN` (No outbound envelope with that id is in the outbox.) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `OUTBOX_STATE_INVALID` (The outbox action does not apply to the envelope's state: only pending or failed envelopes are retried or cancelled (details: state, allowed).) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+        };
+    };
+    ownRequirements: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The reader's languages: explanations come in the first one the profile has. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{authority, version, versions, view, profile}`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
+                };
+            };
+            /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `REQUIREMENTS_NOT_FOUND` (No requirements profile is published (own) or held (for that peer).) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+        };
+    };
+    peerRequirements: {
+        parameters: {
+            query?: {
+                /** @description A version held (default: the one in force). */
+                version?: number;
+            };
+            header?: {
+                /** @description The reader's languages: explanations come in the first one the profile has. */
+                "Accept-Language"?: string;
+            };
+            path: {
+                authority: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{authority, version, versions, view, profile}`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
+                };
+            };
+            /** @description Refused: `USAGE` (The command line is malformed.) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `REQUIREMENTS_NOT_FOUND` (No requirements profile is published (own) or held (for that peer).); `PEER_UNKNOWN` (The authority is not a peer of this gateway.) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+        };
+    };
+    fetchPeerRequirements: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                authority: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{authority, outcome: updated|unchanged|none, version}`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
+                };
+            };
+            /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `REQUIREMENTS_SIGNATURE` (A requirements profile is not signed by the current sign key of the authority it claims to come from.); `FORBIDDEN` (The token's role does not allow this operation.) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `PEER_UNKNOWN` (The authority is not a peer of this gateway.) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `REQUIREMENTS_STALE` (A requirements profile is older than the version held (or the same version with other content); the one held stays in force (details: held, offered).) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `REQUIREMENTS_INVALID` (A requirements profile does not match schemas/requirements-profile.schema.json, or one of its rules cannot be used (details.errors).); `REQUIREMENTS_RULE_UNKNOWN` (A requirements profile names a rule this Valise does not know (details: rule, index, known); the profile is not used.) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `PEER_UNREACHABLE` (The peer gateway could not be reached or answered with an error.) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,7 +23,8 @@ const SUFFIX = ".schema.json";
 
 /** What each group of routes is for. */
 const TAGS: Readonly<Record<string, string>> = {
-  operations: "Liveness, metrics, health and this description.",
+  operations: "Liveness, metrics, health, the outbox and this description.",
+  requirements: "Requirements profiles: this authority's and its peers', readable in the caller's language.",
   cases: "Requests, cases, their documents and lifecycle steps.",
   evidence: "Evidence packages (files by path on the gateway's host).",
   documents: "Uploads and the attachments documents carry, both ways.",

@@ -62,7 +62,7 @@ export const LOCAL_API_ROUTES: readonly RouteSpec[] = Object.freeze<RouteSpec[]>
     parameters: [{ name: "Idempotency-Key", in: "header", description: "Retries with the same key get the first answer.", schema: text("1 to 255 visible ASCII characters", { maxLength: 255 }) }],
     body: { json: { inline: { oneOf: [{ $ref: "#/components/schemas/mla-request-submission" }, { $ref: "#/components/schemas/preservation-request-submission" }] } } },
     responses: { "201": { description: "Case opened, envelope queued.", json: "api:submission" } },
-    errors: ["DOCUMENT_INVALID", "ATTACHMENT_NOT_READY", "ATTACHMENT_ALREADY_USED", "ATTACHMENT_MISMATCH", "UPLOAD_UNKNOWN", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE"],
+    errors: ["DOCUMENT_INVALID", "DOCUMENT_VERSION_NOT_ACCEPTED", "REQUIREMENTS_NOT_MET", "ATTACHMENT_NOT_READY", "ATTACHMENT_ALREADY_USED", "ATTACHMENT_MISMATCH", "UPLOAD_UNKNOWN", "IDEMPOTENCY_KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE"],
   },
   {
     method: "get", path: "/api/v1/cases", operationId: "listCases", summary: "Cases, emergency first then newest, a page at a time.", tag: "cases", roles: ["caseworker"],
@@ -139,4 +139,43 @@ export const LOCAL_API_ROUTES: readonly RouteSpec[] = Object.freeze<RouteSpec[]>
     responses: { "200": { description: "The report.", json: anyObject, content: { "text/csv": text("CSV"), "text/html": text("HTML") } } },
   },
   { method: "get", path: "/api/v1/health", operationId: "health", summary: "Peers, outbox, certificates, checkpoints, thread pool.", tag: "operations", roles: ["operator"], responses: ok("The health view.") },
+  {
+    method: "get", path: "/api/v1/outbox", operationId: "listOutbox", summary: "Envelopes waiting or failed (default open), or of one state, newest first, with attempts and last error.", tag: "operations", roles: ["operator"],
+    parameters: [
+      { name: "state", description: "open (default), pending, failed, delivered, cancelled or superseded.", schema: { inline: { enum: ["open", "pending", "failed", "delivered", "cancelled", "superseded"] } } },
+      { name: "peer", description: "The receiving authority.", schema: "doc:common#/$defs/authorityId" },
+      { name: "limit", description: "At most this many envelopes.", schema: { inline: { type: "integer", minimum: 1 } } },
+    ],
+    responses: ok("The envelopes: `{outbox}`."),
+    errors: ["USAGE"],
+  },
+  { method: "get", path: "/api/v1/outbox/{envelopeId}", operationId: "showOutboxEntry", summary: "One envelope's delivery.", tag: "operations", roles: ["operator"], responses: ok("The envelope's delivery."), errors: ["OUTBOX_UNKNOWN"] },
+  {
+    method: "post", path: "/api/v1/outbox/{envelopeId}/retry", operationId: "retryOutboxEntry", summary: "Retry a pending or failed envelope now (the give-up clock restarts); audited.", tag: "operations", roles: ["operator"],
+    body: { json: { inline: { type: "object", properties: { reason: { type: "string", maxLength: 2000 } }, additionalProperties: false } } },
+    responses: ok("The envelope's delivery after the retry."),
+    errors: ["OUTBOX_UNKNOWN", "OUTBOX_STATE_INVALID"],
+  },
+  {
+    method: "post", path: "/api/v1/outbox/{envelopeId}/cancel", operationId: "cancelOutboxEntry", summary: "Stop delivering a pending or failed envelope; audited.", tag: "operations", roles: ["operator"],
+    body: { json: { inline: { type: "object", properties: { reason: { type: "string", maxLength: 2000 } }, additionalProperties: false } } },
+    responses: ok("The envelope's delivery after the cancel."),
+    errors: ["OUTBOX_UNKNOWN", "OUTBOX_STATE_INVALID"],
+  },
+  {
+    method: "get", path: "/api/v1/requirements", operationId: "ownRequirements", summary: "This authority's requirements profile in force, with a view in the Accept-Language asked for.", tag: "requirements", roles: ["caseworker", "operator", "auditor"],
+    parameters: [{ name: "Accept-Language", in: "header", description: "The reader's languages: explanations come in the first one the profile has.", schema: text("an Accept-Language header") }],
+    responses: ok("`{authority, version, versions, view, profile}`."),
+    errors: ["REQUIREMENTS_NOT_FOUND"],
+  },
+  {
+    method: "get", path: "/api/v1/requirements/peers/{authority}", operationId: "peerRequirements", summary: "A peer's requirements profile in force (or a version held), with a view in the Accept-Language asked for.", tag: "requirements", roles: ["caseworker", "operator", "auditor"],
+    parameters: [
+      { name: "version", description: "A version held (default: the one in force).", schema: { inline: { type: "integer", minimum: 1 } } },
+      { name: "Accept-Language", in: "header", description: "The reader's languages: explanations come in the first one the profile has.", schema: text("an Accept-Language header") },
+    ],
+    responses: ok("`{authority, version, versions, view, profile}`."),
+    errors: ["REQUIREMENTS_NOT_FOUND", "PEER_UNKNOWN", "USAGE"],
+  },
+  { method: "post", path: "/api/v1/requirements/peers/{authority}/fetch", operationId: "fetchPeerRequirements", summary: "Fetch the peer's requirements profile now.", tag: "requirements", roles: ["operator"], responses: ok("`{authority, outcome: updated|unchanged|none, version}`."), errors: ["PEER_UNKNOWN", "PEER_UNREACHABLE", "REQUIREMENTS_SIGNATURE", "REQUIREMENTS_INVALID", "REQUIREMENTS_RULE_UNKNOWN", "REQUIREMENTS_STALE"] },
 ]);

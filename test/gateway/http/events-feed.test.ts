@@ -13,6 +13,13 @@ import { responseChecker } from "./openapi-responses.js";
 
 const contract = responseChecker();
 
+/** The example request under `reference`, its deadline 60 days ahead (the example's own date has passed: its case would be overdue). */
+function upcomingRequest(reference: string): Record<string, unknown> {
+  const request = example("mla-request", "valid-email-records") as Record<string, unknown>;
+  const dueBy = new Date(Date.now() + 60 * 24 * 3600 * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return { ...request, reference, deadline: { ...(request["deadline"] as Record<string, unknown>), dueBy } };
+}
+
 interface SseEvent {
   id: string;
   event: string;
@@ -80,7 +87,7 @@ describe("event feed and paged lists (local API)", function () {
     expect(first.status, first.text).to.equal(200);
     expect(first.json.events).to.deep.equal([]);
     const waiting = localRequest(network.us.localPort, "GET", `/api/v1/events?after=${first.json.next}&wait=30`, { token });
-    const submitted = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", { token: network.gb.tokens.caseworker, body: { ...example("mla-request", "valid-email-records"), reference: "GB/OPS/4711" } });
+    const submitted = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", { token: network.gb.tokens.caseworker, body: upcomingRequest("GB/OPS/4711") });
     expect(submitted.status, submitted.text).to.equal(201);
     caseId = submitted.json.caseId;
     const polled = await waiting;
@@ -150,7 +157,7 @@ describe("event feed and paged lists (local API)", function () {
   it("pages the case list with a cursor and filters by the requester's reference, peer, urgency and updatedSince", async function () {
     const token = network.gb.tokens.caseworker;
     for (let i = 0; i < 3; i += 1) {
-      const answer = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", { token, body: { ...example("mla-request", "valid-email-records"), reference: `GB/PAGE/${i}` } });
+      const answer = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", { token, body: upcomingRequest(`GB/PAGE/${i}`) });
       expect(answer.status, answer.text).to.equal(201);
     }
     const seen: string[] = [];
