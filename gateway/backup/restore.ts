@@ -151,8 +151,10 @@ async function refuseLive(location: StoreLocation, root: string, mustOpen: boole
     return;
   }
   if (live.length > 0) {
-    throw new GatewayError("RESTORE_HOME_LIVE", `a gateway is running on ${root} (instance ${live[0]!.owner}); stop it before restoring`, {
-      details: { instances: live.map((i) => i.owner) },
+    // A database brought back from a dump taken while the gateway ran holds that gateway's lease too: it lapses at expiresAt.
+    const until = new Date(Math.max(...live.map((i) => i.expiresAt))).toISOString();
+    throw new GatewayError("RESTORE_HOME_LIVE", `a gateway is running on ${root} (instance ${live[0]!.owner}); stop it before restoring (a lease restored from a database dump lapses at ${until})`, {
+      details: { instances: live.map((i) => i.owner), expiresAt: until },
     });
   }
 }
