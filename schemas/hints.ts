@@ -356,14 +356,22 @@ export const AUDIT_ENTRY_HINTS: HintTable = {
   "/details": "Give details as an object of digests and metadata, never document content.",
 };
 
+/** A version 1 table: `table` without the hints of attachment fields the version 1 form does not have (only mla-request v1 lists attachments, and without uploads). */
+function version1(table: HintTable, attachmentFields: readonly string[]): HintTable {
+  const uploadOnly = new Set(Object.keys(attachmentHints()).filter((path) => !attachmentFields.includes(path)));
+  return Object.fromEntries(Object.entries(table).filter(([path]) => !uploadOnly.has(path)));
+}
+
+const MLA_REQUEST_V1_ATTACHMENT_FIELDS = ["/attachments", "/attachments/*/name", "/attachments/*/mediaType", "/attachments/*/size", "/attachments/*/sha256", "/attachments/*/description"];
+
 /** Hint tables by schema name: the version 2 forms, and the version 1 forms (`*-v1`) with the hints above. */
 export const HINTS_BY_SCHEMA: Readonly<Record<string, HintTable>> = {
   "mla-request": mlaRequestHintsV2(MLA_REQUEST_HINTS),
   "preservation-request": preservationRequestHintsV2(PRESERVATION_REQUEST_HINTS),
   "status-update": statusUpdateHintsV2(STATUS_UPDATE_HINTS),
-  "mla-request-v1": MLA_REQUEST_HINTS,
-  "preservation-request-v1": PRESERVATION_REQUEST_HINTS,
-  "status-update-v1": STATUS_UPDATE_HINTS,
+  "mla-request-v1": version1(MLA_REQUEST_HINTS, MLA_REQUEST_V1_ATTACHMENT_FIELDS),
+  "preservation-request-v1": version1(PRESERVATION_REQUEST_HINTS, []),
+  "status-update-v1": version1(STATUS_UPDATE_HINTS, []),
   "evidence-manifest": EVIDENCE_MANIFEST_HINTS,
   receipt: RECEIPT_HINTS,
   envelope: ENVELOPE_HINTS,
