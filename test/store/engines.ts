@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { openStore, type Store, type StoreLocation } from "../../gateway/store/store.js";
+import { inCi } from "../required-tools.js";
 
 /** The server the PostgreSQL tests use (VALISE_TEST_PG overrides). */
 export const TEST_PG_ADMIN_URL = process.env["VALISE_TEST_PG"] ?? "postgres://root@127.0.0.1:5432/postgres";
@@ -108,11 +109,7 @@ export function forEachEngine(title: string, suite: (engine: TestEngine) => void
     describe(`${title} [${engine.name}]`, function () {
       if (engine.name === "postgres") {
         before(async function () {
-          const why = await postgresUnavailable();
-          if (why === null) return;
-          if (process.env["CI"] === "true") throw new Error(`${why}: CI runs the PostgreSQL tests (.ci/run starts PostgreSQL)`);
-          console.log(`      skipped: ${why}`);
-          this.skip();
+          await requirePostgres(this);
         });
       }
       after(() => engine.cleanup());
@@ -130,7 +127,7 @@ export async function freshStore(engine: TestEngine): Promise<Store> {
 export async function requirePostgres(context: Mocha.Context): Promise<void> {
   const why = await postgresUnavailable();
   if (why === null) return;
-  if (process.env["CI"] === "true") throw new Error(`${why}: CI runs the PostgreSQL tests (.ci/run starts PostgreSQL)`);
+  if (inCi(process.env)) throw new Error(`${why}: CI runs the PostgreSQL tests (.ci/run starts PostgreSQL)`);
   console.log(`      skipped: ${why}`);
   context.skip();
 }

@@ -11,6 +11,7 @@ import { localApi } from "../../../gateway/http/local-api.js";
 import { localApiOpenApi } from "../../../gateway/http/openapi/document.js";
 import { openApiText, OPENAPI_FILE } from "../../../scripts/openapi.js";
 import { REPO_ROOT } from "../fixtures.js";
+import { inCi } from "../../required-tools.js";
 import { responseChecker } from "./openapi-responses.js";
 
 interface Layer {
@@ -49,7 +50,7 @@ function redocly(context: Mocha.Context): string {
   const candidates = [process.env["VALISE_REDOCLY"], `${REPO_ROOT}node_modules/.bin/redocly`].filter((p): p is string => p !== undefined && p !== "");
   const found = candidates.find((p) => existsSync(p));
   if (found !== undefined) return found;
-  if (process.env["CI"] !== undefined && process.env["CI"] !== "") throw new Error("@redocly/cli is missing: npm ci installs it (devDependency)");
+  if (inCi(process.env)) throw new Error("@redocly/cli is missing: npm ci installs it (devDependency)");
   console.log("      (skipped: @redocly/cli is not installed here; npm ci installs it, or set VALISE_REDOCLY)");
   context.skip();
   return "";
