@@ -142,23 +142,7 @@ export async function recordOutboundAttachments(
     completes: null,
     purpose: "attachments",
     createdAt: document.at.toISOString(),
-    items: prepared.uploads.map(({ entry, path, stat }, position) => {
-      const { key, noncePrefix } = itemKeyOf(entry);
-      return {
-        itemId: entry.itemId,
-        position,
-        name: entry.name,
-        mediaType: entry.mediaType,
-        size: entry.size,
-        sha256: entry.sha256,
-        chunkSize: entry.encryption.chunkSize,
-        sealedSize: sealedLength(entry.size, entry.encryption.chunkSize),
-        key: Buffer.from(key),
-        noncePrefix: Buffer.from(noncePrefix),
-        sourcePath: path,
-        sourceStat: stat,
-      };
-    }),
+    items: prepared.uploads.map(({ entry, path, stat }, position) => itemRow(entry, position, path, stat)),
   });
   for (const { entry } of prepared.uploads) {
     if (!(await tx.uploads.attach(entry.itemId, document.envelopeId))) {
@@ -206,23 +190,7 @@ export async function recordInboundAttachments(tx: Tx, opened: OpenedEnvelope, s
       completes: null,
       purpose: "attachments",
       createdAt: storedAt,
-      items: sealed.map((entry, position) => {
-        const { key, noncePrefix } = itemKeyOf(entry);
-        return {
-          itemId: entry.itemId,
-          position,
-          name: entry.name,
-          mediaType: entry.mediaType,
-          size: entry.size,
-          sha256: entry.sha256,
-          chunkSize: entry.encryption.chunkSize,
-          sealedSize: sealedLength(entry.size, entry.encryption.chunkSize),
-          key: Buffer.from(key),
-          noncePrefix: Buffer.from(noncePrefix),
-          sourcePath: null,
-          sourceStat: null,
-        };
-      }),
+      items: sealed.map((entry, position) => itemRow(entry, position, null, null)),
     });
   } catch (error) {
     if (error instanceof GatewayError && error.code === "STORE_DUPLICATE") {
@@ -230,4 +198,23 @@ export async function recordInboundAttachments(tx: Tx, opened: OpenedEnvelope, s
     }
     throw error;
   }
+}
+
+/** The evidence item row of a sealed attachment: outbound with the upload it streams from, inbound without. */
+function itemRow(entry: SealedAttachment, position: number, sourcePath: string | null, sourceStat: string | null) {
+  const { key, noncePrefix } = itemKeyOf(entry);
+  return {
+    itemId: entry.itemId,
+    position,
+    name: entry.name,
+    mediaType: entry.mediaType,
+    size: entry.size,
+    sha256: entry.sha256,
+    chunkSize: entry.encryption.chunkSize,
+    sealedSize: sealedLength(entry.size, entry.encryption.chunkSize),
+    key: Buffer.from(key),
+    noncePrefix: Buffer.from(noncePrefix),
+    sourcePath,
+    sourceStat,
+  };
 }
