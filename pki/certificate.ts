@@ -6,6 +6,13 @@
  * pairs Node's `X509Certificate` (OpenSSL: signatures, issuer checks) with
  * @peculiar/x509's parser (structured extensions), so path validation can stay
  * synchronous.
+ *
+ * Certificates from elsewhere (x5c headers, peers' bundles: hostile) are
+ * parsed whole by both parsers at once ({@link parseCertificateDer}). The
+ * gateway's own certificates, read from its home, are parsed by
+ * {@link parseOwnCertificateDer}: Node's parser at once, @peculiar/x509's
+ * only when a field only it reads is first used — so a command that only
+ * reads the home does not load @peculiar/x509 at all (start-up time).
  */
 import crypto from "node:crypto";
 import type { KeyObject } from "node:crypto";
@@ -15,7 +22,8 @@ import { authorityOfCertificate, authorityUri, assertAuthorityId } from "./autho
 import { keyAlgorithmOf } from "./keys.js";
 import { isLeafUse, USAGE_POLICIES } from "./profiles.js";
 import type { CertificateUse, KeyAlgorithm, KeyUsageName, LeafUse } from "./profiles.js";
-import { signingAlgorithmOf, toSigningCryptoKey, webCrypto, x509 } from "./x509-provider.js";
+import { peculiar, signingAlgorithmOf, toSigningCryptoKey, webCrypto } from "./x509-provider.js";
+import type * as X509 from "@peculiar/x509";
 
 /** Largest certificate accepted, in DER bytes (hostile x5c / bundles must not exhaust memory). */
 export const MAX_CERTIFICATE_BYTES = 16 * 1024;
@@ -73,16 +81,17 @@ export interface ParsedCertificate {
 /** Anything a certificate argument may be given as: parsed, PEM text or DER bytes. */
 export type CertificateInput = ParsedCertificate | string | Uint8Array;
 
+/** RFC 5280 KeyUsage bits as @peculiar/x509 numbers them (bit 0, digitalSignature, is 1). */
 const KEY_USAGE_BITS: readonly [KeyUsageName, number][] = [
-  ["digitalSignature", x509.KeyUsageFlags.digitalSignature],
-  ["nonRepudiation", x509.KeyUsageFlags.nonRepudiation],
-  ["keyEncipherment", x509.KeyUsageFlags.keyEncipherment],
-  ["dataEncipherment", x509.KeyUsageFlags.dataEncipherment],
-  ["keyAgreement", x509.KeyUsageFlags.keyAgreement],
-  ["keyCertSign", x509.KeyUsageFlags.keyCertSign],
-  ["cRLSign", x509.KeyUsageFlags.cRLSign],
-  ["encipherOnly", x509.KeyUsageFlags.encipherOnly],
-  ["decipherOnly", x509.KeyUsageFlags.decipherOnly],
+  ["digitalSignature", 1],
+  ["nonRepudiation", 2],
+  ["keyEncipherment", 4],
+  ["dataEncipherment", 8],
+  ["keyAgreement", 16],
+  ["keyCertSign", 32],
+  ["cRLSign", 64],
+  ["encipherOnly", 128],
+  ["decipherOnly", 256],
 ];
 
 /** Serial number as lowercase hex without colons or leading zero bytes. */
@@ -127,20 +136,12 @@ export function pemBlocks(text: string, label: string): Buffer[] {
  * parsers must accept it and trailing bytes are refused.
  */
 export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
-  if (!(der instanceof Uint8Array) || der.length === 0 || der.length > MAX_CERTIFICATE_BYTES) {
-    throw new PkiError("PKI_CERT_PARSE", `A certificate must be 1..${MAX_CERTIFICATE_BYTES} DER bytes.`);
-  }
-  const bytes = Buffer.from(der);
+  const bytes = certificateBytes(der);
   try {
-    const node = new crypto.X509Certificate(bytes);
-    if (!node.raw.equals(bytes)) throw new Error("trailing or non-canonical bytes");
-    const cert = new x509.X509Certificate(bytes);
-    const basic = cert.getExtension(x509.BasicConstraintsExtension);
-    const usage = cert.getExtension(x509.KeyUsagesExtension);
-    const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
-    const sanExt = cert.getExtension(x509.SubjectAlternativeNameExtension);
-    const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-    const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
+    const node = nodeCertificate(bytes);
+    const cert = new (peculiar().x509.X509Certificate)(bytes);
+    const sanExt = cert.getExtension(peculiar().x509.SubjectAlternativeNameExtension);
+    const eku = cert.getExtension(peculiar().x509.ExtendedKeyUsageExtension);
     const names = sanExt?.names.items ?? [];
     const publicKey = node.publicKey;
     return {
@@ -151,19 +152,15 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
       issuer: cert.issuer,
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
-      isCa: basic?.ca === true,
-      pathLength: basic?.pathLength,
-      keyUsage: usage === null ? undefined : KEY_USAGE_BITS.filter(([, bit]) => (usage.usages & bit) !== 0).map(([name]) => name),
-      extendedKeyUsage: eku === null ? undefined : eku.usages.map(String),
+      isCa: cert.getExtension(peculiar().x509.BasicConstraintsExtension)?.ca === true,
+      ...extensionFields(cert),
+      extendedKeyUsage: eku === null ? undefined : [...eku.usages.map(String)],
       san: {
         uris: names.filter((n) => n.type === "url").map((n) => n.value),
         dns: names.filter((n) => n.type === "dns").map((n) => n.value),
         ips: names.filter((n) => n.type === "ip").map((n) => n.value),
         other: names.filter((n) => n.type !== "url" && n.type !== "dns" && n.type !== "ip").length,
       },
-      criticalExtensions: cert.extensions.filter((e) => e.critical).map((e) => e.type),
-      subjectKeyId: ski === null ? undefined : ski.keyId.toLowerCase(),
-      authorityKeyId: aki?.keyId === undefined ? undefined : aki.keyId.toLowerCase(),
       publicKey,
       keyAlgorithm: keyAlgorithmOf(publicKey),
       fingerprint256: crypto.createHash("sha256").update(bytes).digest("hex"),
@@ -175,6 +172,130 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
   }
 }
 
+/** The fields only @peculiar/x509's parser reads (structured extensions). */
+type ExtensionFields = Pick<ParsedCertificate, "pathLength" | "keyUsage" | "criticalExtensions" | "subjectKeyId" | "authorityKeyId">;
+const EXTENSION_FIELDS: readonly (keyof ExtensionFields)[] = ["pathLength", "keyUsage", "criticalExtensions", "subjectKeyId", "authorityKeyId"];
+
+function extensionFields(cert: X509.X509Certificate): ExtensionFields {
+  const { x509 } = peculiar();
+  const basic = cert.getExtension(x509.BasicConstraintsExtension);
+  const usage = cert.getExtension(x509.KeyUsagesExtension);
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
+  return {
+    pathLength: basic?.pathLength,
+    keyUsage: usage === null ? undefined : KEY_USAGE_BITS.filter(([, bit]) => (usage.usages & bit) !== 0).map(([name]) => name),
+    criticalExtensions: cert.extensions.filter((e) => e.critical).map((e) => e.type),
+    subjectKeyId: ski === null ? undefined : ski.keyId.toLowerCase(),
+    authorityKeyId: aki?.keyId === undefined ? undefined : aki.keyId.toLowerCase(),
+  };
+}
+
+function certificateBytes(der: Uint8Array): Buffer {
+  if (!(der instanceof Uint8Array) || der.length === 0 || der.length > MAX_CERTIFICATE_BYTES) {
+    throw new PkiError("PKI_CERT_PARSE", `A certificate must be 1..${MAX_CERTIFICATE_BYTES} DER bytes.`);
+  }
+  return Buffer.from(der);
+}
+
+function nodeCertificate(bytes: Buffer): crypto.X509Certificate {
+  const node = new crypto.X509Certificate(bytes);
+  if (!node.raw.equals(bytes)) throw new Error("trailing or non-canonical bytes");
+  return node;
+}
+
+/**
+ * Parses one of the gateway's own certificates, as read from its home (the
+ * PKI store wrote it, after issuing it). Node's parser reads it at once —
+ * a malformed file fails here with `PKI_CERT_PARSE` — and the fields only
+ * @peculiar/x509 reads (key usage bits, path length, critical extensions,
+ * key identifiers) are read when first used. Everything else is read from
+ * Node's X509Certificate (OpenSSL), in the forms {@link parseCertificateDer}
+ * gives (test/pki/own-certificate.test.ts holds the two to each other).
+ * Never for certificates from outside: use {@link parseCertificateDer}.
+ */
+export function parseOwnCertificateDer(der: Uint8Array): ParsedCertificate {
+  const bytes = certificateBytes(der);
+  let node: crypto.X509Certificate;
+  let san: SubjectAltNames;
+  try {
+    node = nodeCertificate(bytes);
+    san = subjectAltNamesOf(node.subjectAltName);
+  } catch (error) {
+    if (error instanceof PkiError) throw error;
+    throw new PkiError("PKI_CERT_PARSE", "The certificate is not a well-formed X.509 certificate.", { cause: error });
+  }
+  const publicKey = node.publicKey;
+  const parsed = {
+    der: bytes,
+    pem: pemOf(bytes, "CERTIFICATE"),
+    serial: normalizeSerial(node.serialNumber),
+    subject: distinguishedName(node.subject),
+    issuer: distinguishedName(node.issuer),
+    notBefore: new Date(node.validFrom),
+    notAfter: new Date(node.validTo),
+    isCa: node.ca,
+    extendedKeyUsage: node.keyUsage === undefined ? undefined : [...node.keyUsage],
+    san,
+    publicKey,
+    keyAlgorithm: keyAlgorithmOf(publicKey),
+    fingerprint256: crypto.createHash("sha256").update(bytes).digest("hex"),
+    x509: node,
+  };
+  let extensions: ExtensionFields | undefined;
+  const read = (): ExtensionFields => {
+    if (extensions === undefined) {
+      try {
+        extensions = extensionFields(new (peculiar().x509.X509Certificate)(bytes));
+      } catch (error) {
+        throw new PkiError("PKI_CERT_PARSE", "The certificate is not a well-formed X.509 certificate.", { cause: error });
+      }
+    }
+    return extensions;
+  };
+  for (const field of EXTENSION_FIELDS) Object.defineProperty(parsed, field, { enumerable: true, get: () => read()[field] });
+  return parsed as ParsedCertificate;
+}
+
+/** Node prints a DN one attribute per line; {@link parseCertificateDer}'s form joins them with ", ". */
+function distinguishedName(lines: string): string {
+  return lines.split("\n").join(", ");
+}
+
+/**
+ * Node's `subjectAltName` text (`DNS:a, IP Address:192.0.2.1, URI:…`, a value
+ * with a comma, quote or control character as a JSON string) → the names.
+ * IPv6 addresses come uncompressed and upper case: they are given in their
+ * compressed form, as @peculiar/x509 gives them.
+ */
+function subjectAltNamesOf(text: string | undefined): SubjectAltNames {
+  const san = { uris: [] as string[], dns: [] as string[], ips: [] as string[], other: 0 };
+  let at = 0;
+  while (text !== undefined && at < text.length) {
+    const colon = text.indexOf(":", at);
+    if (colon === -1) throw new Error("malformed subjectAltName text");
+    const type = text.slice(at, colon);
+    let value: string;
+    let end: number;
+    if (text[colon + 1] === '"') {
+      end = colon + 2;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      end += 1;
+      value = JSON.parse(text.slice(colon + 1, end)) as string;
+    } else {
+      const comma = text.indexOf(", ", colon + 1);
+      end = comma === -1 ? text.length : comma;
+      value = text.slice(colon + 1, end);
+    }
+    if (type === "URI") san.uris.push(value);
+    else if (type === "DNS") san.dns.push(value);
+    else if (type === "IP Address") san.ips.push(isIP(value) === 6 ? new URL(`https://[${value}]/`).hostname.slice(1, -1) : value);
+    else san.other += 1;
+    at = end + 2; // ", "
+  }
+  return san;
+}
+
 /** Parses a PEM holding exactly one certificate (`PKI_CERT_PARSE` otherwise). */
 export function parseCertificatePem(pem: string): ParsedCertificate {
   const blocks = pemBlocks(pem, "CERTIFICATE");
@@ -182,6 +303,15 @@ export function parseCertificatePem(pem: string): ParsedCertificate {
     throw new PkiError("PKI_CERT_PARSE", `Expected exactly one PEM certificate, found ${blocks.length}.`);
   }
   return parseCertificateDer(blocks[0] as Buffer);
+}
+
+/** {@link parseOwnCertificateDer} of a PEM holding exactly one certificate. */
+export function parseOwnCertificatePem(pem: string): ParsedCertificate {
+  const blocks = pemBlocks(pem, "CERTIFICATE");
+  if (blocks.length !== 1) {
+    throw new PkiError("PKI_CERT_PARSE", `Expected exactly one PEM certificate, found ${blocks.length}.`);
+  }
+  return parseOwnCertificateDer(blocks[0] as Buffer);
 }
 
 /** Parses every certificate of a PEM bundle, in order. */
@@ -244,12 +374,17 @@ export function describeCertificate(input: CertificateInput): CertificateDescrip
     serial: cert.serial,
     subject: cert.subject,
     issuer: cert.issuer,
-    sans: [...cert.san.uris.map((v) => `URI:${v}`), ...cert.san.dns.map((v) => `DNS:${v}`), ...cert.san.ips.map((v) => `IP:${v}`)],
+    sans: sanStrings(cert),
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     keyAlgorithm: cert.keyAlgorithm ?? "unknown",
     fingerprint: cert.fingerprint256,
   };
+}
+
+/** The subject alternative names as `URI:…`, `DNS:…`, `IP:…`. */
+export function sanStrings(cert: Pick<ParsedCertificate, "san">): string[] {
+  return [...cert.san.uris.map((v) => `URI:${v}`), ...cert.san.dns.map((v) => `DNS:${v}`), ...cert.san.ips.map((v) => `IP:${v}`)];
 }
 
 /** A CA certificate with its private key, able to issue certificates and CRLs. */
@@ -326,6 +461,7 @@ export async function createRootCertificate(options: RootCertificateOptions): Pr
   const { notBefore, notAfter } = validity(options, 10);
   const spki = spkiOf(options.publicKey);
   const name = subjectName(options.authority, "root");
+  const { x509 } = peculiar();
   const cert = await x509.X509CertificateGenerator.create(
     {
       serialNumber: normalizeSerial(options.serial ?? randomSerial()),
@@ -338,7 +474,7 @@ export async function createRootCertificate(options: RootCertificateOptions): Pr
       signingAlgorithm: signingAlgorithmOf(algorithm),
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        new x509.KeyUsagesExtension(keyUsageFlags("root"), true),
         await x509.SubjectKeyIdentifierExtension.create(spki, false, webCrypto),
         new x509.SubjectAlternativeNameExtension([{ type: "url", value: authorityUri(options.authority) }], false),
       ],
@@ -387,7 +523,8 @@ export async function issueCertificate(options: LeafCertificateOptions): Promise
       names.push({ type: "ip", value });
     }
   }
-  const extensions: x509.Extension[] = [
+  const { x509 } = peculiar();
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(keyUsageFlags(options.use), true),
     await x509.SubjectKeyIdentifierExtension.create(spki, false, webCrypto),

@@ -9,9 +9,8 @@ import type { CertificateInput, Issuer, ParsedCertificate } from "./certificate.
 import { rawSubjectOfCertificate, splitSignedStructure } from "./der-structure.js";
 import { rememberedSignatureCheck } from "./signature-memo.js";
 import { keyAlgorithmOf } from "./keys.js";
-import { signingAlgorithmOf, toSigningCryptoKey, webCrypto, x509 } from "./x509-provider.js";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509";
+import { peculiar, signingAlgorithmOf, toSigningCryptoKey, webCrypto } from "./x509-provider.js";
+import type * as X509 from "@peculiar/x509";
 
 /** Largest CRL accepted, in DER bytes. */
 export const MAX_CRL_BYTES = 1024 * 1024;
@@ -72,22 +71,31 @@ export interface ParsedCrl {
 /** A CRL given as parsed, PEM text or DER bytes. */
 export type CrlInput = ParsedCrl | string | Uint8Array;
 
-const REASON_CODES: Record<RevocationReason, x509.X509CrlReason> = {
-  unspecified: x509.X509CrlReason.unspecified,
-  keyCompromise: x509.X509CrlReason.keyCompromise,
-  cACompromise: x509.X509CrlReason.cACompromise,
-  affiliationChanged: x509.X509CrlReason.affiliationChanged,
-  superseded: x509.X509CrlReason.superseded,
-  cessationOfOperation: x509.X509CrlReason.cessationOfOperation,
-  certificateHold: x509.X509CrlReason.certificateHold,
-  removeFromCRL: x509.X509CrlReason.removeFromCRL,
-  privilegeWithdrawn: x509.X509CrlReason.privilegeWithdrawn,
-  aACompromise: x509.X509CrlReason.aACompromise,
-};
+let reasonCodes: Record<RevocationReason, X509.X509CrlReason> | undefined;
 
-function reasonName(code: x509.X509CrlReason | undefined): RevocationReason {
+/** RFC 5280 reason codes by name (built on first use: @peculiar/x509 is loaded lazily). */
+function reasonCode(reason: RevocationReason): X509.X509CrlReason {
+  if (reasonCodes === undefined) {
+    const { X509CrlReason } = peculiar().x509;
+    reasonCodes = {
+      unspecified: X509CrlReason.unspecified,
+      keyCompromise: X509CrlReason.keyCompromise,
+      cACompromise: X509CrlReason.cACompromise,
+      affiliationChanged: X509CrlReason.affiliationChanged,
+      superseded: X509CrlReason.superseded,
+      cessationOfOperation: X509CrlReason.cessationOfOperation,
+      certificateHold: X509CrlReason.certificateHold,
+      removeFromCRL: X509CrlReason.removeFromCRL,
+      privilegeWithdrawn: X509CrlReason.privilegeWithdrawn,
+      aACompromise: X509CrlReason.aACompromise,
+    };
+  }
+  return reasonCodes[reason];
+}
+
+function reasonName(code: X509.X509CrlReason | undefined): RevocationReason {
   if (code === undefined) return "unspecified";
-  const found = REVOCATION_REASONS.find((name) => REASON_CODES[name] === code);
+  const found = REVOCATION_REASONS.find((name) => reasonCode(name) === code);
   return found ?? "unspecified";
 }
 
@@ -116,7 +124,10 @@ export async function createCrl(options: CreateCrlOptions): Promise<ParsedCrl> {
   const thisUpdate = new Date(Math.floor((options.thisUpdate ?? new Date(now.getTime() - 5 * 60 * 1000)).getTime() / 1000) * 1000);
   const nextUpdate = options.nextUpdate ?? new Date(thisUpdate.getTime() + DEFAULT_CRL_VALIDITY_MS);
   const root = options.issuer.certificate;
-  const extensions: x509.Extension[] = [
+  const { x509, asn1Schema, asn1X509 } = peculiar();
+  const { AsnConvert } = asn1Schema;
+  const { CRLNumber, id_ce_cRLNumber } = asn1X509;
+  const extensions: X509.Extension[] = [
     new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(options.crlNumber))),
   ];
   if (root.subjectKeyId !== undefined) extensions.push(new x509.AuthorityKeyIdentifierExtension(root.subjectKeyId, false));
@@ -131,7 +142,7 @@ export async function createCrl(options: CreateCrlOptions): Promise<ParsedCrl> {
       entries: options.entries.map((entry) => ({
         serialNumber: normalizeSerial(entry.serial),
         revocationDate: entry.revokedAt,
-        reason: REASON_CODES[entry.reason],
+        reason: reasonCode(entry.reason),
         ...(entry.invalidityDate === undefined ? {} : { invalidity: entry.invalidityDate }),
       })),
     },
@@ -155,6 +166,9 @@ export function parseCrlDer(der: Uint8Array): ParsedCrl {
       throw new Error("inner and outer signature algorithms differ");
     }
     if (issuerDer === undefined) throw new Error("no issuer");
+    const { x509, asn1Schema, asn1X509 } = peculiar();
+    const { AsnConvert } = asn1Schema;
+    const { CRLNumber, id_ce_cRLNumber } = asn1X509;
     const crl = new x509.X509Crl(bytes);
     const numberExtension = crl.getExtension(id_ce_cRLNumber);
     const crlNumber =

@@ -4,7 +4,8 @@
  * raw subject of a certificate. Raw bytes, never re-encodings: a signature
  * covers exactly what was signed.
  */
-import * as asn1js from "asn1js";
+import type * as Asn1js from "asn1js";
+import { peculiar } from "./x509-provider.js";
 
 /** Raw pieces of a signed X.509 structure (Certificate or CertificateList). */
 export interface SignedStructure {
@@ -20,13 +21,13 @@ export interface SignedStructure {
   readonly signature: Buffer;
 }
 
-function raw(block: asn1js.AsnType): Buffer {
+function raw(block: Asn1js.AsnType): Buffer {
   return Buffer.from(block.valueBeforeDecodeView);
 }
 
-function sequenceItems(block: asn1js.AsnType): asn1js.AsnType[] {
-  if (!(block instanceof asn1js.Sequence)) throw new Error("expected a SEQUENCE");
-  return block.valueBlock.value as asn1js.AsnType[];
+function sequenceItems(block: Asn1js.AsnType): Asn1js.AsnType[] {
+  if (!(block instanceof peculiar().asn1js.Sequence)) throw new Error("expected a SEQUENCE");
+  return block.valueBlock.value as Asn1js.AsnType[];
 }
 
 /**
@@ -34,6 +35,7 @@ function sequenceItems(block: asn1js.AsnType): asn1js.AsnType[] {
  * Throws on malformed DER or trailing bytes (hostile input: CRLs come from peers).
  */
 export function splitSignedStructure(der: Uint8Array): SignedStructure {
+  const { asn1js } = peculiar();
   const parsed = asn1js.fromBER(new Uint8Array(der));
   if (parsed.offset !== der.length) throw new Error("malformed DER or trailing bytes");
   const [tbs, algorithm, signature] = sequenceItems(parsed.result);

@@ -4,7 +4,6 @@
  */
 import crypto from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { calculateJwkThumbprint } from "jose";
 import type { JWK } from "jose";
 import { PkiError } from "./errors.js";
 import { writeFileAtomic } from "./atomic-file.js";
@@ -127,6 +126,8 @@ export function publicJwk(key: KeyObject): JWK {
 export async function jwkThumbprint(key: KeyObject): Promise<string> {
   const known = thumbprints.get(key);
   if (known !== undefined) return known;
+  // jose is loaded on first use: commands that never sign (case list, pki list) skip its ~60 ms.
+  const { calculateJwkThumbprint } = await import("jose");
   const thumbprint = await calculateJwkThumbprint(publicJwk(key), "sha256");
   thumbprints.set(key, thumbprint);
   return thumbprint;

@@ -23,7 +23,7 @@ import crypto from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { PkiError } from "./errors.js";
 import { assertAuthorityId } from "./authority.js";
-import { createRootCertificate, describeCertificate, issueCertificate, normalizeSerial, parseCertificatePem } from "./certificate.js";
+import { createRootCertificate, issueCertificate, normalizeSerial, parseOwnCertificatePem, sanStrings } from "./certificate.js";
 import type { Issuer, ParsedCertificate } from "./certificate.js";
 import { createCrl, parseCrlPem } from "./crl.js";
 import type { CrlEntry, ParsedCrl } from "./crl.js";
@@ -355,7 +355,7 @@ export function openAuthorityPki(dir: string): AuthorityPki {
   const root = path.resolve(dir);
   const first = readIndex(root);
 
-  const rootCertificate = (): ParsedCertificate => parseCertificatePem(readPem(root, readIndex(root).root.cert));
+  const rootCertificate = (): ParsedCertificate => parseOwnCertificatePem(readPem(root, readIndex(root).root.cert));
   const crl = (): ParsedCrl => parseCrlPem(readPem(root, CRL));
   const loadRootIssuer = (passphrase: string): Issuer => {
     const index = readIndex(root);
@@ -380,15 +380,14 @@ export function openAuthorityPki(dir: string): AuthorityPki {
     return Math.max(index.crlNumber, onDisk) + 1;
   };
   const listing = (use: CertificateUse, cert: ParsedCertificate, status: IndexStatus, files: { cert: string; key: string }, now: Date, entry?: IndexEntry): CertificateListing => {
-    const description = describeCertificate(cert);
     const effective: CertificateStatus = status !== "revoked" && now.getTime() > cert.notAfter.getTime() ? "expired" : status;
     return {
       use,
       serial: cert.serial,
-      subject: description.subject,
-      sans: description.sans,
-      notBefore: description.notBefore,
-      notAfter: description.notAfter,
+      subject: cert.subject,
+      sans: sanStrings(cert),
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
       status: effective,
       fingerprint: cert.fingerprint256,
       path: path.join(root, files.cert),
@@ -412,7 +411,7 @@ export function openAuthorityPki(dir: string): AuthorityPki {
       const index = readIndex(root);
       return [
         listing("root", rootCertificate(), "current", index.root, now),
-        ...index.certificates.map((entry) => listing(entry.use, parseCertificatePem(readPem(root, entry.cert)), entry.status, entry, now, entry)),
+        ...index.certificates.map((entry) => listing(entry.use, parseOwnCertificatePem(readPem(root, entry.cert)), entry.status, entry, now, entry)),
       ];
     },
 
@@ -426,7 +425,7 @@ export function openAuthorityPki(dir: string): AuthorityPki {
       }
       index.certificates.push(entry);
       writeIndex(root, index); // commit point
-      return listing(use, parseCertificatePem(readPem(root, entry.cert)), "current", entry, now, entry);
+      return listing(use, parseOwnCertificatePem(readPem(root, entry.cert)), "current", entry, now, entry);
     },
 
     async revoke(serial, reason, passphrase, now = new Date(), options = {}) {
@@ -485,14 +484,14 @@ export function openAuthorityPki(dir: string): AuthorityPki {
       if (entry === undefined) {
         throw new PkiError("PKI_NO_CURRENT_CERTIFICATE", `No current ${use} certificate; run a rotation to issue one.`, { details: { use } });
       }
-      return parseCertificatePem(readPem(root, entry.cert));
+      return parseOwnCertificatePem(readPem(root, entry.cert));
     },
 
     certificates(use) {
       assertLeafUse(use);
       const usable = readIndex(root).certificates.filter((e) => e.use === use && e.status !== "revoked");
       usable.sort((x, y) => (x.status === y.status ? y.issuedAt.localeCompare(x.issuedAt) : x.status === "current" ? -1 : 1));
-      return usable.map((e) => ({ use, status: e.status as "current" | "previous", certificate: parseCertificatePem(readPem(root, e.cert)) }));
+      return usable.map((e) => ({ use, status: e.status as "current" | "previous", certificate: parseOwnCertificatePem(readPem(root, e.cert)) }));
     },
 
     loadPrivateKey(use, passphrase, serial) {
@@ -526,7 +525,7 @@ export function openAuthorityPki(dir: string): AuthorityPki {
       index.dns = tls.dns;
       index.ips = tls.ips;
       writeIndex(root, index); // commit point: the new names and the certificate carrying them together
-      return listing("tls", parseCertificatePem(readPem(root, entry.cert)), "current", entry, now, entry);
+      return listing("tls", parseOwnCertificatePem(readPem(root, entry.cert)), "current", entry, now, entry);
     },
   };
 }

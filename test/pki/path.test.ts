@@ -10,15 +10,18 @@ import type { KeyPair } from "../../pki/keys.js";
 import { validateCertificatePath } from "../../pki/path.js";
 import type { PathValidationInput } from "../../pki/path.js";
 import { LEAF_USES } from "../../pki/profiles.js";
-import { toSigningCryptoKey, webCrypto, x509 } from "../../pki/x509-provider.js";
+import { peculiar, toSigningCryptoKey, webCrypto } from "../../pki/x509-provider.js";
+import type * as X509 from "@peculiar/x509";
 import { expectCode, makeAuthority, NOW, openssl } from "./fixtures.js";
 import { OPENSSL, requireTool } from "../required-tools.js";
 import type { TestAuthority } from "./fixtures.js";
 
+const { x509 } = peculiar();
+
 const DAY = 24 * 60 * 60 * 1000;
 
 /** Crafts a certificate signed by an Ed25519 issuer, with arbitrary extensions (for negative tests). */
-async function craft(issuer: { cert: ParsedCertificate; keys: KeyPair }, subjectKeys: KeyPair, subject: string, extensions: x509.Extension[]): Promise<ParsedCertificate> {
+async function craft(issuer: { cert: ParsedCertificate; keys: KeyPair }, subjectKeys: KeyPair, subject: string, extensions: X509.Extension[]): Promise<ParsedCertificate> {
   const cert = await x509.X509CertificateGenerator.create(
     {
       serialNumber: randomSerial(),

@@ -71,4 +71,30 @@ describe("npm run build: the compiled valise", function () {
     expect(typo.status).to.equal(2);
     expect(typo.stderr).to.contain("did you mean list?");
   });
+
+  it("loads only what a command needs: pki list and case list on a SQLite home load neither @peculiar/x509, pg nor Ajv's compiler (start-up time)", function () {
+    const bin = join(OUT, "scripts", "valise.js");
+    const home = join(SCRATCH, "home-modules");
+    const init = node([bin, "init", "--home", home, "--authority", "GB-UKCA", "--endpoint", "https://127.0.0.1:18443", "--json"], { VALISE_PASSPHRASE: "build test passphrase" });
+    expect(init.status, init.stderr + init.stdout).to.equal(0);
+    // Every CommonJS module a process loaded (an import of a CommonJS package lands in the same cache), printed as it exits.
+    const hook = 'import { createRequire } from "node:module"; import { writeSync } from "node:fs"; ' +
+      'process.on("exit", () => writeSync(2, "\\nLOADED " + JSON.stringify(Object.keys(createRequire("/").cache)) + "\\n"));';
+    const loadedBy = (command: readonly string[]): string[] => {
+      const run = node(["--import", `data:text/javascript,${encodeURIComponent(hook)}`, bin, ...command, "--home", home, "--json"]);
+      expect(run.status, `${command.join(" ")}: ${run.stderr}${run.stdout}`).to.equal(0);
+      const line = run.stderr.split("\n").find((l) => l.startsWith("LOADED "));
+      expect(line, run.stderr).to.not.equal(undefined);
+      return JSON.parse(line!.slice("LOADED ".length)) as string[];
+    };
+    for (const command of [["pki", "list"], ["case", "list"]]) {
+      const loaded = loadedBy(command);
+      if (command[0] === "case") expect(loaded.some((file) => file.includes("/better-sqlite3/")), "case list opened the database").to.equal(true);
+      for (const heavy of ["/@peculiar/x509/", "/asn1js/", "/node_modules/pg/", "/ajv/dist/compile/"]) {
+        expect(loaded.filter((file) => file.includes(heavy)), `${command.join(" ")} loaded ${heavy}`).to.deep.equal([]);
+      }
+    }
+    // The same hook sees them when a command does need them: the check can fail.
+    expect(loadedBy(["pki", "crl"]).some((file) => file.includes("/@peculiar/x509/"))).to.equal(true);
+  });
 });
