@@ -43,6 +43,16 @@ export function peerShelf(paths: HomePaths, authority: string): string {
 
 /** The versions on a shelf, lowest first (none when the folder does not exist). */
 export function shelvedVersions(dir: string): number[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  const key = `${stat.ino}:${stat.mtimeMs}`;
+  const known = listings.get(dir);
+  if (known !== undefined && known.key === key) return [...known.versions];
   let files: string[];
   try {
     files = fs.readdirSync(dir);
@@ -50,14 +60,30 @@ export function shelvedVersions(dir: string): number[] {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
-  return files
+  const versions = files
     .map((file) => /^([1-9][0-9]{0,9})\.json$/.exec(file)?.[1])
     .filter((v): v is string => v !== undefined)
     .map(Number)
     .sort((a, b) => a - b);
+  // Remembered only once the folder's mtime is safely in the past: a version
+  // added within the file system's timestamp granularity of the listing
+  // would otherwise leave the folder's mtime unchanged and go unseen.
+  if (Date.now() - stat.mtimeMs > RECENT_MS) listings.set(dir, { key, versions });
+  return [...versions];
 }
 
-/** The highest version on a shelf, or undefined. */
+/*
+ * Every request sent and received is checked against a profile on a shelf:
+ * without these, each did a readdir, a read, a JSON parse, a signature
+ * decode and a schema check of the same file. A listing is remembered by
+ * the folder's inode and mtime (a version added changes it); a profile by
+ * its file's inode, size and mtime (versions are written once, by rename).
+ * A CLI process adding a version is seen by the running gateway at once.
+ */
+const RECENT_MS = 2_000;
+const listings = new Map<string, { readonly key: string; readonly versions: readonly number[] }>();
+const profiles = new Map<string, { readonly key: string; readonly validator: DocumentValidator; readonly shelved: ShelvedProfile }>();
+
 export function latestVersion(dir: string): number | undefined {
   return shelvedVersions(dir).at(-1);
 }
@@ -66,7 +92,12 @@ export function latestVersion(dir: string): number | undefined {
 export function readShelved(dir: string, version: number, validator: DocumentValidator): ShelvedProfile | undefined {
   const file = path.join(dir, `${version}.json`);
   let text: string;
+  let key: string;
   try {
+    const stat = fs.statSync(file);
+    key = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    const known = profiles.get(file);
+    if (known !== undefined && known.key === key && known.validator === validator) return known.shelved;
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
@@ -76,7 +107,9 @@ export function readShelved(dir: string, version: number, validator: DocumentVal
     const signed = JSON.parse(text) as SignedProfileFile;
     const compiled = checkProfile(validator, decodeSignedProfile(signed).payload, { shelved: true });
     if (compiled.profile.version !== version) throw new Error(`${file} holds version ${compiled.profile.version}`);
-    return { file: signed, compiled };
+    const shelved = { file: signed, compiled };
+    profiles.set(file, { key, validator, shelved });
+    return shelved;
   } catch (cause) {
     throw new GatewayError("STORE_CORRUPT", `${file} is not a usable requirements profile`, { cause, details: { path: file } });
   }

@@ -4,7 +4,7 @@
  * schema reads a document of each version.
  */
 import { expect } from "chai";
-import { fillerReason, valuesAt } from "../../schemas/request-rules.js";
+import { fillerReason, repeatsACharacter, valuesAt } from "../../schemas/request-rules.js";
 import { documentVersionOf, highestCommonVersion, schemaNameFor } from "../../schemas/versions.js";
 import { inboundSchemaName, outboundRequestVersion, statusUpdateVersion } from "../../gateway/exchange/versions.js";
 import { isValiseError } from "../../pki/errors.js";
@@ -55,5 +55,21 @@ describe("schemas/request-rules and versions", function () {
     expect(outboundRequestVersion({}, peer, "mla-request", {})).to.deep.equal({ version: 1, schema: "mla-request-v1" });
     expect(statusUpdateVersion({}, peer)).to.equal(1);
     expect(statusUpdateVersion({}, { authority: "FR-DACG", documentVersions: [1, 2] })).to.equal(2);
+  });
+
+  it("finds a character repeated 10 times exactly where /(.)\\1{9,}/u does (code points, line terminators never)", () => {
+    const pieces = ["a", "b", " ", "\n", "\r", "\u2028", "\u2029", "é", "😀", "\ud800", "\udc00", "x"];
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const cases = ["a".repeat(9), "a".repeat(10), "😀".repeat(9), "😀".repeat(10), "\n".repeat(20), `${"\ud800".repeat(10)}`, `a${"\udc00".repeat(10)}`, "é".repeat(10), "ab".repeat(20)];
+    for (let i = 0; i < 3000; i += 1) {
+      const run = pieces[random(pieces.length)]!;
+      cases.push(Array.from({ length: 1 + random(30) }, () => (random(3) === 0 ? run.repeat(random(12)) : pieces[random(pieces.length)]!)).join(""));
+    }
+    for (const text of cases) expect(repeatsACharacter(text, 10), JSON.stringify(text)).to.equal(/(.)\1{9,}/u.test(text));
+    expect(cases.filter((text) => repeatsACharacter(text, 10)).length).to.be.above(100); // both outcomes are exercised
   });
 });

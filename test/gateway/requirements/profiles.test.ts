@@ -88,6 +88,7 @@ describe("requirements profiles refused", function () {
 
   it("takes the same version with the same content again as unchanged", async function () {
     const held = readLatest(peerShelf(paths(), "US-DOJ-OIA"), documentValidator())!;
+    expect(readLatest(peerShelf(paths(), "US-DOJ-OIA"), documentValidator()), "an unchanged profile is read once").to.equal(held);
     expect((await accept(held.file)).outcome).to.equal("unchanged");
   });
 
