@@ -47,6 +47,7 @@ import { refusalSummaryJob, summariseRefusals } from "./evidence/refusals.js";
 import { stat } from "node:fs/promises";
 import { loadWebhookSecrets, WebhookSender, type WebhookSenderOptions } from "./webhooks/sender.js";
 import { alertCheckJob } from "./alerts/alerts.js";
+import { uploadExpiryJob } from "./attachments/upload.js";
 import { readRestoreMarker } from "./backup/restore-marker.js";
 import { checkLogAgainstPeers } from "./audit/peer-check.js";
 import { reconcileAfterRestoreJob } from "./reconcile/after-restore.js";
@@ -267,6 +268,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         jobs.add(witnessClient);
         jobs.add(new WebhookSender({ store, logger, now, owner: jobs.owner, leaseMs: jobs.leaseMs, wake: () => jobs.wake("alert-webhooks") }, webhookSecrets, options.alertWebhooks));
         jobs.add(alertCheckJob(ctx));
+        jobs.add(uploadExpiryJob(ctx));
         // Trust refresh: own CRL before it expires, peers' bundles (new CRLs, rotations).
         const refreshEvery = options.trustRefreshMs ?? 3600_000;
         if (refreshEvery > 0) jobs.add(trustRefreshJob(ctx, client, refreshEvery));

@@ -29,7 +29,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { GatewayError } from "../errors.js";
@@ -40,6 +40,7 @@ import type { FieldError } from "../../schemas/validate.js";
 import { parseContentRange } from "../evidence/receive.js";
 import { sourceStatOf, type SourceStat } from "../evidence/send.js";
 import type { HomePaths } from "../home.js";
+import type { Job } from "../jobs/runner.js";
 
 /** Largest upload by default: 2 GiB. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
@@ -77,10 +78,19 @@ export interface UploadView {
   readonly sha256: string | null;
   readonly createdAt: string;
   readonly attachedTo: string | null;
+  /** When the upload is deleted unless a document names it first; null once attached. */
+  readonly expiresAt: string | null;
+}
+
+/** Hours an upload no document names is kept (`uploads.keepHours`). */
+export const DEFAULT_UPLOAD_KEEP_HOURS = 168;
+
+function keepMs(config: GatewayContext["config"]): number {
+  return (config.uploads?.keepHours ?? DEFAULT_UPLOAD_KEEP_HOURS) * 3_600_000;
 }
 
 /** The view of a row. */
-export function uploadView(row: UploadRow): UploadView {
+export function uploadView(ctx: Pick<GatewayContext, "config">, row: UploadRow): UploadView {
   return {
     uploadId: row.upload_id,
     name: row.name,
@@ -91,6 +101,7 @@ export function uploadView(row: UploadRow): UploadView {
     sha256: row.actual_sha256,
     createdAt: row.created_at,
     attachedTo: row.attached_to,
+    expiresAt: row.state === "attached" ? null : new Date(Date.parse(row.created_at) + keepMs(ctx.config)).toISOString(),
   };
 }
 
@@ -151,7 +162,7 @@ export async function createUpload(ctx: GatewayContext, principal: Principal, bo
     tx.uploads.insert({ uploadId, tokenId: principal.tokenId, name: name as string, mediaType: mediaType as string, size: size as number, sha256: (sha256 as string | undefined) ?? null, createdAt }),
   );
   ctx.logger.info("upload opened", { uploadId, size, mediaType, token: principal.name });
-  return uploadView((await ctx.store.read((tx) => tx.uploads.get(uploadId)))!);
+  return uploadView(ctx, (await ctx.store.read((tx) => tx.uploads.get(uploadId)))!);
 }
 
 /** The upload `uploadId` of `principal`'s token; `UPLOAD_UNKNOWN` otherwise. */
@@ -185,7 +196,7 @@ export async function receiveUploadPart(
     throw new GatewayError("EVIDENCE_RANGE_INVALID", `the Content-Range total must be the upload's size, ${size}`, { details: { total: range.total, size } });
   }
   if (row.state !== "receiving") {
-    if (range.start === undefined) return uploadView(row);
+    if (range.start === undefined) return uploadView(ctx, row);
     throw new GatewayError("EVIDENCE_RANGE_MISMATCH", "the upload is complete", { details: { offset: size } });
   }
   const offset = Number(row.received);
@@ -231,7 +242,7 @@ export async function receiveUploadPart(
   } finally {
     await ctx.store.transaction((tx) => tx.leases.release(lease, owner)).catch(() => undefined);
   }
-  return uploadView((await ctx.store.read((tx) => tx.uploads.get(uploadId)))!);
+  return uploadView(ctx, (await ctx.store.read((tx) => tx.uploads.get(uploadId)))!);
 }
 
 /** Hashes the complete file; a declared digest that differs discards the upload. */
@@ -259,4 +270,68 @@ async function finishUpload(ctx: GatewayContext, row: UploadRow): Promise<void> 
 /** The identity of a complete upload's file (the uploader checks it is unchanged when it seals it). */
 export async function uploadFileStat(paths: HomePaths, uploadId: string): Promise<SourceStat> {
   return sourceStatOf(await stat(uploadPath(paths, uploadId)));
+}
+
+/** How many expired uploads one run of the expiry job deletes at most (it runs again at once when there were more). */
+const EXPIRY_BATCH = 200;
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Deletes uploads no document named within `uploads.keepHours` of being
+ * opened: the row, then the bytes. An upload a document names in the
+ * meantime is kept (the row is deleted only while not attached, in one
+ * statement, and the bytes only when it was), and one a PUT is writing is
+ * left for the next run (the PUT's lease). Files under uploads/ that no row
+ * names (a crash between the two steps) are deleted once as old. Returns
+ * how many uploads and stray files were deleted.
+ */
+export async function expireUploads(ctx: GatewayContext): Promise<{ uploads: number; strayFiles: number; more: boolean }> {
+  const before = new Date(ctx.now().getTime() - keepMs(ctx.config));
+  const due = await ctx.store.read((tx) => tx.uploads.unattachedBefore(before.toISOString(), EXPIRY_BATCH));
+  let uploads = 0;
+  for (const row of due) {
+    const lease = `upload:${row.upload_id}`;
+    const owner = `${ctx.jobs.owner}:${randomUUID()}`;
+    if (!(await ctx.store.transaction((tx) => tx.leases.acquire(lease, owner, Date.now(), PUT_LEASE_MS)))) continue; // a PUT is writing it
+    try {
+      if (!(await ctx.store.transaction((tx) => tx.uploads.remove(row.upload_id)))) continue; // a document named it meanwhile
+      await rm(uploadPath(ctx.paths, row.upload_id), { force: true });
+      uploads += 1;
+      ctx.logger.info("upload expired", { uploadId: row.upload_id, state: row.state, createdAt: row.created_at });
+    } finally {
+      await ctx.store.transaction((tx) => tx.leases.release(lease, owner)).catch(() => undefined);
+    }
+  }
+  let strayFiles = 0;
+  const dir = join(ctx.paths.evidence, "uploads");
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [] as string[];
+    throw error;
+  });
+  for (const name of names) {
+    if (!UPLOAD_ID.test(name)) continue;
+    const file = join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    // The file is made before its row: only an old file without a row is stray.
+    if (info === undefined || info.mtimeMs >= before.getTime()) continue;
+    if ((await ctx.store.read((tx) => tx.uploads.get(name))) !== undefined) continue;
+    await rm(file, { force: true });
+    strayFiles += 1;
+    ctx.logger.info("stray upload file deleted", { uploadId: name });
+  }
+  return { uploads, strayFiles, more: due.length === EXPIRY_BATCH };
+}
+
+/** {@link expireUploads} as a singleton job, hourly. */
+export function uploadExpiryJob(ctx: GatewayContext, everyMs = 3_600_000): Job {
+  return {
+    name: "upload-expiry",
+    singleton: true,
+    idleMs: everyMs,
+    firstRunMs: 60_000,
+    async run() {
+      const { more } = await expireUploads(ctx);
+      return more ? 0 : everyMs;
+    },
+  };
 }

@@ -53,7 +53,7 @@ export interface GatewayConfig {
     readonly dir?: string;
   };
   /** Uploads of the local API (gateway/attachments/upload.ts). */
-  readonly uploads?: { readonly maxBytes?: number; readonly mediaTypes?: readonly string[] };
+  readonly uploads?: { readonly maxBytes?: number; readonly keepHours?: number; readonly mediaTypes?: readonly string[] };
   /** Webhook endpoints of the event feed (gateway/events/webhooks.ts). */
   readonly webhooks?: ReadonlyArray<{ readonly name: string; readonly url: string; readonly secretFile: string; readonly timeoutSeconds?: number; readonly kinds?: readonly string[] }>;
   /** The database (default SQLite in the home). */

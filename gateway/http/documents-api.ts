@@ -47,14 +47,14 @@ export function documentsApi(ctx: GatewayContext, allow: Allow, cursors: Cursors
   router.head(
     "/uploads/:uploadId",
     allow(["caseworker"], async (req, res) => {
-      uploadHeaders(res, uploadView(await findUpload(ctx, principalOf(res), String(req.params["uploadId"]))));
+      uploadHeaders(res, uploadView(ctx, await findUpload(ctx, principalOf(res), String(req.params["uploadId"]))));
       res.status(200).end();
     }),
   );
   router.get(
     "/uploads/:uploadId",
     allow(["caseworker"], async (req, res) => {
-      const upload = uploadView(await findUpload(ctx, principalOf(res), String(req.params["uploadId"])));
+      const upload = uploadView(ctx, await findUpload(ctx, principalOf(res), String(req.params["uploadId"])));
       uploadHeaders(res, upload);
       res.json(upload);
     }),

@@ -1055,6 +1055,8 @@ export interface components {
                     sha256: components["schemas"]["common"]["$defs"]["sha256"] | null;
                     createdAt: components["schemas"]["common"]["$defs"]["timestamp"];
                     attachedTo: components["schemas"]["common"]["$defs"]["uuid"] | null;
+                    /** @description When the upload is deleted unless a document names it first (uploads.keepHours); null once attached. */
+                    expiresAt: components["schemas"]["common"]["$defs"]["timestamp"] | null;
                 };
                 attachment: {
                     envelopeId: components["schemas"]["common"]["$defs"]["uuid"];

@@ -67,6 +67,11 @@ export class UploadsRepository {
     return (await this.#sql.run("UPDATE uploads SET state = 'attached', attached_to = ? WHERE upload_id = ? AND state = 'complete'", [envelopeId, uploadId])).changes > 0;
   }
 
+  /** Uploads no document names, opened before `before` (oldest first). */
+  unattachedBefore(before: string, limit: number): Promise<Array<Pick<UploadRow, "upload_id" | "created_at" | "state">>> {
+    return this.#sql.all("SELECT upload_id, created_at, state FROM uploads WHERE state <> 'attached' AND created_at < ? ORDER BY created_at LIMIT ?", [before, limit]);
+  }
+
   /** Drops an upload that is not attached (e.g. after a digest mismatch). */
   async remove(uploadId: string): Promise<boolean> {
     return (await this.#sql.run("DELETE FROM uploads WHERE upload_id = ? AND state <> 'attached'", [uploadId])).changes > 0;
