@@ -13,7 +13,7 @@ import type { Gateway } from "../../gateway/gateway.js";
 import Database from "better-sqlite3";
 import { withHomeStore } from "../../gateway/store/home-store.js";
 import { openHome } from "../../gateway/home.js";
-import { createNetwork, example, localRequest, waitFor, type TestNetwork } from "./fixtures.js";
+import { example, localRequest, waitFor, type TestNetwork, startNetwork, stopNetwork } from "./fixtures.js";
 
 interface OutboxRow {
   state: string;
@@ -46,18 +46,10 @@ describe("gateway delivery: a 409 from the receiver", function () {
   }
 
   before(async function () {
-    network = await createNetwork();
-    gb = network.gb.gateway();
-    us = network.us.gateway();
-    await gb.start();
-    await us.start();
+    ({ network, gb, us } = await startNetwork());
   });
 
-  after(async function () {
-    await gb?.stop();
-    await us?.stop();
-    network?.cleanup();
-  });
+  after(() => stopNetwork({ network, gb, us }));
 
   it("retries after a 409 and delivers once the receiver's state allows it", async function () {
     const { caseId, envelopeId } = await submitIntoConflict();

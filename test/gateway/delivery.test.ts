@@ -8,7 +8,7 @@ import { expect } from "chai";
 import type { Gateway } from "../../gateway/gateway.js";
 import { verifyReceipt } from "../../gateway/envelope/receipt.js";
 import { loadPeerTrust } from "../../pki/peers.js";
-import { count, createNetwork, example, localRequest, waitFor, type TestNetwork } from "./fixtures.js";
+import { count, example, localRequest, waitFor, type TestNetwork, startNetwork, stopNetwork } from "./fixtures.js";
 import { forEachEngine } from "../store/engines.js";
 
 forEachEngine("gateway delivery: receiver down for a while", (engine) => {
@@ -17,18 +17,10 @@ forEachEngine("gateway delivery: receiver down for a while", (engine) => {
   let us: Gateway | undefined;
 
   before(async function () {
-    network = await createNetwork({ store: engine.name });
-    gb = network.gb.gateway();
-    us = network.us.gateway();
-    await gb.start();
-    await us.start();
+    ({ network, gb, us } = await startNetwork({ store: engine.name }));
   });
 
-  after(async function () {
-    await gb?.stop();
-    await us?.stop();
-    await network?.cleanup();
-  });
+  after(() => stopNetwork({ network, gb, us }));
 
   it("queues while US is stopped, retries, and delivers once US starts again", async function () {
     await us!.stop();

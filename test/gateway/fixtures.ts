@@ -188,6 +188,39 @@ export async function createNetwork(options: { readonly store?: "sqlite" | "post
   }
 }
 
+/** A network whose two gateways run. */
+export interface RunningNetwork {
+  readonly network: TestNetwork;
+  readonly gb: Gateway;
+  readonly us: Gateway;
+}
+
+/**
+ * {@link createNetwork}, then GB's and US's gateways started: the `before`
+ * of a suite that exchanges between two running gateways. A gateway that
+ * fails to start stops the other and removes the network.
+ */
+export async function startNetwork(options: { readonly store?: "sqlite" | "postgres" } = {}): Promise<RunningNetwork> {
+  const network = await createNetwork(options);
+  const gb = network.gb.gateway();
+  const us = network.us.gateway();
+  try {
+    await gb.start();
+    await us.start();
+  } catch (error) {
+    await stopNetwork({ network, gb, us });
+    throw error;
+  }
+  return { network, gb, us };
+}
+
+/** Stops what {@link startNetwork} started and removes the network (the `after`; a part `before` never made is skipped). */
+export async function stopNetwork(running: { readonly network?: TestNetwork; readonly gb?: Gateway; readonly us?: Gateway }): Promise<void> {
+  await running.gb?.stop().catch(() => undefined);
+  await running.us?.stop().catch(() => undefined);
+  await running.network?.cleanup();
+}
+
 /** An HTTP answer, body parsed as JSON when it is JSON. */
 export interface HttpAnswer {
   readonly status: number;

@@ -15,7 +15,7 @@ import { createLogger } from "../../gateway/log.js";
 import { updatePeer } from "../../pki/peers.js";
 import { jwkThumbprint } from "../../pki/keys.js";
 import { parseCertificateDer } from "../../pki/certificate.js";
-import { count, createNetwork, example, FAST_DELIVERY, localRequest, PASSPHRASE, peerRequest, sealFrom, waitFor, type TestAuthority, type TestNetwork } from "./fixtures.js";
+import { count, example, FAST_DELIVERY, localRequest, PASSPHRASE, peerRequest, sealFrom, waitFor, type TestAuthority, type TestNetwork, startNetwork, stopNetwork } from "./fixtures.js";
 import { valiseOk } from "./cli-process.js";
 import { valise } from "../scripts/cli-helpers.js";
 
@@ -63,18 +63,10 @@ describe("gateway: a running gateway follows its own PKI", function () {
     });
 
   before(async function () {
-    network = await createNetwork();
-    gb = network.gb.gateway();
-    us = network.us.gateway();
-    await gb.start();
-    await us.start();
+    ({ network, gb, us } = await startNetwork());
   });
 
-  after(async function () {
-    await gb?.stop();
-    await us?.stop();
-    network?.cleanup();
-  });
+  after(() => stopNetwork({ network, gb, us }));
 
   it("seals with the rotated sign key once the old one is revoked (keyCompromise), and the peer accepts it", async function () {
     const old = network.gb.pki().currentCertificate("sign").serial;

@@ -12,7 +12,7 @@ import { withHomeStore } from "../../gateway/store/home-store.js";
 import { openHome } from "../../gateway/home.js";
 import { verifyReceipt } from "../../gateway/envelope/receipt.js";
 import { loadPeerTrust } from "../../pki/peers.js";
-import { count, createNetwork, example, localRequest, waitFor, type TestNetwork } from "./fixtures.js";
+import { count, example, localRequest, waitFor, type TestNetwork, startNetwork, stopNetwork } from "./fixtures.js";
 
 describe("gateway local API", function () {
   let network: TestNetwork;
@@ -22,18 +22,10 @@ describe("gateway local API", function () {
   let submitted: { caseId: string; envelopeId: string };
 
   before(async function () {
-    network = await createNetwork();
-    gb = network.gb.gateway();
-    us = network.us.gateway();
-    await gb.start();
-    await us.start();
+    ({ network, gb, us } = await startNetwork());
   });
 
-  after(async function () {
-    await gb?.stop();
-    await us?.stop();
-    network?.cleanup();
-  });
+  after(() => stopNetwork({ network, gb, us }));
 
   it("submits a request: 201 {caseId, envelopeId}, delivered to US, GB's case received with a verified receipt", async function () {
     const answer = await localRequest(network.gb.localPort, "POST", "/api/v1/requests", { token: network.gb.tokens.caseworker, body: request });

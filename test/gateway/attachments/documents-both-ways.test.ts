@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Gateway } from "../../../gateway/gateway.js";
 import { DEFAULT_UPLOAD_KEEP_HOURS, expireUploads } from "../../../gateway/attachments/upload.js";
-import { createNetwork, example, localRequest, waitFor, type HttpAnswer, type TestNetwork } from "../fixtures.js";
+import { example, localRequest, waitFor, type HttpAnswer, type TestNetwork, startNetwork, stopNetwork } from "../fixtures.js";
 import { plaintextOf } from "../evidence/helpers.js";
 import { responseChecker } from "../http/openapi-responses.js";
 
@@ -85,18 +85,10 @@ describe("documents both ways: uploads, attachments on requests and steps", func
   let caseId: string;
 
   before(async function () {
-    network = await createNetwork();
-    gb = network.gb.gateway();
-    us = network.us.gateway();
-    await gb.start();
-    await us.start();
+    ({ network, gb, us } = await startNetwork());
   });
 
-  after(async function () {
-    await gb?.stop();
-    await us?.stop();
-    network?.cleanup();
-  });
+  after(() => stopNetwork({ network, gb, us }));
 
   async function upload(port: number, token: string, name: string, mediaType: string, bytes: Buffer, options: { interrupt?: boolean } = {}): Promise<string> {
     const created = await localRequest(port, "POST", "/api/v1/uploads", { token, body: { name, mediaType, size: bytes.length, sha256: sha256(bytes) } });

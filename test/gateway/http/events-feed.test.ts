@@ -7,7 +7,7 @@
 import http from "node:http";
 import { expect } from "chai";
 import type { Gateway } from "../../../gateway/gateway.js";
-import { createNetwork, example, localRequest, waitFor, type TestNetwork } from "../fixtures.js";
+import { example, localRequest, waitFor, type TestNetwork, startNetwork, stopNetwork } from "../fixtures.js";
 import { localApiOpenApi } from "../../../gateway/http/openapi/document.js";
 import { responseChecker } from "./openapi-responses.js";
 
@@ -68,18 +68,10 @@ describe("event feed and paged lists (local API)", function () {
   let caseId: string;
 
   before(async function () {
-    network = await createNetwork();
-    gb = network.gb.gateway();
-    us = network.us.gateway();
-    await gb.start();
-    await us.start();
+    ({ network, gb, us } = await startNetwork());
   });
 
-  after(async function () {
-    await gb?.stop();
-    await us?.stop();
-    network?.cleanup();
-  });
+  after(() => stopNetwork({ network, gb, us }));
 
   it("a long-poll waits for the inbound request and returns it once, with a cursor that resumes after it", async function () {
     const token = network.us.tokens.caseworker;

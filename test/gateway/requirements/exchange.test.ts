@@ -16,7 +16,7 @@ import { documentValidator } from "../../../schemas/validate.js";
 import { homeSigner, publishProfile } from "../../../gateway/requirements/publish.js";
 import { sealEnvelope } from "../../../gateway/envelope/seal.js";
 import { randomUUID } from "node:crypto";
-import { count, createNetwork, example, localRequest, PASSPHRASE, peerRequest, waitFor, type HttpAnswer, type TestAuthority, type TestNetwork } from "../fixtures.js";
+import { count, example, localRequest, PASSPHRASE, peerRequest, waitFor, type HttpAnswer, type TestAuthority, type TestNetwork, startNetwork, stopNetwork } from "../fixtures.js";
 
 /** The local API with extra headers (Accept-Language). */
 function localCall(port: number, method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
@@ -69,18 +69,10 @@ describe("requirements profiles between two gateways", function () {
   let us: Gateway;
 
   before(async function () {
-    network = await createNetwork();
-    gb = network.gb.gateway();
-    us = network.us.gateway();
-    await gb.start();
-    await us.start();
+    ({ network, gb, us } = await startNetwork());
   });
 
-  after(async function () {
-    await gb?.stop();
-    await us?.stop();
-    network?.cleanup();
-  });
+  after(() => stopNetwork({ network, gb, us }));
 
   const fetchUs = (): Promise<HttpAnswer> => localCall(network.gb.localPort, "POST", "/api/v1/requirements/peers/US-DOJ-OIA/fetch", network.gb.tokens.operator);
   const submit = (document: unknown, language?: string): Promise<HttpAnswer> =>
