@@ -6,6 +6,7 @@
  * | POST | /uploads | open an upload `{name, mediaType, size, sha256?}` → 201 the upload (`uploadId`) |
  * | PUT | /uploads/:uploadId | bytes with `Content-Range: bytes FIRST-LAST/SIZE` → 200 the upload (`received`, `state`) |
  * | HEAD | /uploads/:uploadId | `Upload-Offset`, `Upload-Length`, `Valise-Upload-State`: where to resume |
+ * | GET | /uploads?limit=&cursor= | the caller's uploads (its token's), newest first, with `expiresAt` |
  * | GET | /uploads/:uploadId | the upload |
  * | GET | /cases/:caseId/attachments?limit=&cursor= | the case's attachments, both ways (the read is audited) |
  * | GET | /cases/:caseId/attachments/:itemId | a received attachment's bytes, verified as decrypted (the read is audited) |
@@ -75,6 +76,24 @@ export function documentsApi(ctx: GatewayContext, allow: Allow, cursors: Cursors
     }),
   );
 
+  router.get(
+    "/uploads",
+    allow(["caseworker"], async (req, res) => {
+      const query = parseListQuery(req.query as Record<string, unknown>, {});
+      let after: [string, string] | null = null;
+      if (query.cursor !== undefined) {
+        const [createdAt, uploadId] = (await cursors.decode("uploads", {}, query.cursor)).position;
+        if (typeof createdAt !== "string" || typeof uploadId !== "string") throw new GatewayError("CURSOR_INVALID", "the cursor is not one of the upload list");
+        after = [createdAt, uploadId];
+      }
+      // Only the caller's token's uploads: a cursor can position, never widen, the list.
+      const rows = await ctx.store.read((tx) => tx.uploads.ofToken(principalOf(res).tokenId, after, query.limit + 1));
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      const next = rows.length > query.limit && last !== undefined ? await cursors.encode({ list: "uploads", filters: {}, position: [last.created_at, last.upload_id] }) : null;
+      res.json({ uploads: page.map((row) => uploadView(ctx, row)), next });
+    }),
+  );
   router.get(
     "/cases/:caseId/attachments",
     allow(["caseworker"], async (req, res) => {

@@ -246,7 +246,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The caller's uploads (its token's), newest first, a page at a time: to resume or attach them.
+         * @description Role: caseworker.
+         */
+        get: operations["listUploads"];
         put?: never;
         /**
          * Open an upload of a file to attach.
@@ -1075,6 +1079,10 @@ export interface components {
                     state: "queued" | "receipted" | "failed" | "receiving" | "received";
                     receivedAt: string | null;
                     receipt: string | null;
+                };
+                uploadPage: {
+                    uploads: components["schemas"]["local-api"]["$defs"]["upload"][];
+                    next: components["schemas"]["local-api"]["$defs"]["cursor"] | null;
                 };
                 attachmentPage: {
                     caseId: components["schemas"]["common"]["$defs"]["uuid"];
@@ -2947,6 +2955,58 @@ export interface operations {
             };
             /** @description Refused: `EVIDENCE_ITEM_NOT_RECEIVED` (The evidence item has not been received completely and verified yet.) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+        };
+    };
+    listUploads: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500 (default 100). */
+                limit?: number;
+                /** @description The `next` of the previous page, unchanged. */
+                cursor?: components["schemas"]["local-api"]["$defs"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of uploads. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["uploadPage"];
+                };
+            };
+            /** @description Refused: `USAGE` (The command line is malformed.); `CURSOR_INVALID` (A list cursor is malformed or was not issued by this gateway (forged or altered); pass back the previous page's next unchanged.); `CURSOR_LIST_MISMATCH` (A list cursor was issued for another list, or for the same list under other filters (details: list, cursorList).) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `UNAUTHENTICATED` (No valid bearer token was presented.) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["local-api"]["$defs"]["error"];
+                };
+            };
+            /** @description Refused: `FORBIDDEN` (The token's role does not allow this operation.) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

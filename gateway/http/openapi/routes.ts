@@ -103,6 +103,7 @@ export const LOCAL_API_ROUTES: readonly RouteSpec[] = Object.freeze<RouteSpec[]>
     body: { json: "api:uploadCreate" }, responses: { "201": { description: "The upload.", json: "api:upload" } },
     errors: ["DOCUMENT_INVALID", "UPLOAD_TOO_LARGE", "UPLOAD_MEDIA_TYPE_NOT_ALLOWED"],
   },
+  { method: "get", path: "/api/v1/uploads", operationId: "listUploads", summary: "The caller's uploads (its token's), newest first, a page at a time: to resume or attach them.", tag: "documents", roles: ["caseworker"], parameters: [limit, cursor], responses: ok("A page of uploads.", "api:uploadPage"), errors: ["USAGE", "CURSOR_INVALID", "CURSOR_LIST_MISMATCH"] },
   { method: "get", path: "/api/v1/uploads/{uploadId}", operationId: "getUpload", summary: "An upload.", tag: "documents", roles: ["caseworker"], responses: ok("The upload.", "api:upload"), errors: ["UPLOAD_UNKNOWN"] },
   { method: "head", path: "/api/v1/uploads/{uploadId}", operationId: "uploadOffset", summary: "Where an upload stands (Upload-Offset).", tag: "documents", roles: ["caseworker"], responses: { "200": { description: "Headers only.", headers: { "Upload-Offset": "bytes durably received", "Upload-Length": "the declared size", "Valise-Upload-State": "receiving, complete or attached" } } }, errors: ["UPLOAD_UNKNOWN"] },
   {

@@ -282,6 +282,38 @@ describe("documents both ways: uploads, attachments on requests and steps", func
     expect(readdirSync(uploadsDir).length).to.equal(before);
   });
 
+  it("lists the caller's own uploads, newest first, a page at a time; another system's token sees none of them", async function () {
+    const token = network.gb.tokens.caseworker;
+    const opened: string[] = [];
+    for (const name of ["a.txt", "b.txt", "c.txt"]) {
+      const created = await localRequest(network.gb.localPort, "POST", "/api/v1/uploads", { token, body: { name, mediaType: "text/plain", size: 3 } });
+      opened.push(created.json.uploadId as string);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: HttpAnswer = await localRequest(network.gb.localPort, "GET", `/api/v1/uploads?limit=2${cursor === null ? "" : `&cursor=${cursor}`}`, { token });
+      expect(page.status, page.text).to.equal(200);
+      contract.check("GET", "/api/v1/uploads", 200, page.json);
+      expect(page.json.uploads.length).to.be.at.most(2);
+      seen.push(...(page.json.uploads as Array<{ uploadId: string }>).map((u) => u.uploadId));
+      cursor = page.json.next as string | null;
+      pages += 1;
+    } while (cursor !== null && pages < 50);
+    expect(new Set(seen).size, "no upload twice").to.equal(seen.length);
+    expect(seen).to.include.members(opened);
+    const created = await Promise.all(seen.map(async (id) => (await localRequest(network.gb.localPort, "GET", `/api/v1/uploads/${id}`, { token })).json.createdAt as string));
+    expect([...created].sort().reverse()).to.deep.equal(created); // newest first
+
+    const other = await network.gb.createToken("caseworker", "another case system");
+    const theirs = await localRequest(network.gb.localPort, "GET", "/api/v1/uploads", { token: other.token });
+    expect(theirs.json).to.deep.equal({ uploads: [], next: null });
+    const bad = await localRequest(network.gb.localPort, "GET", "/api/v1/uploads?cursor=forged.cursor", { token });
+    expect(bad.status).to.equal(400);
+    expect(bad.json.error.code).to.equal("CURSOR_INVALID");
+  });
+
   it("deletes an upload no document named within uploads.keepHours (row and bytes) and a stray file; attached uploads stay", async function () {
     const token = network.gb.tokens.caseworker;
     const uploadsDir = join(network.gb.home, "evidence", "uploads");
