@@ -16,7 +16,7 @@
 import type { Dialect, Sql, SqlValue } from "./sql.js";
 import type { MigrationMode } from "./migrations.js";
 import { SqliteEngine } from "./sqlite/engine.js";
-import type { PostgresEngine } from "./postgres/engine.js";
+import { PostgresEngine } from "./postgres/engine.js";
 import { CasesRepository } from "./repos/cases.js";
 import { EnvelopesRepository, OutboxRepository } from "./repos/envelopes.js";
 import { AuditRepository } from "./repos/audit.js";
@@ -173,7 +173,5 @@ class EngineStore implements Store {
  */
 export async function openStore(location: StoreLocation, migrate: MigrationMode, options: { readonly poolSize?: number } = {}): Promise<Store> {
   if (location.kind === "sqlite") return new EngineStore("sqlite", SqliteEngine.open(location.path, migrate));
-  // Loaded only for a PostgreSQL store: `pg` costs a SQLite home's every CLI command ~80 ms of start-up.
-  const { PostgresEngine } = await import("./postgres/engine.js");
   return new EngineStore("postgres", await PostgresEngine.open(location.url, migrate, options.poolSize));
 }

@@ -6,7 +6,8 @@
  * PostgreSQL holds it. A transaction that lost a deadlock or a serialization
  * check is run again whole (its work does no IO outside the store).
  */
-import pg from "pg";
+import { createRequire } from "node:module";
+import type pg from "pg";
 import { GatewayError } from "../../errors.js";
 import { isRetryable, redactUrl, storeError } from "../errors.js";
 import { numberedPlaceholders, type Sql, type SqlRunResult, type SqlValue } from "../sql.js";
@@ -18,10 +19,18 @@ import { tooNew, tooOld } from "../migrations.js";
 // integer Valise stores is below 2^53 (sizes, indices, epoch milliseconds).
 const INT8 = 20;
 const NUMERIC = 1700;
+let loadedPg: typeof pg | undefined;
+
+/** The driver, loaded on first use: a SQLite home's CLI commands never pay its ~80 ms of start-up. */
+function driver(): typeof pg {
+  loadedPg ??= createRequire(import.meta.url)("pg") as typeof pg;
+  return loadedPg;
+}
+
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as "text");
+    return driver().types.getTypeParser(oid, format as "text");
   },
 } as pg.CustomTypesConfig;
 
@@ -81,7 +90,7 @@ export class PostgresEngine {
    */
   static async open(url: string, migrate: MigrationMode, poolSize = 10): Promise<PostgresEngine> {
     // connectionTimeoutMillis bounds the wait for a pooled connection too: a burst queues behind the pool, so it is generous.
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 30_000 });
+    const pool = new (driver().Pool)({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 30_000 });
     // An idle client that loses its server emits 'error' on the pool; without
     // a listener that would crash the process. The next query reports it.
     pool.on("error", () => undefined);
