@@ -24,10 +24,10 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { GatewayContext } from "../context.js";
 import type { Job } from "../jobs/runner.js";
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from "../webhooks/signature.js";
 import { feedEventFromRow, type FeedEvent } from "./feed-events.js";
 
 /** One endpoint, as configured. */
@@ -51,11 +51,6 @@ const DEFAULTS: WebhookOptions = Object.freeze({ initialBackoffMs: 1000, maxBack
 
 /** Most of a receiver's answer read (the rest is dropped): the body means nothing to the sender. */
 const ANSWER_BYTES = 4096;
-
-/** The signature header of `body` at `time` (unix seconds) under `secret`. */
-export function webhookSignature(secret: string, time: number, body: string): string {
-  return `t=${time},v1=${createHmac("sha256", secret).update(`${time}.${body}`).digest("hex")}`;
-}
 
 /** Delay before attempt `attempts + 1` (pure; `random` in [0, 1)). */
 export function webhookBackoff(attempts: number, options: Pick<WebhookOptions, "initialBackoffMs" | "maxBackoffMs">, random: number): number {
@@ -137,9 +132,10 @@ export function webhookJob(ctx: GatewayContext, options: Partial<WebhookOptions>
           {
             "content-type": "application/json",
             "user-agent": `valise-gateway/${ctx.authority}`,
-            "valise-event-id": event.eventId,
+            // Signed as alert webhooks are (gateway/webhooks/signature.ts): one verifier serves both.
+            [EVENT_ID_HEADER]: event.eventId,
             "valise-event-kind": event.kind,
-            "valise-signature": webhookSignature(secret, Math.floor(Date.now() / 1000), body),
+            [SIGNATURE_HEADER]: signWebhook(secret, body, Math.floor(Date.now() / 1000)),
           },
           (endpoint.timeoutSeconds ?? 10) * 1000,
         );
