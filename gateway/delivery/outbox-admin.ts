@@ -65,6 +65,14 @@ export interface OutboxFilter {
   readonly state?: string | undefined;
   readonly peer?: string | undefined;
   readonly limit?: number | string | undefined;
+  /** After this row of a previous page (its `createdAt` and `envelopeId`). */
+  readonly after?: readonly [string, string] | undefined;
+}
+
+/** A page of {@link listOutbox}: `more` when rows follow the last one. */
+export interface OutboxPage {
+  readonly entries: OutboxEntry[];
+  readonly more: boolean;
 }
 
 /**
@@ -73,6 +81,11 @@ export interface OutboxFilter {
  * acts on. `USAGE` for an unknown state or a limit outside 1–1000.
  */
 export async function listOutbox(tx: Tx, filter: OutboxFilter, now: Date): Promise<OutboxEntry[]> {
+  return (await listOutboxPage(tx, filter, now)).entries;
+}
+
+/** {@link listOutbox}, a page at a time (`filter.after`): the rows, and whether more follow. */
+export async function listOutboxPage(tx: Tx, filter: OutboxFilter, now: Date): Promise<OutboxPage> {
   const state = filter.state;
   if (state !== undefined && state !== "open" && !OUTBOX_STATES.includes(state as OutboxState)) {
     throw new GatewayError("USAGE", `unknown outbox state ${JSON.stringify(state)}: use open (pending and failed), ${OUTBOX_STATES.join(", ")}`);
@@ -81,14 +94,9 @@ export async function listOutbox(tx: Tx, filter: OutboxFilter, now: Date): Promi
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_OUTBOX_LIST) {
     throw new GatewayError("USAGE", `the limit must be a whole number from 1 to ${MAX_OUTBOX_LIST}`);
   }
-  const peer = filter.peer === undefined ? {} : { peer: filter.peer };
-  const rows =
-    state === undefined || state === "open"
-      ? [...(await tx.outbox.list({ state: "pending", ...peer, limit })), ...(await tx.outbox.list({ state: "failed", ...peer, limit }))]
-          .sort((a, b) => b.created_at.localeCompare(a.created_at))
-          .slice(0, limit)
-      : await tx.outbox.list({ state: state as OutboxState, ...peer, limit });
-  return rows.map((row) => entryOf(row, now));
+  const states: readonly OutboxState[] = state === undefined || state === "open" ? ["pending", "failed"] : [state as OutboxState];
+  const rows = await tx.outbox.list({ states, ...(filter.peer === undefined ? {} : { peer: filter.peer }), ...(filter.after === undefined ? {} : { after: filter.after }), limit: limit + 1 });
+  return { entries: rows.slice(0, limit).map((row) => entryOf(row, now)), more: rows.length > limit };
 }
 
 /** One outbox row; `OUTBOX_UNKNOWN` when no outbound envelope has that id. */

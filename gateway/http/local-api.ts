@@ -151,7 +151,7 @@ export function localApi(ctx: GatewayContext, client: PeerClient, threadPool?: T
     }),
   );
   api.use(evidenceApiRoutes(ctx, cursors));
-  api.use(outboxApiRoutes(ctx, allow));
+  api.use(outboxApiRoutes(ctx, allow, cursors));
   api.use(requirementsApiRoutes(ctx, client, allow));
   api.use((_req, _res, next) => next(new GatewayError("NOT_FOUND", "no such endpoint")));
 

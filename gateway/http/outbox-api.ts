@@ -4,7 +4,7 @@
  *
  * | method | path | what |
  * | --- | --- | --- |
- * | GET | /outbox?state=&peer=&limit= | envelopes waiting or failed (default), or of one state, newest first |
+ * | GET | /outbox?state=&peer=&limit=&cursor= | envelopes waiting or failed (default), or of one state, newest first, a page at a time (`next`) |
  * | GET | /outbox/:envelopeId | one envelope's delivery |
  * | POST | /outbox/:envelopeId/retry | due now, give-up clock restarted; body `{reason?}`; audited |
  * | POST | /outbox/:envelopeId/cancel | not delivered any more; body `{reason?}`; audited |
@@ -13,8 +13,9 @@ import express, { type Request, type Response } from "express";
 import type { Principal } from "../auth/tokens.js";
 import type { GatewayContext } from "../context.js";
 import { GatewayError } from "../errors.js";
-import { cancelDelivery, listOutbox, retryDelivery, showOutbox } from "../delivery/outbox-admin.js";
+import { cancelDelivery, listOutboxPage, retryDelivery, showOutbox } from "../delivery/outbox-admin.js";
 import type { Allow } from "./cases-api.js";
+import type { Cursors } from "./cursor.js";
 
 /** The optional `reason` of a retry or cancel body; `REQUEST_MALFORMED` for anything else. */
 function reasonOf(req: Request): string | undefined {
@@ -28,7 +29,7 @@ function reasonOf(req: Request): string | undefined {
 }
 
 /** The outbox routes. */
-export function outboxApiRoutes(ctx: GatewayContext, allow: Allow): express.Router {
+export function outboxApiRoutes(ctx: GatewayContext, allow: Allow, cursors: Cursors): express.Router {
   const router = express.Router();
   const principalOf = (res: Response): Principal => res.locals["principal"] as Principal;
   const query = (req: Request): Record<string, string | undefined> => req.query as Record<string, string | undefined>;
@@ -37,7 +38,22 @@ export function outboxApiRoutes(ctx: GatewayContext, allow: Allow): express.Rout
     "/outbox",
     allow(["operator"], async (req, res) => {
       const q = query(req);
-      res.json({ outbox: await ctx.store.read((tx) => listOutbox(tx, { state: q["state"], peer: q["peer"], limit: q["limit"] }, ctx.now())) });
+      for (const [name, value] of Object.entries(q)) {
+        if (!["state", "peer", "limit", "cursor"].includes(name)) throw new GatewayError("USAGE", `unknown query parameter ${name.slice(0, 64)}`, { details: { parameter: name.slice(0, 64), allowed: ["state", "peer", "limit", "cursor"] } });
+        if (typeof value !== "string") throw new GatewayError("USAGE", `${name} must be given once`, { details: { parameter: name } });
+      }
+      // A cursor belongs to the state and peer it was issued for (CURSOR_LIST_MISMATCH otherwise).
+      const filters = { state: q["state"] ?? "open", ...(q["peer"] === undefined ? {} : { peer: q["peer"] }) };
+      let after: [string, string] | undefined;
+      if (q["cursor"] !== undefined) {
+        const [createdAt, envelopeId] = (await cursors.decode("outbox", filters, q["cursor"])).position;
+        if (typeof createdAt !== "string" || typeof envelopeId !== "string") throw new GatewayError("CURSOR_INVALID", "the cursor is not one of the outbox list");
+        after = [createdAt, envelopeId];
+      }
+      const page = await ctx.store.read((tx) => listOutboxPage(tx, { state: q["state"], peer: q["peer"], limit: q["limit"], after }, ctx.now()));
+      const last = page.entries.at(-1);
+      const next = page.more && last !== undefined ? await cursors.encode({ list: "outbox", filters, position: [last.createdAt, last.envelopeId] }) : null;
+      res.json({ outbox: page.entries, next });
     }),
   );
   router.get(

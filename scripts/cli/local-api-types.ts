@@ -3812,8 +3812,10 @@ export interface operations {
                 state?: "open" | "pending" | "failed" | "delivered" | "cancelled" | "superseded";
                 /** @description The receiving authority. */
                 peer?: components["schemas"]["common"]["$defs"]["authorityId"];
-                /** @description At most this many envelopes. */
+                /** @description At most this many envelopes (1 to 1000, default 100). */
                 limit?: number;
+                /** @description The `next` of the previous page, unchanged. */
+                cursor?: components["schemas"]["local-api"]["$defs"]["cursor"];
             };
             header?: never;
             path?: never;
@@ -3821,7 +3823,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The envelopes: `{outbox}`. */
+            /** @description The envelopes, newest first: `{outbox, next}` (`next`: the cursor of the next page, or null). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3830,7 +3832,7 @@ export interface operations {
                     "application/json": components["schemas"]["local-api"]["$defs"]["anyObject"];
                 };
             };
-            /** @description Refused: `USAGE` (The command line is malformed.) */
+            /** @description Refused: `USAGE` (The command line is malformed.); `CURSOR_INVALID` (A list cursor is malformed or was not issued by this gateway (forged or altered); pass back the previous page's next unchanged.); `CURSOR_LIST_MISMATCH` (A list cursor was issued for another list, or for the same list under other filters (details: list, cursorList).) */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -55,6 +55,34 @@ describe("outbox administration: list, show, retry, cancel", function () {
     expect(unknown.json.error.code).to.equal("OUTBOX_UNKNOWN");
   });
 
+  it("pages the list with a cursor bound to its filters: every envelope once, newest first", async function () {
+    for (let i = 0; i < 3; i += 1) await failed((await submit()).envelopeId);
+    const token = network.gb.tokens.operator;
+    const all = (await localRequest(network.gb.localPort, "GET", "/api/v1/outbox?state=failed&limit=1000", { token })).json;
+    expect(all.next).to.equal(null);
+    expect(all.outbox.length).to.be.at.least(3);
+    const seen: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const page: { status: number; text: string; json: any } = await localRequest(network.gb.localPort, "GET", `/api/v1/outbox?state=failed&limit=2${next === null ? "" : `&cursor=${next}`}`, { token });
+      expect(page.status, page.text).to.equal(200);
+      expect(page.json.outbox.length).to.be.at.most(2);
+      seen.push(...(page.json.outbox as Array<{ envelopeId: string }>).map((e) => e.envelopeId));
+      next = page.json.next as string | null;
+      pages += 1;
+      if (pages === 1) {
+        // The cursor is the failed list's: under another state it is refused.
+        const other = await localRequest(network.gb.localPort, "GET", `/api/v1/outbox?state=pending&cursor=${next}`, { token });
+        expect(other.status).to.equal(400);
+        expect(other.json.error.code).to.equal("CURSOR_LIST_MISMATCH");
+      }
+    } while (next !== null && pages < 100);
+    expect(seen).to.deep.equal((all.outbox as Array<{ envelopeId: string }>).map((e) => e.envelopeId));
+    const unknown = await localRequest(network.gb.localPort, "GET", "/api/v1/outbox?after=x", { token });
+    expect(unknown.json.error.code).to.equal("USAGE");
+  });
+
   it("shows a failed delivery and its last error in the caseworker's text view of the case", async function () {
     const { caseId, envelopeId } = await submit();
     await failed(envelopeId);

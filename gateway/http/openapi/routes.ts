@@ -145,10 +145,11 @@ export const LOCAL_API_ROUTES: readonly RouteSpec[] = Object.freeze<RouteSpec[]>
     parameters: [
       { name: "state", description: "open (default), pending, failed, delivered, cancelled or superseded.", schema: { inline: { enum: ["open", "pending", "failed", "delivered", "cancelled", "superseded"] } } },
       { name: "peer", description: "The receiving authority.", schema: "doc:common#/$defs/authorityId" },
-      { name: "limit", description: "At most this many envelopes.", schema: { inline: { type: "integer", minimum: 1 } } },
+      { name: "limit", description: "At most this many envelopes (1 to 1000, default 100).", schema: { inline: { type: "integer", minimum: 1, maximum: 1000 } } },
+      cursor,
     ],
-    responses: ok("The envelopes: `{outbox}`."),
-    errors: ["USAGE"],
+    responses: ok("The envelopes, newest first: `{outbox, next}` (`next`: the cursor of the next page, or null)."),
+    errors: ["USAGE", "CURSOR_INVALID", "CURSOR_LIST_MISMATCH"],
   },
   { method: "get", path: "/api/v1/outbox/{envelopeId}", operationId: "showOutboxEntry", summary: "One envelope's delivery.", tag: "operations", roles: ["operator"], responses: ok("The envelope's delivery."), errors: ["OUTBOX_UNKNOWN"] },
   {

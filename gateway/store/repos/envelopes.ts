@@ -258,16 +258,21 @@ export class OutboxRepository {
   }
 
   /** Outbox rows with their case and type, newest first; only `state` (and `peer`) when given. */
-  list(filter: { state?: OutboxState; peer?: string; limit: number }): Promise<OutboxRow[]> {
+  list(filter: { states?: readonly OutboxState[]; peer?: string; after?: readonly [string, string]; limit: number }): Promise<OutboxRow[]> {
     const where: string[] = [];
     const params: Array<string | number> = [];
-    if (filter.state !== undefined) {
-      where.push("o.state = ?");
-      params.push(filter.state);
+    if (filter.states !== undefined) {
+      where.push(`o.state IN (${filter.states.map(() => "?").join(", ")})`);
+      params.push(...filter.states);
     }
     if (filter.peer !== undefined) {
       where.push("o.peer = ?");
       params.push(filter.peer);
+    }
+    if (filter.after !== undefined) {
+      // After the last row of the previous page, in this list's order.
+      where.push("(o.created_at < ? OR (o.created_at = ? AND o.envelope_id > ?))");
+      params.push(filter.after[0], filter.after[0], filter.after[1]);
     }
     return this.#sql.all<OutboxRow>(
       `SELECT o.envelope_id, e.case_id, e.type, o.peer, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.finished_at, o.retry_from, o.lease_owner, o.lease_expires_at
