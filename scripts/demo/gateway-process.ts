@@ -5,8 +5,8 @@
  * wait for the `gateway started` line, stop with SIGTERM, expect exit 0.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { VALISE_BIN } from "./valise-cli.js";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { COMPILED_VALISE_BIN, VALISE_BIN } from "./valise-cli.js";
 
 /** Options of {@link startGatewayProcess}. */
 export interface GatewayProcessOptions {
@@ -25,6 +25,8 @@ export interface GatewayProcessOptions {
   readonly startTimeoutMs?: number;
   /** More `valise start` arguments (e.g. `--instance`, `--peer-port`, `--local-port`). */
   readonly args?: readonly string[];
+  /** Run the compiled `valise` (dist/, as installed) instead of the sources through tsx: what benchmarks measure. */
+  readonly compiled?: boolean;
 }
 
 /** Where the started gateway listens, from its `gateway started` line. */
@@ -55,8 +57,11 @@ export interface GatewayProcess {
 
 /** Starts `valise start --home …` and resolves once it logs `gateway started`. */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
+  if (options.compiled === true && !existsSync(COMPILED_VALISE_BIN)) {
+    return Promise.reject(new Error(`no compiled valise at ${COMPILED_VALISE_BIN}: run npm run build`));
+  }
   const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a");
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), VALISE_BIN, "start", "--home", options.home, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.compiled === true ? COMPILED_VALISE_BIN : VALISE_BIN, "start", "--home", options.home, ...(options.args ?? [])], {
     env: { ...process.env, VALISE_PASSPHRASE: options.passphrase, VALISE_LOG_LEVEL: options.logLevel ?? "info", ...options.env },
     stdio: ["ignore", logFd ?? "pipe", logFd ?? "pipe"],
   });

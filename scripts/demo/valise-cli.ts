@@ -5,8 +5,11 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** The `valise` executable of this checkout. */
+/** The `valise` executable of this checkout (the TypeScript sources, through tsx). */
 export const VALISE_BIN = fileURLToPath(new URL("../valise.mjs", import.meta.url));
+
+/** The compiled `valise`, as installed (`npm run build`: dist/). */
+export const COMPILED_VALISE_BIN = fileURLToPath(new URL("../../dist/scripts/valise.js", import.meta.url));
 
 /** What one `valise` invocation did. */
 export interface CliRun {
