@@ -165,8 +165,8 @@ export function verifyEntryInLog(
   let lastError: unknown;
   for (const publicKey of expected.logKeys) {
     try {
-      const known = expected.verifiedNotes?.get(position.checkpoint);
-      const checkpoint = known === undefined ? verifyCheckpoint(position.checkpoint, { origin, publicKey }).checkpoint : { size: known.size, rootHash: known.root };
+      const known = expected.verifiedNotes?.get(position.checkpoint) ?? rememberedCheckpoint(position.checkpoint, origin, publicKey);
+      const checkpoint = known === undefined ? verifiedCheckpoint(position.checkpoint, origin, publicKey) : { size: known.size, rootHash: Buffer.from(known.root) };
       expected.verifiedNotes?.set(position.checkpoint, { size: checkpoint.size, root: checkpoint.rootHash });
       const proof = position.inclusionProof.map((hash) => Buffer.from(hash, "base64"));
       verifyInclusion(leafHash(Buffer.from(canonicalize(entry), "utf8")), position.index, checkpoint.size, proof, checkpoint.rootHash);
@@ -177,6 +177,34 @@ export function verifyEntryInLog(
     }
   }
   throw lastError ?? new GatewayError("AUDIT_SIGNATURE_INVALID", "no log key of the receiver is known");
+}
+
+/**
+ * Checkpoint notes that verified, per log key object and `origin\nnote`:
+ * a receiver signs one checkpoint for every batch of entries it commits, so
+ * a sender sees the same note on many receipts in a row. A hit requires the
+ * same key object (KeyObjects are immutable), the same origin and the very
+ * same note text: exactly the inputs that decide `verifyCheckpoint`, which
+ * is a pure function of them. Only successes are kept, a few per key.
+ */
+const verifiedNotesByKey = new WeakMap<KeyObject, Map<string, { readonly size: number; readonly root: Buffer }>>();
+const NOTES_PER_KEY = 64;
+
+function rememberedCheckpoint(note: string, origin: string, publicKey: KeyObject): { size: number; root: Buffer } | undefined {
+  return verifiedNotesByKey.get(publicKey)?.get(`${origin}\n${note}`);
+}
+
+/** `verifyCheckpoint`, remembering a success for {@link rememberedCheckpoint}. */
+function verifiedCheckpoint(note: string, origin: string, publicKey: KeyObject): { size: number; rootHash: Buffer } {
+  const { checkpoint } = verifyCheckpoint(note, { origin, publicKey });
+  let notes = verifiedNotesByKey.get(publicKey);
+  if (notes === undefined) {
+    notes = new Map();
+    verifiedNotesByKey.set(publicKey, notes);
+  }
+  if (notes.size >= NOTES_PER_KEY) notes.delete(notes.keys().next().value as string);
+  notes.set(`${origin}\n${note}`, { size: checkpoint.size, root: Buffer.from(checkpoint.rootHash) });
+  return checkpoint;
 }
 
 /**

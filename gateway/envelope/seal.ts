@@ -139,11 +139,18 @@ export async function sealEnvelope(input: SealEnvelopeInput): Promise<SealedEnve
   const header = routingFields(input, id, createdAt, jwe);
   const envelope: FlattenedJws = flattenedSign(canonicalBytes(header), { alg, kid: signKid, x5c, eid: id, typ: ENVELOPE_TYP }, alg, input.signer.privateKey);
 
+  // `bytes` is computed on first read: the gateway never reads it (it sends
+  // JSON.stringify(envelope)), and canonicalising the whole envelope again
+  // would cost as much as the routing header's canonical JSON.
+  let bytes: Uint8Array | undefined;
   return {
     envelope,
     envelopeId: id,
     envelopeDigest: envelopeDigestOf(envelope),
-    bytes: new TextEncoder().encode(canonicalize(envelope)),
+    get bytes(): Uint8Array {
+      bytes ??= new TextEncoder().encode(canonicalize(envelope));
+      return bytes;
+    },
     header,
   };
 }
