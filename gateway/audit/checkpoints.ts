@@ -61,18 +61,31 @@ export class Checkpointer {
    * entries are committed.
    */
   async covering(minSize: number): Promise<StoredCheckpoint> {
-    if (this.#latest !== undefined && this.#latest.size >= minSize) return this.#latest;
     for (;;) {
-      const signed = await this.sign();
+      if (this.#latest !== undefined && this.#latest.size >= minSize) return this.#latest;
+      // Receipts of a busy log share checkpoints: a signature in flight may
+      // cover this entry (it reads the log size when it starts), so wait for
+      // it and look again before signing another.
+      if (this.#signing !== undefined) {
+        await this.#signing.catch(() => undefined);
+        continue;
+      }
+      const signed = await this.sign(true);
       if (signed.size >= minSize) return signed;
     }
   }
 
-  /** Signs and stores a checkpoint of the whole committed log (the newest one when nothing was added). */
-  async sign(): Promise<StoredCheckpoint> {
+  /**
+   * Signs and stores a checkpoint of the whole committed log (the newest one
+   * when nothing was added). `gather`: see {@link covering}.
+   */
+  async sign(gather = false): Promise<StoredCheckpoint> {
     // Concurrent callers share one signature: wait for the one in flight, then sign again only if the log grew.
     while (this.#signing !== undefined) await this.#signing.catch(() => undefined);
-    const signing = this.#signOnce();
+    // `gather` (receipts): start after the I/O callbacks already due, so the
+    // entries other requests are committing now join this checkpoint instead
+    // of each costing a signature (here) and a verification (at the sender).
+    const signing = gather ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#signOnce()) : this.#signOnce();
     this.#signing = signing;
     try {
       const signed = await signing;
