@@ -6,13 +6,13 @@
  * the sender of the TLS connection may be a peer gone rogue, a relay may have
  * tampered with it, and the headers name their own algorithms and keys. So:
  * sizes are checked before parsing, every header is decoded defensively and
- * checked against an allow-list before jose sees it, cheap checks (recipient,
+ * checked against an allow-list before any signature or key is used, cheap checks (recipient,
  * TLS identity, clock, known sender) come before signatures, signatures and
  * certificates before the replay store is consulted, and all of that before
  * decryption.
  *
  * Pure: trust material, keys, the replay lookup and `now` are arguments; the
- * same inputs give the same result (jose is async, hence the Promise).
+ * same inputs give the same result (the replay lookup may be async, hence the Promise).
  */
 import type { KeyObject } from "node:crypto";
 import type { ParsedCertificate } from "../../pki/certificate.js";
@@ -125,7 +125,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
   const jws = parseWire(wire, limits.maxEnvelopeBytes);
   const outerSignature = decodeBase64url(jws.signature, "outer signature", "ENVELOPE_MALFORMED");
 
-  // Outer protected header: decide the algorithm before jose does.
+  // Outer protected header: the algorithm comes from the allow-list and the signer key, never from the header alone.
   const outerHeader = decodeJsonObject(jws.protected, "outer protected header", headerLimits);
   checkMembers(outerHeader, OUTER_HEADER_MEMBERS, "outer protected header");
   const outerAlg = checkSigningAlg(outerHeader.alg, "outer");
