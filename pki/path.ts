@@ -95,6 +95,7 @@ function issuedAndSignedBy(subject: ParsedCertificate, issuer: ParsedCertificate
 }
 
 function assertProcessedExtensions(cert: ParsedCertificate, role: "root" | "leaf"): void {
+  if (cert.criticalExtensions.every((oid) => PROCESSED_EXTENSIONS.has(oid))) return;
   const unknown = cert.criticalExtensions.filter((oid) => !PROCESSED_EXTENSIONS.has(oid));
   if (unknown.length > 0) {
     throw new PkiError("PKI_CRITICAL_EXTENSION", `The ${role} certificate carries critical extensions Valise does not process.`, {
@@ -104,6 +105,8 @@ function assertProcessedExtensions(cert: ParsedCertificate, role: "root" | "leaf
 }
 
 function assertValidAt(cert: ParsedCertificate, role: "root" | "leaf", at: Date): void {
+  const time = at.getTime();
+  if (time >= cert.notBefore.getTime() && time <= cert.notAfter.getTime()) return; // the usual case: no details to format
   const details = { role, serial: cert.serial, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString(), at: at.toISOString() };
   if (at.getTime() < cert.notBefore.getTime()) {
     throw new PkiError("PKI_CERT_NOT_YET_VALID", `The ${role} certificate is not yet valid.`, { details });

@@ -61,18 +61,31 @@ export class Checkpointer {
    * entries are committed.
    */
   async covering(minSize: number): Promise<StoredCheckpoint> {
-    if (this.#latest !== undefined && this.#latest.size >= minSize) return this.#latest;
     for (;;) {
-      const signed = await this.sign();
+      if (this.#latest !== undefined && this.#latest.size >= minSize) return this.#latest;
+      // Receipts of a busy log share checkpoints: a signature in flight may
+      // cover this entry (it reads the log size when it starts), so wait for
+      // it and look again before signing another.
+      if (this.#signing !== undefined) {
+        await this.#signing.catch(() => undefined);
+        continue;
+      }
+      const signed = await this.sign(true);
       if (signed.size >= minSize) return signed;
     }
   }
 
-  /** Signs and stores a checkpoint of the whole committed log (the newest one when nothing was added). */
-  async sign(): Promise<StoredCheckpoint> {
+  /**
+   * Signs and stores a checkpoint of the whole committed log (the newest one
+   * when nothing was added). `gather`: see {@link covering}.
+   */
+  async sign(gather = false): Promise<StoredCheckpoint> {
     // Concurrent callers share one signature: wait for the one in flight, then sign again only if the log grew.
     while (this.#signing !== undefined) await this.#signing.catch(() => undefined);
-    const signing = this.#signOnce();
+    // `gather` (receipts): start after the I/O callbacks already due, so the
+    // entries other requests are committing now join this checkpoint instead
+    // of each costing a signature (here) and a verification (at the sender).
+    const signing = gather ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#signOnce()) : this.#signOnce();
     this.#signing = signing;
     try {
       const signed = await signing;
@@ -165,8 +178,8 @@ export function verifyEntryInLog(
   let lastError: unknown;
   for (const publicKey of expected.logKeys) {
     try {
-      const known = expected.verifiedNotes?.get(position.checkpoint);
-      const checkpoint = known === undefined ? verifyCheckpoint(position.checkpoint, { origin, publicKey }).checkpoint : { size: known.size, rootHash: known.root };
+      const known = expected.verifiedNotes?.get(position.checkpoint) ?? rememberedCheckpoint(position.checkpoint, origin, publicKey);
+      const checkpoint = known === undefined ? verifiedCheckpoint(position.checkpoint, origin, publicKey) : { size: known.size, rootHash: Buffer.from(known.root) };
       expected.verifiedNotes?.set(position.checkpoint, { size: checkpoint.size, root: checkpoint.rootHash });
       const proof = position.inclusionProof.map((hash) => Buffer.from(hash, "base64"));
       verifyInclusion(leafHash(Buffer.from(canonicalize(entry), "utf8")), position.index, checkpoint.size, proof, checkpoint.rootHash);
@@ -177,6 +190,34 @@ export function verifyEntryInLog(
     }
   }
   throw lastError ?? new GatewayError("AUDIT_SIGNATURE_INVALID", "no log key of the receiver is known");
+}
+
+/**
+ * Checkpoint notes that verified, per log key object and `origin\nnote`:
+ * a receiver signs one checkpoint for every batch of entries it commits, so
+ * a sender sees the same note on many receipts in a row. A hit requires the
+ * same key object (KeyObjects are immutable), the same origin and the very
+ * same note text: exactly the inputs that decide `verifyCheckpoint`, which
+ * is a pure function of them. Only successes are kept, a few per key.
+ */
+const verifiedNotesByKey = new WeakMap<KeyObject, Map<string, { readonly size: number; readonly root: Buffer }>>();
+const NOTES_PER_KEY = 64;
+
+function rememberedCheckpoint(note: string, origin: string, publicKey: KeyObject): { size: number; root: Buffer } | undefined {
+  return verifiedNotesByKey.get(publicKey)?.get(`${origin}\n${note}`);
+}
+
+/** `verifyCheckpoint`, remembering a success for {@link rememberedCheckpoint}. */
+function verifiedCheckpoint(note: string, origin: string, publicKey: KeyObject): { size: number; rootHash: Buffer } {
+  const { checkpoint } = verifyCheckpoint(note, { origin, publicKey });
+  let notes = verifiedNotesByKey.get(publicKey);
+  if (notes === undefined) {
+    notes = new Map();
+    verifiedNotesByKey.set(publicKey, notes);
+  }
+  if (notes.size >= NOTES_PER_KEY) notes.delete(notes.keys().next().value as string);
+  notes.set(`${origin}\n${note}`, { size: checkpoint.size, root: Buffer.from(checkpoint.rootHash) });
+  return checkpoint;
 }
 
 /**

@@ -6,18 +6,17 @@
  * the sender of the TLS connection may be a peer gone rogue, a relay may have
  * tampered with it, and the headers name their own algorithms and keys. So:
  * sizes are checked before parsing, every header is decoded defensively and
- * checked against an allow-list before jose sees it, cheap checks (recipient,
+ * checked against an allow-list before any signature or key is used, cheap checks (recipient,
  * TLS identity, clock, known sender) come before signatures, signatures and
  * certificates before the replay store is consulted, and all of that before
  * decryption.
  *
  * Pure: trust material, keys, the replay lookup and `now` are arguments; the
- * same inputs give the same result (jose is async, hence the Promise).
+ * same inputs give the same result (the replay lookup may be async, hence the Promise).
  */
 import type { KeyObject } from "node:crypto";
 import type { ParsedCertificate } from "../../pki/certificate.js";
-import { compactDecrypt, compactVerify, flattenedVerify } from "jose";
-import { verificationKey } from "./verification-key.js";
+import { compactDecrypt, jwsVerify } from "./node-jose.js";
 import { GatewayError } from "../errors.js";
 import { CONTENT_ENCRYPTION_ALGORITHM, isSigningAlgorithm, KEY_MANAGEMENT_ALGORITHM } from "./algorithms.js";
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_ENVELOPE_LIMITS, type EnvelopeLimits } from "./limits.js";
@@ -124,8 +123,9 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
   const limits = { ...DEFAULT_ENVELOPE_LIMITS, ...options.limits };
   const headerLimits = { maxBytes: limits.maxHeaderBytes, code: "ENVELOPE_MALFORMED", tooLargeCode: "ENVELOPE_TOO_LARGE" } as const;
   const jws = parseWire(wire, limits.maxEnvelopeBytes);
+  const outerSignature = decodeBase64url(jws.signature, "outer signature", "ENVELOPE_MALFORMED");
 
-  // Outer protected header: decide the algorithm before jose does.
+  // Outer protected header: the algorithm comes from the allow-list and the signer key, never from the header alone.
   const outerHeader = decodeJsonObject(jws.protected, "outer protected header", headerLimits);
   checkMembers(outerHeader, OUTER_HEADER_MEMBERS, "outer protected header");
   const outerAlg = checkSigningAlg(outerHeader.alg, "outer");
@@ -174,11 +174,8 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
     layer: "outer",
     parsedCertificates: options.parsedCertificates,
   });
-  try {
-    await flattenedVerify(jws, await verificationKey(outerSigner.publicKey), { algorithms: [outerAlg] });
-  } catch (cause) {
-    badSignature("outer", cause);
-  }
+  // verifySigner checked that outerAlg is the algorithm of the signer's key.
+  if (!jwsVerify(outerAlg, outerSigner.publicKey, `${jws.protected}.${jws.payload}`, outerSignature)) badSignature("outer");
 
   // Replay: only a signed envelope may learn whether an id exists.
   const envelopeDigest = envelopeDigestOf(jws);
@@ -196,7 +193,7 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
 
   // Inner layer: the document signed by the same authority.
   const innerParts = splitCompact(innerJws, 3, "inner JWS", "ENVELOPE_MALFORMED");
-  decodeBase64url(innerParts[2] as string, "inner signature", "ENVELOPE_MALFORMED");
+  const innerSignature = decodeBase64url(innerParts[2] as string, "inner signature", "ENVELOPE_MALFORMED");
   const innerHeader = decodeJsonObject(innerParts[0] as string, "inner protected header", headerLimits);
   checkMembers(innerHeader, INNER_HEADER_MEMBERS, "inner protected header");
   const innerAlg = checkSigningAlg(innerHeader.alg, "inner");
@@ -220,12 +217,9 @@ export async function openEnvelope(wire: unknown, options: OpenEnvelopeOptions):
         layer: "inner",
         parsedCertificates: options.parsedCertificates,
       });
-  let documentBytes: Uint8Array;
-  try {
-    documentBytes = (await compactVerify(innerJws, await verificationKey(innerSigner.publicKey), { algorithms: [innerAlg] })).payload;
-  } catch (cause) {
-    badSignature("inner", cause);
-  }
+  // verifySigner (or sameSigner) tied innerAlg to the signer's key.
+  if (!jwsVerify(innerAlg, innerSigner.publicKey, `${innerParts[0]}.${innerParts[1]}`, innerSignature)) badSignature("inner");
+  const documentBytes = decodeBase64url(innerParts[1] as string, "inner payload", "ENVELOPE_MALFORMED");
   const document = parseJsonObject(documentBytes, "document", "ENVELOPE_MALFORMED");
   options.validateDocument?.(header.type, document, header);
 
@@ -260,7 +254,6 @@ function parseWire(wire: unknown, maxBytes: number): FlattenedJws {
   const jws = { protected: record.protected, payload: record.payload, signature: record.signature } as FlattenedJws;
   const size = jws.protected.length + jws.payload.length + jws.signature.length;
   if (size > maxBytes) tooLarge(size, maxBytes);
-  decodeBase64url(jws.signature, "outer signature", "ENVELOPE_MALFORMED");
   return jws;
 }
 
@@ -293,12 +286,17 @@ async function decrypt(
   }
   let plaintext: Uint8Array;
   try {
-    plaintext = (
-      await compactDecrypt(header.payload, key.privateKey, {
-        keyManagementAlgorithms: [KEY_MANAGEMENT_ALGORITHM],
-        contentEncryptionAlgorithms: [CONTENT_ENCRYPTION_ALGORITHM],
-      })
-    ).plaintext;
+    plaintext = compactDecrypt(
+      {
+        protectedPart: parts[0] as string,
+        header: jweHeader,
+        encryptedKey: decodeBase64url(parts[1] as string, "JWE encrypted key", "ENVELOPE_MALFORMED"),
+        iv: decodeBase64url(parts[2] as string, "JWE iv", "ENVELOPE_MALFORMED"),
+        ciphertext: decodeBase64url(parts[3] as string, "JWE ciphertext", "ENVELOPE_MALFORMED"),
+        tag: decodeBase64url(parts[4] as string, "JWE tag", "ENVELOPE_MALFORMED"),
+      },
+      key.privateKey,
+    );
   } catch (cause) {
     throw new GatewayError("ENVELOPE_DECRYPT_FAILED", "The JWE does not decrypt.", { cause, details: { kid: key.kid } });
   }
@@ -351,6 +349,6 @@ function clockSkew(header: RoutingHeader, now: Date, direction: "future" | "past
   });
 }
 
-function badSignature(layer: string, cause: unknown): never {
-  throw new GatewayError("ENVELOPE_BAD_SIGNATURE", `The ${layer} signature does not verify.`, { cause, details: { layer } });
+function badSignature(layer: string): never {
+  throw new GatewayError("ENVELOPE_BAD_SIGNATURE", `The ${layer} signature does not verify.`, { details: { layer } });
 }

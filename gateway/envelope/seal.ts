@@ -14,7 +14,6 @@
  * envelope (and check who sent it) without the decryption key.
  */
 import { createHash, randomUUID, type KeyObject } from "node:crypto";
-import { CompactEncrypt, CompactSign, FlattenedSign } from "jose";
 import { jwkThumbprint } from "../../pki/keys.js";
 import { GatewayError } from "../errors.js";
 import {
@@ -24,6 +23,7 @@ import {
   signingAlgorithmFor,
 } from "./algorithms.js";
 import { canonicalBytes, canonicalize } from "./canonical-json.js";
+import { compactEncrypt, compactSign, flattenedSign } from "./node-jose.js";
 import { checkRoutingHeader } from "./routing-header.js";
 import { DOCUMENT_TYP, ENCRYPTED_DOCUMENT_TYP, ENVELOPE_TYP, type FlattenedJws, type Priority, type RoutingHeader } from "./types.js";
 import { encodeX5c } from "./x5c.js";
@@ -121,26 +121,36 @@ export async function sealEnvelope(input: SealEnvelopeInput): Promise<SealedEnve
     throw new GatewayError("ENVELOPE_INVALID_ARGUMENT", "The document must be a JSON object.");
   }
 
-  const inner = await new CompactSign(canonicalBytes(input.document))
-    .setProtectedHeader({ alg, kid: signKid, x5c, eid: id, typ: DOCUMENT_TYP, cty: input.type })
-    .sign(input.signer.privateKey);
+  // One pass per layer on node:crypto (node-jose.ts): the serialisations
+  // jose would produce, without its WebCrypto round trips.
+  const inner = compactSign(
+    canonicalBytes(input.document),
+    { alg, kid: signKid, x5c, eid: id, typ: DOCUMENT_TYP, cty: input.type },
+    alg,
+    input.signer.privateKey,
+  );
 
-  const jwe = await new CompactEncrypt(new TextEncoder().encode(inner))
-    .setProtectedHeader({ alg: KEY_MANAGEMENT_ALGORITHM, enc: CONTENT_ENCRYPTION_ALGORITHM, kid: encryptKid, eid: id, typ: ENCRYPTED_DOCUMENT_TYP })
-    .encrypt(input.recipient.publicKey);
+  const jwe = compactEncrypt(
+    Buffer.from(inner, "latin1"),
+    { alg: KEY_MANAGEMENT_ALGORITHM, enc: CONTENT_ENCRYPTION_ALGORITHM, kid: encryptKid, eid: id, typ: ENCRYPTED_DOCUMENT_TYP },
+    input.recipient.publicKey,
+  );
 
   const header = routingFields(input, id, createdAt, jwe);
-  const outer = await new FlattenedSign(canonicalBytes(header))
-    .setProtectedHeader({ alg, kid: signKid, x5c, eid: id, typ: ENVELOPE_TYP })
-    .sign(input.signer.privateKey);
-  if (outer.protected === undefined) throw new GatewayError("INTERNAL", "jose returned no protected header.");
-  const envelope: FlattenedJws = { protected: outer.protected, payload: outer.payload, signature: outer.signature };
+  const envelope: FlattenedJws = flattenedSign(canonicalBytes(header), { alg, kid: signKid, x5c, eid: id, typ: ENVELOPE_TYP }, alg, input.signer.privateKey);
 
+  // `bytes` is computed on first read: the gateway never reads it (it sends
+  // JSON.stringify(envelope)), and canonicalising the whole envelope again
+  // would cost as much as the routing header's canonical JSON.
+  let bytes: Uint8Array | undefined;
   return {
     envelope,
     envelopeId: id,
     envelopeDigest: envelopeDigestOf(envelope),
-    bytes: new TextEncoder().encode(canonicalize(envelope)),
+    get bytes(): Uint8Array {
+      bytes ??= new TextEncoder().encode(canonicalize(envelope));
+      return bytes;
+    },
     header,
   };
 }

@@ -2,7 +2,7 @@
  * Envelope throughput: seal and open of a 2 KiB document, many operations in
  * flight, per PKI profile, on a throwaway PKI made for the run.
  *
- * Run: `npx tsx scripts/bench/envelope.ts [--count N] [--concurrency N] [--profiles ed25519,p256]`
+ * Run: `npx tsx scripts/bench/envelope.ts [--count N] [--concurrency N] [--profiles ed25519,p256] [--operations seal,open,open-uncached]`
  */
 import { pathToFileURL } from "node:url";
 import { createRootCertificate, issueCertificate, type ParsedCertificate } from "../../pki/certificate.js";
@@ -21,6 +21,8 @@ export interface BenchEnvelopeOptions {
   readonly concurrency?: number;
   /** Size of the document's JSON text, in bytes (default 2048). */
   readonly documentBytes?: number;
+  /** Operations to measure (default all; `seal` always runs, the opens need its envelopes). */
+  readonly operations?: readonly BenchEnvelopeResult["operation"][];
 }
 
 /** One measured row. */
@@ -76,7 +78,7 @@ async function timed(count: number, concurrency: number, task: (index: number) =
  * const rows = await benchEnvelopes({ count: 500 });
  */
 export async function benchEnvelopes(options: BenchEnvelopeOptions = {}): Promise<BenchEnvelopeResult[]> {
-  const { profiles = ["ed25519", "p256"], count = 2000, concurrency = 64, documentBytes = 2048 } = options;
+  const { profiles = ["ed25519", "p256"], count = 2000, concurrency = 64, documentBytes = 2048, operations } = options;
   const results: BenchEnvelopeResult[] = [];
   for (const profile of profiles) {
     const now = new Date();
@@ -108,6 +110,7 @@ export async function benchEnvelopes(options: BenchEnvelopeOptions = {}): Promis
       ["open", parsedCertificates],
       ["open-uncached", undefined],
     ] as const) {
+      if (operations !== undefined && !operations.includes(operation)) continue;
       const open = (index: number) =>
         openEnvelope((sealed[index] as SealedEnvelope).bytes, {
           self: us.id,
@@ -151,6 +154,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     count: Number(argument("count") ?? 2000),
     concurrency: Number(argument("concurrency") ?? 64),
     profiles: (argument("profiles") ?? "ed25519,p256").split(",") as Profile[],
+    ...(argument("operations") === undefined ? {} : { operations: argument("operations")!.split(",") as BenchEnvelopeResult["operation"][] }),
   };
   const results = await benchEnvelopes(options);
   console.log(`Envelope seal/open throughput, 2 KiB document (node ${process.version}, ${process.platform}/${process.arch})`);

@@ -12,6 +12,14 @@ import { isValiseError } from "../../pki/errors.js";
 describe("schemas/request-rules and versions", function () {
   it("refuses filler and accepts a short account in plain words", function () {
     expect(fillerReason("x".repeat(200))).to.equal("a character repeated");
+    // A run is 10 of one code point, as /(.)\1{9,}/u: line breaks cut it, astral characters count once.
+    const words = " The suspect used the account to defraud the company in March.";
+    expect(fillerReason(`${"!".repeat(10)}${words}`)).to.equal("a character repeated");
+    expect(fillerReason(`${"!".repeat(9)}${words}`)).to.equal(undefined);
+    expect(fillerReason(`${"\u{1F600}".repeat(10)}${words}`)).to.equal("a character repeated");
+    expect(fillerReason(`${"\u{1F600}".repeat(9)}${words}`)).to.equal(undefined);
+    expect(fillerReason(`${"\n".repeat(12)}${words}`)).to.equal(undefined);
+    expect(fillerReason(`${"-".repeat(5)}\n${"-".repeat(5)}${words}`)).to.equal(undefined);
     expect(fillerReason("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.")).to.equal("placeholder words");
     expect(fillerReason("Needed for the case. Needed for the case. Needed!!")).to.equal("too few different words");
     expect(fillerReason("The suspect used the account to defraud the company. ".repeat(8))).to.equal("the same words repeated");
