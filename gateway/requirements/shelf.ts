@@ -43,13 +43,9 @@ export function peerShelf(paths: HomePaths, authority: string): string {
 
 /** The versions on a shelf, lowest first (none when the folder does not exist). */
 export function shelvedVersions(dir: string): number[] {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
+  // No exception for a missing folder: a peer without a profile is the common case, asked on every request sent.
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (stat === undefined) return [];
   const key = `${stat.ino}:${stat.mtimeMs}`;
   const known = listings.get(dir);
   if (known !== undefined && known.key === key) return [...known.versions];
