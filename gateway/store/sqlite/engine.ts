@@ -47,6 +47,10 @@
  *   before the next COMMIT (which waits for a later turn of the event
  *   loop). So what a read returns, and anything acknowledged on its word (a
  *   redelivered envelope's receipt), is on disk, as with FULL.
+ * - Checkpoints run on another thread, with a connection of their own
+ *   (PASSIVE: they never wait for nor block the writer), which syncs the WAL
+ *   before copying and the database file after, as SQLite's automatic ones
+ *   (kept as a safety net for a WAL that outgrows them) do.
  * - A failed sync (EIO: the kernel may have dropped the dirty pages) fails
  *   the engine: the batch and every later transaction and read are refused
  *   (STORE_FAILED) until the gateway is restarted, as PostgreSQL panics.
@@ -181,6 +185,8 @@ export class SqliteEngine {
       if (migrate === "apply") migrateSqlite(writer);
       else checkVersion(sqliteSchemaVersion(writer));
       writer.pragma("synchronous = NORMAL");
+      // Checkpoints run on a thread of their own (./wal-sync.ts); SQLite's own, inside a COMMIT on the main thread, only if the WAL outgrows them.
+      writer.pragma("wal_autocheckpoint = 16000");
       const reader = new Database(path, { readonly: true });
       reader.pragma("busy_timeout = 5000");
       return new SqliteEngine(path, writer, reader, maxBatch);
@@ -316,6 +322,7 @@ export class SqliteEngine {
       if (this.#queue.length > 0) this.#schedule();
       try {
         await sync;
+        this.#walSync.committed();
         batch.forEach((item, i) => {
           const outcome = outcomes[i]!;
           if (outcome.ok) item.resolve(outcome.value);
