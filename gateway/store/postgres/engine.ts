@@ -1,12 +1,10 @@
 /**
  * The production engine: PostgreSQL through `pg`, a pool of connections.
- * Transactions run in group commit (see {@link PostgresEngine.transaction}):
- * a batch on one pooled connection between BEGIN and COMMIT (READ COMMITTED,
- * row locks where the repositories need them), each transaction in its own
- * savepoint; a promise settles only after the batch's COMMIT has returned,
- * so nothing is acknowledged before PostgreSQL holds it. A transaction that
- * lost a deadlock or a serialization check is run again whole (its work does
- * no IO outside the store). Reads use the other pooled connections.
+ * Each transaction runs on one pooled connection between BEGIN and COMMIT
+ * (READ COMMITTED, row locks where the repositories need them); its promise
+ * settles only after COMMIT has returned, so nothing is acknowledged before
+ * PostgreSQL holds it. A transaction that lost a deadlock or a serialization
+ * check is run again whole (its work does no IO outside the store).
  */
 import pg from "pg";
 import { GatewayError } from "../../errors.js";
@@ -65,27 +63,11 @@ async function query(client: pg.PoolClient, sql: string): Promise<void> {
   }
 }
 
-interface Pending {
-  readonly work: (sql: Sql) => Promise<unknown>;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  /** Runs that lost a deadlock or a serialization check so far. */
-  attempts: number;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown } | { ok: "retry" };
-
-/** Transactions of one batch at most (the batch holds its row locks until its COMMIT). */
-const MAX_BATCH = 256;
-/** Runs of a transaction that lost a deadlock or a serialization check, at most. */
-const MAX_ATTEMPTS = 5;
-
 /** A PostgreSQL database opened for the gateway or a CLI command. */
 export class PostgresEngine {
   readonly #pool: pg.Pool;
   readonly #readSql: PostgresSql;
-  #queue: Pending[] = [];
-  #flushing = false;
+  #open = 0;
   #idle: Array<() => void> = [];
 
   private constructor(pool: pg.Pool) {
@@ -126,101 +108,41 @@ export class PostgresEngine {
     return new PostgresEngine(pool);
   }
 
-  /**
-   * Runs `work` in the next group transaction; settles after its COMMIT.
-   *
-   * Group commit, as on SQLite: the transactions queued while a batch runs
-   * form the next batch, which runs on one pooled connection between one
-   * BEGIN and one COMMIT, each transaction in its own savepoint (one that
-   * fails rolls back alone; one that lost a deadlock or a serialization
-   * check is run again, whole, in a later batch). One COMMIT — one WAL flush
-   * on the server, one round trip — per batch, and the log head row
-   * (audit_head) is locked once per batch, not once per appending
-   * transaction: those locks serialized every envelope's transaction behind
-   * the previous one's COMMIT. One batch at a time per instance: two batches
-   * of one instance could deadlock on rows they both write. Transactions of
-   * other instances run beside ours as before (row locks, leases).
-   */
-  transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject, attempts: 0 });
-      this.#kick();
-    });
-  }
-
-  #kick(): void {
-    if (this.#flushing || this.#queue.length === 0) return;
-    this.#flushing = true;
-    setImmediate(() => void this.#flush());
-  }
-
-  async #flush(): Promise<void> {
-    const batch = this.#queue.splice(0, MAX_BATCH);
-    const outcomes: Outcome[] = [];
-    let client: pg.PoolClient | undefined;
-    let broken = false;
+  /** Runs `work` between BEGIN and COMMIT on one connection; settles after COMMIT. */
+  async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    this.#open += 1;
     try {
-      try {
-        client = await this.#pool.connect();
-      } catch (error) {
-        throw storeError(error);
-      }
-      const sql = new PostgresSql(client);
-      // Savepoint boundaries travel with the neighbouring command: one round trip each.
-      await query(client, "BEGIN; SAVEPOINT work");
-      for (let i = 0; i < batch.length; i += 1) {
-        const item = batch[i]!;
-        const last = i === batch.length - 1;
+      for (let attempt = 1; ; attempt += 1) {
+        let client: pg.PoolClient;
         try {
-          const value = await item.work(sql);
-          await query(client, last ? "RELEASE work" : "RELEASE work; SAVEPOINT work");
-          outcomes.push({ ok: true, value });
+          client = await this.#pool.connect();
+        } catch (error) {
+          throw storeError(error);
+        }
+        let broken = false;
+        try {
+          await query(client, "BEGIN");
+          const value = await work(new PostgresSql(client));
+          await query(client, "COMMIT");
+          return value;
         } catch (error) {
           try {
-            await client.query(last ? "ROLLBACK TO work; RELEASE work" : "ROLLBACK TO work; RELEASE work; SAVEPOINT work");
-          } catch (rollbackError) {
-            broken = true; // the connection is gone: nothing of the batch is committed
-            throw storeError(rollbackError);
+            await client.query("ROLLBACK");
+          } catch {
+            broken = true; // the connection is gone: drop it from the pool
           }
           // Statement errors arrive mapped (their driver error as cause); the work's own errors pass through.
           const cause = (error as { cause?: unknown }).cause ?? error;
-          if (isRetryable(cause) && item.attempts + 1 < MAX_ATTEMPTS) outcomes.push({ ok: "retry" });
-          else outcomes.push({ ok: false, error });
+          if (attempt < 5 && isRetryable(cause)) continue;
+          throw error;
+        } finally {
+          client.release(broken);
         }
       }
-      await query(client, "COMMIT");
-    } catch (error) {
-      // BEGIN or COMMIT failed, or the connection: nothing of the batch is committed.
-      if (client !== undefined && !broken) {
-        try {
-          await client.query("ROLLBACK");
-        } catch {
-          broken = true;
-        }
-      }
-      client?.release(broken);
-      client = undefined;
-      const cause = (error as { cause?: unknown }).cause ?? error;
-      for (const item of batch) {
-        if (isRetryable(cause) && item.attempts + 1 < MAX_ATTEMPTS) {
-          item.attempts += 1;
-          this.#queue.push(item);
-        } else item.reject(error);
-      }
-      batch.length = 0;
+    } finally {
+      this.#open -= 1;
+      if (this.#open === 0) for (const resolve of this.#idle.splice(0)) resolve();
     }
-    client?.release(broken);
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok === "retry") {
-        item.attempts += 1;
-        this.#queue.push(item);
-      } else if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
-    });
-    this.#flushing = false;
-    if (this.#queue.length > 0) this.#kick();
-    else for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   /** Runs `work` with statements on any pooled connection (each sees what is committed). */
@@ -244,9 +166,9 @@ export class PostgresEngine {
     }
   }
 
-  /** Resolves when no transaction is queued or running. */
+  /** Resolves when no transaction is running. */
   drained(): Promise<void> {
-    if (!this.#flushing && this.#queue.length === 0) return Promise.resolve();
+    if (this.#open === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
