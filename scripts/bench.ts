@@ -27,6 +27,7 @@ import { auditBenchCommand, benchAudit, DEFAULT_AUDIT_BENCH, formatAuditBench, t
 const TARGET_THROUGHPUT = 1000;
 const TARGET_RATE = 200;
 const TARGET_P99_MS = 50;
+const TARGET_CPU_MS = 1;
 const TARGET_APPENDS = 5000;
 const TARGET_VERIFY_SECONDS = 5;
 
@@ -95,6 +96,10 @@ if (runs("exchange")) {
   );
   console.log(
     `   p99 < ${TARGET_P99_MS} ms at ${TARGET_RATE} envelopes/s:         ${rate === undefined ? "-" : `p50 ${rate.endToEnd.p50.toFixed(0)} ms, p99 ${rate.endToEnd.p99.toFixed(0)} ms (delivered ${rate.envelopesPerSecond.toFixed(0)}/s)`}  → ${verdict(rate === undefined ? undefined : rate.endToEnd.p99 < TARGET_P99_MS && rate.failed === 0)}`,
+  );
+  const cpu = max?.cpuMsPerEnvelope;
+  console.log(
+    `   CPU < ${TARGET_CPU_MS} ms per envelope on each side:  ${cpu === undefined ? "-" : `sender (GB) ${cpu.sender.toFixed(2)} ms, receiver (US) ${cpu.receiver.toFixed(2)} ms (process utime+stime during max / envelopes)`}  → ${verdict(cpu === undefined ? undefined : cpu.sender < TARGET_CPU_MS && cpu.receiver < TARGET_CPU_MS)}`,
   );
   if (tls !== undefined && max !== undefined) {
     console.log(`   ceiling reference: bare mutual TLS ${tls.requestsPerSecond.toFixed(0)} requests/s; the gateways reach ${((100 * max.envelopesPerSecond) / tls.requestsPerSecond).toFixed(1)}% of it`);

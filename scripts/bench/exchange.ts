@@ -18,7 +18,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -86,6 +86,8 @@ export interface ExchangeRun {
   readonly failed: number;
   /** `rate`: how far behind schedule the client fell at worst (ms). */
   readonly clientLagMs?: number;
+  /** CPU time (user + system, all threads) of each gateway process during the phase, per envelope, ms. */
+  readonly cpuMsPerEnvelope?: { readonly sender: number; readonly receiver: number };
 }
 
 /** What the `tls` phase measured. */
@@ -121,6 +123,46 @@ function percentile(sorted: readonly number[], p: number): number {
 function latencyOf(values: readonly number[]): Latency {
   const sorted = [...values].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN };
+}
+
+let clockTicks: number | undefined;
+
+/**
+ * CPU time (utime + stime, every thread: main, libuv pool, V8 helpers) a
+ * process has used so far, ms, from /proc/PID/stat; undefined where there is
+ * no /proc (not Linux) or the process is gone.
+ */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the CPU time of the sender and the receiver before a phase; `perEnvelope` after it. */
+class CpuMeter {
+  readonly #sender: number;
+  readonly #receiver: number;
+  readonly #start: { sender?: number; receiver?: number };
+
+  constructor(pids: { sender: number; receiver: number }) {
+    this.#sender = pids.sender;
+    this.#receiver = pids.receiver;
+    this.#start = { sender: processCpuMs(pids.sender), receiver: processCpuMs(pids.receiver) };
+  }
+
+  perEnvelope(envelopes: number): { sender: number; receiver: number } | undefined {
+    const sender = processCpuMs(this.#sender);
+    const receiver = processCpuMs(this.#receiver);
+    if (sender === undefined || receiver === undefined || this.#start.sender === undefined || this.#start.receiver === undefined || envelopes === 0) return undefined;
+    return { sender: (sender - this.#start.sender) / envelopes, receiver: (receiver - this.#start.receiver) / envelopes };
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -213,7 +255,14 @@ interface Sent {
   readonly submitMs: number;
 }
 
-async function summarise(phase: "max" | "rate", load: number, sent: readonly Sent[], outbox: Outbox, clientLagMs?: number): Promise<ExchangeRun> {
+async function summarise(
+  phase: "max" | "rate",
+  load: number,
+  sent: readonly Sent[],
+  outbox: Outbox,
+  clientLagMs?: number,
+  cpu?: { sender: number; receiver: number },
+): Promise<ExchangeRun> {
   const finished = await outbox.finished();
   const endToEnd: number[] = [];
   let failed = 0;
@@ -239,11 +288,19 @@ async function summarise(phase: "max" | "rate", load: number, sent: readonly Sen
     submit: latencyOf(sent.map((item) => item.submitMs)),
     failed,
     ...(clientLagMs === undefined ? {} : { clientLagMs }),
+    ...(cpu === undefined ? {} : { cpuMsPerEnvelope: cpu }),
   };
 }
 
-async function runMax(submitter: Submitter, outbox: Outbox, count: number, concurrency: number): Promise<ExchangeRun> {
+/** The gateway processes of a run: GB sends, US receives. */
+interface Pids {
+  readonly sender: number;
+  readonly receiver: number;
+}
+
+async function runMax(submitter: Submitter, outbox: Outbox, count: number, concurrency: number, pids?: Pids): Promise<ExchangeRun> {
   const before = await outbox.counts();
+  const meter = pids === undefined ? undefined : new CpuMeter(pids);
   const sent: Sent[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -257,11 +314,13 @@ async function runMax(submitter: Submitter, outbox: Outbox, count: number, concu
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   await outbox.waitFor(before.delivered + before.failed + count, 120_000);
-  return summarise("max", concurrency, sent, outbox);
+  const cpu = meter?.perEnvelope(count);
+  return summarise("max", concurrency, sent, outbox, undefined, cpu);
 }
 
-async function runRate(submitter: Submitter, outbox: Outbox, rate: number, seconds: number): Promise<ExchangeRun> {
+async function runRate(submitter: Submitter, outbox: Outbox, rate: number, seconds: number, pids?: Pids): Promise<ExchangeRun> {
   const before = await outbox.counts();
+  const meter = pids === undefined ? undefined : new CpuMeter(pids);
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const sent: Sent[] = [];
@@ -286,7 +345,8 @@ async function runRate(submitter: Submitter, outbox: Outbox, rate: number, secon
   }
   await Promise.all(pending);
   await outbox.waitFor(before.delivered + before.failed + total, 120_000);
-  return summarise("rate", rate, sent, outbox, lag);
+  const cpu = meter?.perEnvelope(total);
+  return summarise("rate", rate, sent, outbox, lag, cpu);
 }
 
 /** The bare mutual-TLS ceiling: a child echo server with GB's certificate, a client with US's. */
@@ -369,17 +429,18 @@ export async function benchExchange(options: BenchExchangeOptions = {}): Promise
         gateways.push(await startGatewayProcess({ home, passphrase: homes.passphrase, logLevel, logFile: `${home}.log`, nodeArgs }));
       }
       const gb = gateways[1]!;
+      const pids: Pids = { sender: gb.pid, receiver: gateways[0]!.pid };
       submitter = new Submitter(gb.started.localUrl, homes.gbToken, concurrency);
       outbox = await Outbox.open(homes.gbHome);
       progress("warming up (200 envelopes, not counted)");
       await runMax(submitter, outbox, 200, Math.min(concurrency, 32));
       if (phases.includes("max")) {
         progress(`max throughput: ${count} envelopes, ${concurrency} submitters`);
-        runs.push(await runMax(submitter, outbox, count, concurrency));
+        runs.push(await runMax(submitter, outbox, count, concurrency, pids));
       }
       if (phases.includes("rate")) {
         progress(`fixed rate: ${rate} envelopes/s for ${seconds} s`);
-        runs.push(await runRate(submitter, outbox, rate, seconds));
+        runs.push(await runRate(submitter, outbox, rate, seconds, pids));
       }
       submitter.close();
       await outbox.close();
@@ -406,9 +467,15 @@ function ms(value: number): string {
   return Number.isNaN(value) ? "-" : value < 10 ? value.toFixed(1) : value.toFixed(0);
 }
 
+/** Sender (GB) and receiver (US) CPU ms per envelope, "-" where not measured. */
+export function cpuText(run: ExchangeRun): string {
+  const cpu = run.cpuMsPerEnvelope;
+  return cpu === undefined ? "-" : `${cpu.sender.toFixed(2)}/${cpu.receiver.toFixed(2)}`;
+}
+
 /** The results as a fixed-width table. */
 export function formatExchangeTable(results: ExchangeResults): string {
-  const lines = ["phase  load              envelopes  seconds   per second   end-to-end p50/p99/max ms   submit→201 p50/p99 ms  failed"];
+  const lines = ["phase  load              envelopes  seconds   per second   end-to-end p50/p99/max ms   submit→201 p50/p99 ms  CPU ms/envelope GB/US  failed"];
   for (const run of results.runs) {
     if (run.phase === "tls") {
       lines.push(
@@ -418,7 +485,7 @@ export function formatExchangeTable(results: ExchangeResults): string {
     }
     const load = run.phase === "max" ? `${run.load} submitters` : `${run.load}/s offered`;
     lines.push(
-      `${run.phase.padEnd(6)} ${load.padEnd(16)} ${String(run.envelopes).padStart(9)} ${run.seconds.toFixed(2).padStart(8)} ${run.envelopesPerSecond.toFixed(0).padStart(10)} env/s  ${`${ms(run.endToEnd.p50)}/${ms(run.endToEnd.p99)}/${ms(run.endToEnd.max)}`.padEnd(26)} ${`${ms(run.submit.p50)}/${ms(run.submit.p99)}`.padEnd(22)} ${run.failed}${run.clientLagMs === undefined ? "" : `   (client lag ≤ ${ms(run.clientLagMs)} ms)`}`,
+      `${run.phase.padEnd(6)} ${load.padEnd(16)} ${String(run.envelopes).padStart(9)} ${run.seconds.toFixed(2).padStart(8)} ${run.envelopesPerSecond.toFixed(0).padStart(10)} env/s  ${`${ms(run.endToEnd.p50)}/${ms(run.endToEnd.p99)}/${ms(run.endToEnd.max)}`.padEnd(26)} ${`${ms(run.submit.p50)}/${ms(run.submit.p99)}`.padEnd(22)} ${cpuText(run).padEnd(22)} ${run.failed}${run.clientLagMs === undefined ? "" : `   (client lag ≤ ${ms(run.clientLagMs)} ms)`}`,
     );
   }
   return lines.join("\n");

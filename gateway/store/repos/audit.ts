@@ -110,9 +110,15 @@ export class AuditRepository {
     return found;
   }
 
-  /** Stores tree nodes. */
+  /** Stores tree nodes: one statement per 200 (an append stores a leaf and the subtrees it completes, log2 of the size at most). */
   async insertNodes(nodes: ReadonlyArray<NodeCoordinates & { hash: Buffer }>): Promise<void> {
-    for (const node of nodes) await this.#sql.run("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)", [node.level, node.idx, node.hash]);
+    for (let i = 0; i < nodes.length; i += 200) {
+      const slice = nodes.slice(i, i + 200);
+      await this.#sql.run(
+        `INSERT INTO audit_nodes (level, idx, hash) VALUES ${slice.map(() => "(?, ?, ?)").join(", ")}`,
+        slice.flatMap((node) => [node.level, node.idx, node.hash]),
+      );
+    }
   }
 
   /** Leaf hashes `[from, from + count)` in order. */
