@@ -206,7 +206,7 @@ export async function benchEvidence(options: BenchEvidenceOptions = {}): Promise
     }
 
     if (phases.includes("valise") || phases.includes("export")) {
-      for (const home of [homes.gbHome, homes.usHome]) gateways.push(await startGatewayProcess({ home, passphrase: homes.passphrase, logFile: `${home}.log`, ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }) }));
+      for (const home of [homes.gbHome, homes.usHome]) gateways.push(await startGatewayProcess({ home, passphrase: homes.passphrase, logFile: `${home}.log`, compiled: true, ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }) }));
       const [gb, us] = gateways as [GatewayProcess, GatewayProcess];
       const submitted = await api(gb.started.localUrl, homes.gbToken, "POST", "/api/v1/requests", JSON.parse(readFileSync(EXAMPLE, "utf8")));
       if (submitted.status !== 201) throw new Error(`the request answered ${submitted.status}`);

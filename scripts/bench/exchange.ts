@@ -12,6 +12,9 @@
  * - `tls`: the ceiling reference, a bare mutual-TLS HTTPS server with the
  *   same certificates answering a small POST (scripts/bench/mtls-echo.ts).
  *
+ * The gateways run the compiled `valise` (dist/, as installed): `npm run bench`
+ * builds first; after a change, `npm run build` before running this file alone.
+ *
  * Run: `npx tsx scripts/bench/exchange.ts [--store postgres://HOST/DB] [--phases max,rate,tls] [--count 2000]
  * [--concurrency 64] [--rate 200] [--seconds 10] [--tls-requests 20000]
  * [--log-level info] [--cpu-prof DIR] [--keep]`
@@ -426,7 +429,7 @@ export async function benchExchange(options: BenchExchangeOptions = {}): Promise
     if (phases.includes("max") || phases.includes("rate")) {
       const nodeArgs = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
       for (const home of [homes.usHome, homes.gbHome]) {
-        gateways.push(await startGatewayProcess({ home, passphrase: homes.passphrase, logLevel, logFile: `${home}.log`, nodeArgs }));
+        gateways.push(await startGatewayProcess({ home, passphrase: homes.passphrase, logLevel, logFile: `${home}.log`, nodeArgs, compiled: true }));
       }
       const gb = gateways[1]!;
       const pids: Pids = { sender: gb.pid, receiver: gateways[0]!.pid };
