@@ -21,7 +21,8 @@
  * upload goes on from its last whole chunk. Memory per upload: one chunk.
  */
 import { constants } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { open, stat, type FileHandle } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import type { Readable } from "node:stream";
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
@@ -98,8 +99,16 @@ const UPLOAD_LEASE_MS = 30_000;
 /** Receives the items of manifests this gateway received. One per gateway (it holds the uploads in progress). */
 export class EvidenceReceiver {
   readonly #ctx: GatewayContext;
-  /** Readers of uploads in progress, by item id: the hash state between requests. */
-  readonly #sessions = new Map<string, SealedStreamReader>();
+  /**
+   * Readers of uploads in progress, by item id: the hash state between
+   * requests, with the partial file's identity (inode, size, mtime) as this
+   * gateway last left it. A request finding the file as it was left goes on
+   * from the reader; a file another instance appended to (or that changed
+   * in any other way) is rescanned from its start. Rescanning at every
+   * request made an upload in many requests quadratic: a 4 GiB item
+   * rehashed gigabytes per request.
+   */
+  readonly #sessions = new Map<string, { readonly reader: SealedStreamReader; stamp: string }>();
   readonly #busy = new Set<string>();
   readonly #renewals = new Map<string, NodeJS.Timeout>();
 
@@ -163,7 +172,8 @@ export class EvidenceReceiver {
    * Takes the upload lease of an item (store-wide: instances sharing the
    * evidence folder never write one partial file at once), renewed while
    * held. False when another upload holds it. A session cached from an
-   * earlier hold is dropped: another instance may have appended since.
+   * earlier hold is used again only if the partial file is as it was left
+   * ({@link #session}): another instance may have appended since.
    */
   async #hold(itemId: string): Promise<boolean> {
     if (this.#busy.has(itemId)) return false;
@@ -178,7 +188,6 @@ export class EvidenceReceiver {
       if (!held) this.#busy.delete(itemId);
     }
     if (!held) return false;
-    this.#sessions.delete(itemId);
     const renew = setInterval(() => void acquire().catch(() => undefined), UPLOAD_LEASE_MS / 3);
     renew.unref();
     this.#renewals.set(itemId, renew);
@@ -205,7 +214,11 @@ export class EvidenceReceiver {
   /** The reader of an upload in progress; after a restart, rebuilt by rescanning the partial file. */
   async #session(row: ItemRow): Promise<SealedStreamReader> {
     const live = this.#sessions.get(row.item_id);
-    if (live !== undefined) return live;
+    if (live !== undefined) {
+      const now = await stat(partialPath(this.#ctx.paths, row.item_id)).catch(() => undefined);
+      if (now !== undefined && stampOf(now) === live.stamp && now.size === live.reader.offset) return live.reader;
+      this.#sessions.delete(row.item_id);
+    }
     await ensurePartialFolder(this.#ctx.paths);
     const handle = await open(partialPath(this.#ctx.paths, row.item_id), constants.O_RDWR | constants.O_CREAT, 0o600);
     try {
@@ -223,7 +236,7 @@ export class EvidenceReceiver {
       }
       await handle.datasync();
       if (length > 0) this.#ctx.logger.info("evidence upload resumable", { packageId: row.package_id, itemId: row.item_id, offset: reader.offset, length: row.sealed_size });
-      this.#sessions.set(row.item_id, reader);
+      this.#sessions.set(row.item_id, { reader, stamp: stampOf(await handle.stat()) });
       if (reader.offset !== row.acked_bytes && !reader.complete) await this.#saveOffset(row, reader.offset);
       return reader;
     } finally {
@@ -244,6 +257,8 @@ export class EvidenceReceiver {
     }
     try {
       await handle.datasync(); // before any offset is acknowledged
+      const session = this.#sessions.get(row.item_id);
+      if (session !== undefined && session.reader === reader) session.stamp = stampOf(await handle.stat());
     } finally {
       await handle.close();
     }
@@ -357,7 +372,7 @@ export class EvidenceReceiver {
    */
   async #refuse(row: ItemRow, error: GatewayError, reset: boolean): Promise<never> {
     const ctx = this.#ctx;
-    const offset = this.#sessions.get(row.item_id)?.offset ?? row.acked_bytes;
+    const offset = this.#sessions.get(row.item_id)?.reader.offset ?? row.acked_bytes;
     if (reset) {
       this.#sessions.delete(row.item_id);
       await removePartial(ctx.paths, row.item_id);
@@ -499,4 +514,9 @@ async function feed(handle: FileHandle, reader: SealedStreamReader, length: numb
     for (const chunk of reader.write(buffer.subarray(0, bytesRead))) reader.recycle(chunk.sealed);
     position += bytesRead;
   }
+}
+
+/** A partial file's identity as a session remembers it: inode, size and modification time (ns). */
+function stampOf(info: Stats): string {
+  return `${info.ino}:${info.size}:${info.mtimeMs}`;
 }
