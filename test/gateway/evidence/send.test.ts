@@ -23,12 +23,13 @@ import { homePaths } from "../../../gateway/home.js";
 import { FAST_DELIVERY, PASSPHRASE, count, createNetwork, localRequest, waitFor, type HttpAnswer, type TestAuthority, type TestNetwork } from "../fixtures.js";
 import { acceptedRequest, exchangeRequest } from "../witness/helpers.js";
 import { PROVENANCE, TEST_CHUNK, entriesOfKind, getBytes, plaintextOf } from "./helpers.js";
+import { captureLogger, type LogLine } from "../log-capture.js";
 
 /** Small segments, so that an item of a few chunks takes several PUTs. */
 const EVIDENCE_TUNING = { idlePollMs: 50, minSegmentBytes: 3 * (TEST_CHUNK + 16), maxSegmentBytes: 5 * (TEST_CHUNK + 16) };
 
-function gatewayOf(authority: TestAuthority): Gateway {
-  return createGateway({ home: authority.home, passphrase: PASSPHRASE, logger: createLogger({ authority: authority.authority, silent: true }), delivery: FAST_DELIVERY, evidence: EVIDENCE_TUNING });
+function gatewayOf(authority: TestAuthority, logger = createLogger({ authority: authority.authority, silent: true })): Gateway {
+  return createGateway({ home: authority.home, passphrase: PASSPHRASE, logger, delivery: FAST_DELIVERY, evidence: EVIDENCE_TUNING });
 }
 
 interface Listed {
@@ -41,6 +42,7 @@ describe("gateway/evidence: sending a package between two gateways", function ()
   let us: Gateway;
   let caseId: string;
   let outgoing: string;
+  let gbLog: LogLine[];
 
   const files: Record<string, Buffer> = {
     "empty.bin": Buffer.alloc(0),
@@ -55,7 +57,9 @@ describe("gateway/evidence: sending a package between two gateways", function ()
 
   before(async function () {
     network = await createNetwork();
-    gb = gatewayOf(network.gb);
+    const captured = captureLogger(network.gb.authority);
+    gbLog = captured.lines;
+    gb = gatewayOf(network.gb, captured.logger);
     us = gatewayOf(network.us);
     await gb.start();
     await us.start();
@@ -122,6 +126,10 @@ describe("gateway/evidence: sending a package between two gateways", function ()
     expect((await entriesOfKind(gb.context.store, "evidence.package.received")).filter((e) => e.details["packageId"] === packageId)).to.have.length(1);
     // Names and descriptions stay in the sealed manifest, out of the logs.
     expect(JSON.stringify((await entriesOfKind(usDb, "evidence.package.sent")))).to.not.contain("mailbox.mbox");
+    // The mailbox took several PUTs; each went on from the receiver's reader, none rescanned the partial file from its start.
+    const puts = gbLog.filter((l) => l.message === "request" && l["method"] === "PUT" && String(l["path"]).includes(`/peer/v1/evidence/${packageId}/`));
+    expect(puts.length, "several PUTs").to.be.greaterThan(4);
+    expect(gbLog.filter((l) => l.message === "evidence upload resumable")).to.deep.equal([]);
   });
 
   it("audits the evidence list as a read of the manifests; the progress view shows nothing of them and is not audited", async function () {
