@@ -9,15 +9,7 @@ import { verifyLogPosition } from "../../../gateway/audit/checkpoints.js";
 import { canonicalize } from "../../../gateway/envelope/canonical-json.js";
 import { inclusionProof, leafHash } from "../../../gateway/audit/merkle.js";
 import { InMemoryTree } from "../../../gateway/audit/merkle-tree.js";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from "../../error-code.js";
 
 describe("gateway/audit/checkpoints: remembered checkpoint verifications", () => {
   const log = generateKeyPairSync("ed25519");

@@ -20,15 +20,7 @@ import {
   rawEd25519PublicKey,
 } from "../../../gateway/audit/note-keys.js";
 import { appendSignatureLines, formatSignatureLine, openNote, parseNote, parseSignatureLines, signNote } from "../../../gateway/audit/note.js";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from "../../error-code.js";
 
 // The example checkpoint body of c2sp.org/tlog-checkpoint and c2sp.org/tlog-cosignature.
 const SPEC_BODY = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";

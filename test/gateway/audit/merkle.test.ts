@@ -13,15 +13,7 @@ import {
 } from "../../../gateway/audit/merkle.js";
 import { InMemoryTree, type TreeNode } from "../../../gateway/audit/merkle-tree.js";
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "../../../gateway/audit/merkle-verify.js";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from "../../error-code.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const h = (s: string): Buffer => Buffer.from(s, "hex");

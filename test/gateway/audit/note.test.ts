@@ -20,15 +20,7 @@ import {
   parseSignatureLines,
   signNote,
 } from "../../../gateway/audit/note.js";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from "../../error-code.js";
 
 /** An Ed25519 private key from its 32-byte seed (PKCS#8 DER: fixed prefix ‖ seed). */
 function ed25519FromSeed(seed: Buffer): KeyObject {

@@ -11,15 +11,7 @@ import {
   formatAddCheckpointRequest,
   parseAddCheckpointRequest,
 } from "../../../gateway/audit/witness-request.js";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from "../../error-code.js";
 
 // The example request and response bodies of c2sp.org/tlog-witness.
 const SPEC_REQUEST = `old 20852014

@@ -1,14 +1,6 @@
 import { expect } from "chai";
 import { canonicalize, canonicalBytes } from "../../../gateway/envelope/canonical-json.js";
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from "../../error-code.js";
 
 function fromBits(hex: string): number {
   return Buffer.from(hex, "hex").readDoubleBE(0);
