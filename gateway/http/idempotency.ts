@@ -109,7 +109,11 @@ export function idempotencyKeys(ctx: GatewayContext): (handler: IdempotentHandle
     }
     let recorded = false;
     const record: RecordAnswer = async (tx, answer) => {
-      await tx.idempotency.markDone(tokenId, key, answer.status, JSON.stringify(answer.body));
+      if (!(await tx.idempotency.markDone(tokenId, key, holder, answer.status, JSON.stringify(answer.body)))) {
+        // Another instance took the key over while this one worked (it was taken for dead): throwing
+        // rolls this work back in its transaction, so the request is done once, by the new holder.
+        throw new GatewayError("IDEMPOTENCY_KEY_IN_USE", "another instance took this request over; retry with the same Idempotency-Key for its answer");
+      }
       recorded = true;
     };
     let answer: IdempotentAnswer;
@@ -117,7 +121,7 @@ export function idempotencyKeys(ctx: GatewayContext): (handler: IdempotentHandle
       answer = await handler(req, res, record);
     } catch (error) {
       // Refused: nothing was done, so the key is free again.
-      await ctx.store.transaction((tx) => tx.idempotency.deletePending(tokenId, key));
+      await ctx.store.transaction((tx) => tx.idempotency.deletePending(tokenId, key, holder));
       throw error;
     }
     if (!recorded) await ctx.store.transaction((tx) => record(tx, answer));

@@ -287,8 +287,13 @@ forEachEngine("store conformance: evidence, tokens, peer logs, idempotency", (en
     await store.transaction((tx) => tx.tokens.insert({ tokenId: "t", name: "cms", role: "caseworker", hash: "h", createdAt: at }));
     await store.transaction((tx) => tx.idempotency.insertPending({ tokenId: "t", key: "k", fingerprint: "f", holder: "a", createdAt: at }));
     expect(await codeOf(store.transaction((tx) => tx.idempotency.insertPending({ tokenId: "t", key: "k", fingerprint: "f", holder: "b", createdAt: at })))).to.equal("STORE_DUPLICATE");
-    await store.transaction((tx) => tx.idempotency.markDone("t", "k", 201, "{}"));
-    expect(await store.read((tx) => tx.idempotency.get("t", "k"))).to.deep.equal({ fingerprint: "f", state: "done", holder: "a", status: 201, response: "{}" });
+    // Taken over by b (a was taken for dead): a's answer is refused, a's delete leaves b's claim, b's answer is stored, once.
+    await store.transaction((tx) => tx.idempotency.setHolder("t", "k", "b"));
+    expect(await store.transaction((tx) => tx.idempotency.markDone("t", "k", "a", 201, "{\"by\":\"a\"}"))).to.equal(false);
+    await store.transaction((tx) => tx.idempotency.deletePending("t", "k", "a"));
+    expect(await store.transaction((tx) => tx.idempotency.markDone("t", "k", "b", 201, "{}"))).to.equal(true);
+    expect(await store.transaction((tx) => tx.idempotency.markDone("t", "k", "b", 500, "{}"))).to.equal(false);
+    expect(await store.read((tx) => tx.idempotency.get("t", "k"))).to.deep.equal({ fingerprint: "f", state: "done", holder: "b", status: 201, response: "{}" });
   });
 });
 

@@ -42,13 +42,24 @@ export class IdempotencyRepository {
     return this.#sql.run("UPDATE idempotency_keys SET holder = ? WHERE token_id = ? AND key = ?", [holder, tokenId, key]);
   }
 
-  /** Stores the answer to replay. */
-  markDone(tokenId: string, key: string, status: number, response: string): Promise<unknown> {
-    return this.#sql.run("UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE token_id = ? AND key = ?", [status, response, tokenId, key]);
+  /**
+   * Stores the answer to replay, if `holder` still holds the pending key:
+   * false when another instance took it over (this one was taken for dead),
+   * so that the caller rolls its work back instead of doing it twice.
+   */
+  async markDone(tokenId: string, key: string, holder: string, status: number, response: string): Promise<boolean> {
+    const done = await this.#sql.run("UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE token_id = ? AND key = ? AND state = 'pending' AND holder = ?", [
+      status,
+      response,
+      tokenId,
+      key,
+      holder,
+    ]);
+    return done.changes > 0;
   }
 
-  /** Frees a key whose request was refused. */
-  deletePending(tokenId: string, key: string): Promise<unknown> {
-    return this.#sql.run("DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND state = 'pending'", [tokenId, key]);
+  /** Frees a key whose request was refused (only `holder`'s: a key taken over stays its new holder's). */
+  deletePending(tokenId: string, key: string, holder: string): Promise<unknown> {
+    return this.#sql.run("DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND state = 'pending' AND holder = ?", [tokenId, key, holder]);
   }
 }
