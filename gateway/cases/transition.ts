@@ -10,7 +10,6 @@
  * 201 goes out only after that commit.
  */
 import { sealEnvelope } from "../envelope/seal.js";
-import { canonicalize } from "../envelope/canonical-json.js";
 import { appendEntry } from "../audit/append.js";
 import { GatewayError } from "../errors.js";
 import type { GatewayContext } from "../context.js";
@@ -161,7 +160,7 @@ export async function sealStep(ctx: GatewayContext, caseId: string, body: unknow
         status,
         payload,
       });
-      await storeOutboundEnvelope(tx, sealed, canonicalize(document), now);
+      await storeOutboundEnvelope(tx, sealed, sealed.documentJson, now);
       await recordOutboundAttachments(tx, attachments, { caseId, peer: peer.authority, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, at: now, actor: "actor" in principal ? principal.actor : `token:${principal.name}` });
       const grounds = stepCodes(document as StepDocument);
       await insertStep(tx, {

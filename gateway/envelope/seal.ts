@@ -86,6 +86,8 @@ export interface SealedEnvelope {
   readonly bytes: Uint8Array;
   /** The routing header that the outer JWS signs. */
   readonly header: RoutingHeader;
+  /** The RFC 8785 canonical JSON of the document, as signed in the inner JWS (what the gateway stores beside the wire). */
+  readonly documentJson: string;
 }
 
 /**
@@ -123,8 +125,9 @@ export async function sealEnvelope(input: SealEnvelopeInput): Promise<SealedEnve
 
   // One pass per layer on node:crypto (node-jose.ts): the serialisations
   // jose would produce, without its WebCrypto round trips.
+  const documentJson = canonicalize(input.document);
   const inner = compactSign(
-    canonicalBytes(input.document),
+    Buffer.from(documentJson, "utf8"),
     { alg, kid: signKid, x5c, eid: id, typ: DOCUMENT_TYP, cty: input.type },
     alg,
     input.signer.privateKey,
@@ -152,6 +155,7 @@ export async function sealEnvelope(input: SealEnvelopeInput): Promise<SealedEnve
       return bytes;
     },
     header,
+    documentJson,
   };
 }
 

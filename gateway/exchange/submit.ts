@@ -8,7 +8,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { sealEnvelope } from "../envelope/seal.js";
-import { canonicalize } from "../envelope/canonical-json.js";
 import type { Priority } from "../envelope/types.js";
 import { appendEntry } from "../audit/append.js";
 import { GatewayError } from "../errors.js";
@@ -130,7 +129,7 @@ export async function submitRequest(
   const submission: Submission = { caseId, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, status: "submitted" };
   await ctx.store.transaction(async (tx) => {
     await tx.cases.insert({ caseId, direction: "outbound", kind: request.kind, peer: peer.authority, status: "submitted", priority: request.urgency.level, at: now.toISOString() });
-    await storeOutboundEnvelope(tx, sealed, canonicalize(request), now);
+    await storeOutboundEnvelope(tx, sealed, sealed.documentJson, now);
     await recordOutboundAttachments(tx, attachments, { caseId, peer: peer.authority, envelopeId: sealed.envelopeId, envelopeDigest: sealed.envelopeDigest, at: now, actor: `token:${principal.name}` });
     await recordCaseOpened(tx, caseId, sealed.envelopeId, requestFacts(request.kind, request as unknown as Record<string, unknown>), null, requesterReference(request as unknown as Record<string, unknown>));
     await appendEntry(tx, {
