@@ -139,9 +139,10 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
   const bytes = certificateBytes(der);
   try {
     const node = nodeCertificate(bytes);
-    const cert = new (peculiar().x509.X509Certificate)(bytes);
-    const sanExt = cert.getExtension(peculiar().x509.SubjectAlternativeNameExtension);
-    const eku = cert.getExtension(peculiar().x509.ExtendedKeyUsageExtension);
+    const { x509 } = peculiar();
+    const cert = new x509.X509Certificate(bytes);
+    const sanExt = cert.getExtension(x509.SubjectAlternativeNameExtension);
+    const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
     const names = sanExt?.names.items ?? [];
     const publicKey = node.publicKey;
     return {
@@ -152,7 +153,7 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
       issuer: cert.issuer,
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
-      isCa: cert.getExtension(peculiar().x509.BasicConstraintsExtension)?.ca === true,
+      isCa: cert.getExtension(x509.BasicConstraintsExtension)?.ca === true,
       ...extensionFields(cert),
       extendedKeyUsage: eku === null ? undefined : [...eku.usages.map(String)],
       san: {

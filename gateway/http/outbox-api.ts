@@ -16,6 +16,10 @@ import { GatewayError } from "../errors.js";
 import { cancelDelivery, listOutboxPage, retryDelivery, showOutbox } from "../delivery/outbox-admin.js";
 import type { Allow } from "./cases-api.js";
 import type { Cursors } from "./cursor.js";
+import { parseListQuery, type FilterRule } from "./list-query.js";
+
+/** A filter listOutboxPage checks itself (its USAGE sentences are the CLI's too). */
+const anyValue: FilterRule = () => ({ ok: true });
 
 /** The optional `reason` of a retry or cancel body; `REQUEST_MALFORMED` for anything else. */
 function reasonOf(req: Request): string | undefined {
@@ -32,25 +36,20 @@ function reasonOf(req: Request): string | undefined {
 export function outboxApiRoutes(ctx: GatewayContext, allow: Allow, cursors: Cursors): express.Router {
   const router = express.Router();
   const principalOf = (res: Response): Principal => res.locals["principal"] as Principal;
-  const query = (req: Request): Record<string, string | undefined> => req.query as Record<string, string | undefined>;
 
   router.get(
     "/outbox",
     allow(["operator"], async (req, res) => {
-      const q = query(req);
-      for (const [name, value] of Object.entries(q)) {
-        if (!["state", "peer", "limit", "cursor"].includes(name)) throw new GatewayError("USAGE", `unknown query parameter ${name.slice(0, 64)}`, { details: { parameter: name.slice(0, 64), allowed: ["state", "peer", "limit", "cursor"] } });
-        if (typeof value !== "string") throw new GatewayError("USAGE", `${name} must be given once`, { details: { parameter: name } });
-      }
+      // Paged as every list of the API (limit 1–500, cursor); state and peer are checked by listOutboxPage, as for the CLI.
+      const { filters, limit, cursor } = parseListQuery(req.query as Record<string, unknown>, { state: anyValue, peer: anyValue });
       // A cursor belongs to the state and peer it was issued for (CURSOR_LIST_MISMATCH otherwise).
-      const filters = { state: q["state"] ?? "open", ...(q["peer"] === undefined ? {} : { peer: q["peer"] }) };
       let after: [string, string] | undefined;
-      if (q["cursor"] !== undefined) {
-        const [createdAt, envelopeId] = (await cursors.decode("outbox", filters, q["cursor"])).position;
+      if (cursor !== undefined) {
+        const [createdAt, envelopeId] = (await cursors.decode("outbox", filters, cursor)).position;
         if (typeof createdAt !== "string" || typeof envelopeId !== "string") throw new GatewayError("CURSOR_INVALID", "the cursor is not one of the outbox list");
         after = [createdAt, envelopeId];
       }
-      const page = await ctx.store.read((tx) => listOutboxPage(tx, { state: q["state"], peer: q["peer"], limit: q["limit"], after }, ctx.now()));
+      const page = await ctx.store.read((tx) => listOutboxPage(tx, { state: filters["state"], peer: filters["peer"], limit, after }, ctx.now()));
       const last = page.entries.at(-1);
       const next = page.more && last !== undefined ? await cursors.encode({ list: "outbox", filters, position: [last.createdAt, last.envelopeId] }) : null;
       res.json({ outbox: page.entries, next });

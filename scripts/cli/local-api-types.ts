@@ -3812,7 +3812,7 @@ export interface operations {
                 state?: "open" | "pending" | "failed" | "delivered" | "cancelled" | "superseded";
                 /** @description The receiving authority. */
                 peer?: components["schemas"]["common"]["$defs"]["authorityId"];
-                /** @description At most this many envelopes (1 to 1000, default 100). */
+                /** @description Page size, 1 to 500 (default 100). */
                 limit?: number;
                 /** @description The `next` of the previous page, unchanged. */
                 cursor?: components["schemas"]["local-api"]["$defs"]["cursor"];

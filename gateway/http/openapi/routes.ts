@@ -145,7 +145,7 @@ export const LOCAL_API_ROUTES: readonly RouteSpec[] = Object.freeze<RouteSpec[]>
     parameters: [
       { name: "state", description: "open (default), pending, failed, delivered, cancelled or superseded.", schema: { inline: { enum: ["open", "pending", "failed", "delivered", "cancelled", "superseded"] } } },
       { name: "peer", description: "The receiving authority.", schema: "doc:common#/$defs/authorityId" },
-      { name: "limit", description: "At most this many envelopes (1 to 1000, default 100).", schema: { inline: { type: "integer", minimum: 1, maximum: 1000 } } },
+      limit,
       cursor,
     ],
     responses: ok("The envelopes, newest first: `{outbox, next}` (`next`: the cursor of the next page, or null)."),
